@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once at start-up and passed down. Nothing else reads `process.env`, so every
+ * setting is documented here and a bad value stops start-up with a message naming the variable.
+ */
+const port = z.coerce
+  .number({ error: "must be a whole number from 1 to 65535" })
+  .int({ error: "must be a whole number from 1 to 65535" })
+  .min(1, "must be a whole number from 1 to 65535")
+  .max(65_535, "must be a whole number from 1 to 65535");
+
+export const configSchema = z.object({
+  FINEFLOW_DATA_DIR: z.string().min(1).default("./.fineflow"),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: port.default(8787),
+  API_KEY_ENCRYPTION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  OPENAI_BASE_URL: z.url().optional(),
+  TOGETHER_BASE_URL: z.url().optional(),
+  FINEFLOW_LLM_BASE_URL: z.url().optional(),
+  FINEFLOW_LLM_MODEL: z.string().min(1).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment; on a bad value throws one `ConfigError` naming every offending variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable means "not set", as shells and .env files commonly leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration — ${problems.join("; ")}`);
+}

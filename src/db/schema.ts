@@ -1,0 +1,365 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import {
+  BUDGET_ENFORCEMENTS,
+  DATASET_FORMATS,
+  DATASET_STATUSES,
+  DOCUMENT_STATUSES,
+  GENERATION_MODES,
+  GENERATION_TASK_STATUSES,
+  KEY_PROVIDERS,
+  PAIR_STATUSES,
+  PROVIDERS,
+  SPEND_KINDS,
+  TRAINING_JOB_STATUSES,
+} from "../core/statuses.js";
+
+/**
+ * The whole domain's tables, so later features add behaviour rather than churn. Every row a user owns
+ * carries `user_id`, which every repository query filters on. Names follow the seed where it gives them.
+ */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
+
+const id = () => uuid("id").primaryKey().defaultRandom();
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const owner = () =>
+  uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" });
+/** Money is numeric, never float: budgets and ledgers must add up to the cent. */
+const usd = (name: string) => numeric(name, { precision: 14, scale: 6, mode: "number" });
+
+export const users = pgTable("users", {
+  id: id(),
+  email: text("email").notNull().unique(),
+  /** argon2id; null for the embedded database's local owner, who signs in through one-time links. */
+  passwordHash: text("password_hash"),
+  isLocalOwner: boolean("is_local_owner").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+/** Browser sessions (HTTP-only cookie). Only the SHA-256 of the token is stored. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: owner(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+/** One-time sign-in links, printed by `fineflow serve` for the local owner. */
+export const loginLinks = pgTable("login_links", {
+  tokenHash: text("token_hash").primaryKey(),
+  userId: owner(),
+  createdAt: createdAt(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
+/** Personal API tokens for the API and the CLI. Only the SHA-256 of the token is stored. */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: id(),
+    userId: owner(),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: id(),
+    userId: owner(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    monthlyBudgetUsd: usd("monthly_budget_usd"),
+    budgetEnforcement: text("budget_enforcement", { enum: BUDGET_ENFORCEMENTS }).notNull().default("warn"),
+    chunkTargetTokens: integer("chunk_target_tokens").notNull().default(512),
+    chunkOverlapTokens: integer("chunk_overlap_tokens").notNull().default(50),
+    duplicateThreshold: real("duplicate_threshold").notNull().default(0.8),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique("projects_user_name_key").on(t.userId, t.name)],
+);
+
+export const documents = pgTable(
+  "documents",
+  {
+    id: id(),
+    userId: owner(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    contentHash: text("content_hash").notNull(),
+    status: text("status", { enum: DOCUMENT_STATUSES }).notNull().default("pending"),
+    error: text("error"),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique("documents_project_hash_key").on(t.projectId, t.contentHash),
+    index("documents_user_idx").on(t.userId),
+  ],
+);
+
+/** The original bytes, apart from `documents` so that listing documents never reads them. */
+export const documentFiles = pgTable("document_files", {
+  documentId: uuid("document_id")
+    .primaryKey()
+    .references(() => documents.id, { onDelete: "cascade" }),
+  bytes: bytea("bytes").notNull(),
+});
+
+export const chunks = pgTable(
+  "chunks",
+  {
+    id: id(),
+    userId: owner(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    chunkIndex: integer("chunk_index").notNull(),
+    text: text("text").notNull(),
+    headingPath: jsonb("heading_path").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    tokenCount: integer("token_count").notNull(),
+    pageStart: integer("page_start"),
+    pageEnd: integer("page_end"),
+    qualityScore: real("quality_score").notNull(),
+    qualityBreakdown: jsonb("quality_breakdown").$type<Record<string, number>>().notNull(),
+    contentHash: text("content_hash").notNull(),
+    minhash: bytea("minhash"),
+    isDuplicate: boolean("is_duplicate").notNull().default(false),
+    duplicateOf: uuid("duplicate_of"),
+    duplicateSimilarity: real("duplicate_similarity"),
+    injectionFlagged: boolean("injection_flagged").notNull().default(false),
+    injectionScore: real("injection_score").notNull().default(0),
+    injectionReasons: jsonb("injection_reasons")
+      .$type<{ rule: string; excerpt: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique("chunks_document_index_key").on(t.documentId, t.chunkIndex),
+    index("chunks_project_hash_idx").on(t.projectId, t.contentHash),
+    index("chunks_project_quality_idx").on(t.projectId, t.qualityScore),
+  ],
+);
+
+/** Locality-sensitive-hashing buckets of chunk signatures: near-duplicate candidates without all-pairs. */
+export const chunkLshBuckets = pgTable(
+  "chunk_lsh_buckets",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    bandKey: text("band_key").notNull(),
+    chunkId: uuid("chunk_id")
+      .notNull()
+      .references(() => chunks.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.bandKey, t.chunkId] })],
+);
+
+export const trainingDatasets = pgTable(
+  "training_datasets",
+  {
+    id: id(),
+    userId: owner(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    format: text("format", { enum: DATASET_FORMATS }).notNull(),
+    mode: text("mode", { enum: GENERATION_MODES }).notNull(),
+    systemPrompt: text("system_prompt"),
+    status: text("status", { enum: DATASET_STATUSES }).notNull().default("generating"),
+    /** The generation request as given (generator, minQuality, pairsPerChunk, documentIds …). */
+    generationOptions: jsonb("generation_options").$type<Record<string, unknown>>().notNull().default({}),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique("training_datasets_project_name_key").on(t.projectId, t.name)],
+);
+
+/**
+ * One row per (dataset, chunk) to generate from: the unit of resumable work, so that a restarted run
+ * neither repeats nor loses a chunk.
+ */
+export const generationTasks = pgTable(
+  "generation_tasks",
+  {
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => trainingDatasets.id, { onDelete: "cascade" }),
+    chunkId: uuid("chunk_id")
+      .notNull()
+      .references(() => chunks.id, { onDelete: "cascade" }),
+    status: text("status", { enum: GENERATION_TASK_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    reason: text("reason"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.datasetId, t.chunkId] }), index("generation_tasks_status_idx").on(t.datasetId, t.status)],
+);
+
+export interface PairMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export const trainingPairs = pgTable(
+  "training_pairs",
+  {
+    id: id(),
+    userId: owner(),
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => trainingDatasets.id, { onDelete: "cascade" }),
+    /** A list of messages, so multi-turn conversations fit as well as single question-answer pairs. */
+    messages: jsonb("messages").$type<PairMessage[]>().notNull(),
+    qualityScore: real("quality_score"),
+    qualityBreakdown: jsonb("quality_breakdown").$type<Record<string, number>>(),
+    tokenCount: integer("token_count"),
+    isValid: boolean("is_valid").notNull().default(true),
+    status: text("status", { enum: PAIR_STATUSES }).notNull().default("accepted"),
+    rejectionReason: text("rejection_reason"),
+    sourceChunkId: uuid("source_chunk_id").references(() => chunks.id, { onDelete: "set null" }),
+    sourceDocumentId: uuid("source_document_id").references(() => documents.id, { onDelete: "set null" }),
+    generator: text("generator"),
+    model: text("model"),
+    promptVersion: text("prompt_version"),
+    mode: text("mode", { enum: GENERATION_MODES }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("training_pairs_dataset_idx").on(t.datasetId), index("training_pairs_chunk_idx").on(t.sourceChunkId)],
+);
+
+export const trainingJobs = pgTable(
+  "training_jobs",
+  {
+    id: id(),
+    userId: owner(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => trainingDatasets.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: PROVIDERS }).notNull(),
+    baseModel: text("base_model").notNull(),
+    status: text("status", { enum: TRAINING_JOB_STATUSES }).notNull().default("pending"),
+    /** The provider's own status word, kept even when it has no FineFlow equivalent (e.g. `paused`). */
+    providerStatus: text("provider_status"),
+    hyperparameters: jsonb("hyperparameters").$type<Record<string, unknown>>().notNull().default({}),
+    validationSplit: real("validation_split"),
+    suffix: text("suffix"),
+    providerFileId: text("provider_file_id"),
+    providerValidationFileId: text("provider_validation_file_id"),
+    providerJobId: text("provider_job_id"),
+    fineTunedModel: text("fine_tuned_model"),
+    progressPercent: integer("progress_percent").notNull().default(0),
+    currentStep: text("current_step"),
+    trainedTokens: bigint("trained_tokens", { mode: "number" }),
+    estimatedCostUsd: usd("estimated_cost_usd"),
+    actualCostUsd: usd("actual_cost_usd"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    trackingStartedAt: timestamp("tracking_started_at", { withTimezone: true }),
+    trackingPausedAt: timestamp("tracking_paused_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("training_jobs_user_idx").on(t.userId), index("training_jobs_status_idx").on(t.status)],
+);
+
+/** Every provider event, metrics included, so loss curves come from the database. */
+export const trainingJobEvents = pgTable(
+  "training_job_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => trainingJobs.id, { onDelete: "cascade" }),
+    providerEventId: text("provider_event_id").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+    level: text("level").notNull().default("info"),
+    type: text("type").notNull().default("message"),
+    message: text("message").notNull().default(""),
+    step: integer("step"),
+    trainLoss: real("train_loss"),
+    validLoss: real("valid_loss"),
+    trainAccuracy: real("train_accuracy"),
+    validAccuracy: real("valid_accuracy"),
+    data: jsonb("data").$type<Record<string, unknown>>(),
+  },
+  (t) => [unique("training_job_events_provider_key").on(t.jobId, t.providerEventId)],
+);
+
+/** API keys per user and provider: AES-256-GCM ciphertext only, plus the last four characters for display. */
+export const userApiKeys = pgTable(
+  "user_api_keys",
+  {
+    userId: owner(),
+    provider: text("provider", { enum: KEY_PROVIDERS }).notNull(),
+    keyEncrypted: text("key_encrypted").notNull(),
+    keyLast4: text("key_last4").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.provider] })],
+);
+
+/** What a project spent or reserved, per calendar month: generation calls and training jobs. */
+export const spendLedger = pgTable(
+  "spend_ledger",
+  {
+    id: id(),
+    userId: owner(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: SPEND_KINDS }).notNull(),
+    amountUsd: usd("amount_usd").notNull(),
+    datasetId: uuid("dataset_id").references(() => trainingDatasets.id, { onDelete: "set null" }),
+    trainingJobId: uuid("training_job_id").references(() => trainingJobs.id, { onDelete: "set null" }),
+    description: text("description").notNull().default(""),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("spend_ledger_project_month_idx").on(t.projectId, t.occurredAt)],
+);

@@ -1,0 +1,68 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { serveStatic } from "@hono/node-server/serve-static";
+import type { Services } from "../context.js";
+import type { Logger } from "../logger.js";
+import { VERSION } from "../version.js";
+import type { AppEnv } from "./env.js";
+import { errorBody, handleError, validationHook } from "./errors.js";
+import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.js";
+import { projectRoutes } from "./routes/project-routes.js";
+import { json } from "./schemas.js";
+
+const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+/**
+ * The HTTP API and the web app. Routes parse, call a service and map errors; nothing else. The CLI drives
+ * this same app, in-process or over the network, so both always agree.
+ */
+export function createApp(deps: { services: Services; logger: Logger; databaseKind: string }) {
+  const { services, logger } = deps;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(handleError(logger));
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/health",
+      summary: "Liveness, open without sign-in",
+      responses: {
+        200: json(z.object({ status: z.literal("ok"), version: z.string(), database: z.string() }), "Up"),
+      },
+    }),
+    (c) => c.json({ status: "ok" as const, version: VERSION, database: deps.databaseKind }, 200),
+  );
+  publicAuthRoutes(app, services.auth);
+
+  // Everything below needs a session or an API token.
+  app.use("/api/*", requireUser(services.auth));
+  authRoutes(app, services.auth);
+  projectRoutes(app, services.projects);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A personal API token (ff_…)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "fineflow_session",
+  });
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "FineFlow API", version: VERSION },
+    security: [{ bearer: [] }, { session: [] }],
+  });
+  app.all("/api/*", (c) => c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404));
+
+  if (existsSync(webRoot)) {
+    app.use("/*", serveStatic({ root: webRoot }));
+    // The web app routes in the browser: unknown paths get its page.
+    app.get("/*", serveStatic({ root: webRoot, path: "index.html" }));
+  } else {
+    app.get("/", (c) => c.text("FineFlow's API is running. Build the web app with `npm run build:web`."));
+  }
+  return app;
+}
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, type ErrorCode, ValidationError } from "../core/errors.js";
+import type { Logger } from "../logger.js";
+
+/** The one error shape every API answer uses. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  validation_error: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  internal_error: 500,
+};
+
+export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
+  return { error: details ? { code, message, details } : { code, message } };
+}
+
+/**
+ * Turns whatever a handler threw into the error shape. Domain errors keep their message; anything else is
+ * logged and answered with a generic message, so no stack trace or internal detail reaches a client.
+ */
+export function handleError(logger: Logger) {
+  return (error: Error, c: Context) => {
+    if (error instanceof AppError) {
+      return c.json(errorBody(error.code, error.message, error.details), STATUS[error.code]);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(errorBody("bad_request", error.message || "The request could not be read."), error.status);
+    }
+    logger.error("request failed", { method: c.req.method, path: c.req.path, error: error.message });
+    return c.json(errorBody("internal_error", "Something went wrong on our side. Try again later."), 500);
+  };
+}
+
+/** zod-openapi's hook: bad params, query or body become a 400 naming each offending field. */
+export function validationHook(
+  result: { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
+  c: Context,
+) {
+  if (result.success) return;
+  const issues = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "body",
+    message: issue.message,
+  }));
+  const error = new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join("; "), issues);
+  return c.json(errorBody(error.code, error.message, error.details), 400);
+}

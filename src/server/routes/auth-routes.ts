@@ -1,0 +1,150 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { UnauthorizedError } from "../../core/errors.js";
+import type { PublicUser } from "../../db/repositories/users-repository.js";
+import type { AuthService } from "../../services/auth-service.js";
+import { type AppEnv, SESSION_COOKIE } from "../env.js";
+import { ApiTokenSchema, ErrorSchema, errorResponses, IdParams, json, UserSchema } from "../schemas.js";
+
+export const toUserDto = (user: PublicUser) => ({ ...user, createdAt: user.createdAt.toISOString() });
+
+/** Accepts a personal API token (`Authorization: Bearer ff_…`) or the web app's session cookie. */
+export function requireUser(auth: AuthService): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const session = getCookie(c, SESSION_COOKIE);
+    const user = bearer
+      ? await auth.userForApiToken(bearer)
+      : session
+        ? await auth.userForSession(session)
+        : undefined;
+    if (!user) throw new UnauthorizedError();
+    c.set("user", user);
+    c.set("actor", { userId: user.id });
+    await next();
+  };
+}
+
+function startSession(c: Parameters<MiddlewareHandler>[0], token: string) {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Strict",
+    path: "/",
+    secure: new URL(c.req.url).protocol === "https:",
+    maxAge: 30 * 24 * 3600,
+  });
+}
+
+const LoginBody = z.object({ email: z.string(), password: z.string() }).openapi("LoginRequest");
+
+/** Routes open without a session: sign-in by password and by one-time link. */
+export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/auth/login",
+      summary: "Sign in with email and password; sets the session cookie",
+      request: { body: { content: { "application/json": { schema: LoginBody } }, required: true } },
+      responses: { 200: json(z.object({ user: UserSchema }), "Signed in"), ...errorResponses },
+    }),
+    async (c) => {
+      const { email, password } = c.req.valid("json");
+      const { user, sessionToken } = await auth.login(email, password);
+      startSession(c, sessionToken);
+      return c.json({ user: toUserDto(user) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/auth/link",
+      summary: "Redeem a one-time sign-in link printed by `fineflow serve`",
+      request: { query: z.object({ token: z.string().min(1) }) },
+      responses: { 302: { description: "Signed in; redirects to the web app" }, 401: json(ErrorSchema, "Used or expired") },
+    }),
+    async (c) => {
+      startSession(c, await auth.redeemLoginLink(c.req.valid("query").token));
+      return c.redirect("/", 302);
+    },
+  );
+}
+
+/** Routes for the signed-in user: who am I, sign out, personal API tokens. */
+export function authRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/auth/me",
+      summary: "The signed-in user",
+      responses: { 200: json(z.object({ user: UserSchema }), "The user"), 401: errorResponses[401] },
+    }),
+    (c) => c.json({ user: toUserDto(c.get("user")) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/auth/logout",
+      summary: "End the browser session",
+      responses: { 204: { description: "Signed out" }, 401: errorResponses[401] },
+    }),
+    async (c) => {
+      const session = getCookie(c, SESSION_COOKIE);
+      if (session) await auth.logout(session);
+      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      return c.body(null, 204);
+    },
+  );
+
+  const toTokenDto = (t: { id: string; name: string; createdAt: Date; lastUsedAt: Date | null }) => ({
+    id: t.id,
+    name: t.name,
+    createdAt: t.createdAt.toISOString(),
+    lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+  });
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/tokens",
+      summary: "Create a personal API token; the token is shown in this answer only",
+      request: {
+        body: { content: { "application/json": { schema: z.object({ name: z.string() }) } }, required: true },
+      },
+      responses: {
+        201: json(ApiTokenSchema.extend({ token: z.string() }), "The new token"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const created = await auth.createApiToken(c.get("actor"), c.req.valid("json").name);
+      return c.json({ ...toTokenDto(created), token: created.token }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/tokens",
+      summary: "List your API tokens (never the tokens themselves)",
+      responses: { 200: json(z.object({ tokens: z.array(ApiTokenSchema) }), "Your tokens"), 401: errorResponses[401] },
+    }),
+    async (c) => c.json({ tokens: (await auth.listApiTokens(c.get("actor"))).map(toTokenDto) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/tokens/{id}",
+      summary: "Revoke an API token",
+      request: { params: IdParams },
+      responses: { 204: { description: "Revoked" }, ...errorResponses },
+    }),
+    async (c) => {
+      await auth.revokeApiToken(c.get("actor"), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,56 @@
+import { z } from "@hono/zod-openapi";
+
+/** Response shapes for the OpenAPI document. Request shapes come from `core/inputs.ts`. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const UserSchema = z
+  .object({ id: z.uuid(), email: z.string(), isLocalOwner: z.boolean(), createdAt: z.iso.datetime() })
+  .openapi("User");
+
+export const ApiTokenSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+  })
+  .openapi("ApiToken");
+
+export const ProjectSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string(),
+    monthlyBudgetUsd: z.number().nullable(),
+    budgetEnforcement: z.enum(["warn", "block"]),
+    chunkTargetTokens: z.number().int(),
+    chunkOverlapTokens: z.number().int(),
+    duplicateThreshold: z.number(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Project");
+
+export const IdParams = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+/** The error answers most routes can give, for the OpenAPI document. */
+export const errorResponses = {
+  400: json(ErrorSchema, "Bad input; `details.issues` names each field"),
+  401: json(ErrorSchema, "No valid session or API token"),
+  404: json(ErrorSchema, "Not found, or not yours"),
+};
+
+export { json };

@@ -1,0 +1,54 @@
+import type { Actor } from "../core/actor.js";
+import { ConflictError, NotFoundError } from "../core/errors.js";
+import { createProjectSchema, updateProjectSchema } from "../core/inputs.js";
+import { isUniqueViolation } from "../db/errors.js";
+import type { Project, ProjectsRepository } from "../db/repositories/projects-repository.js";
+import { parseInput } from "./parse-input.js";
+
+export class ProjectService {
+  constructor(private readonly projects: ProjectsRepository) {}
+
+  async create(actor: Actor, input: unknown): Promise<Project> {
+    const values = parseInput(createProjectSchema, input);
+    return this.uniqueName(values.name, () => this.projects.insert(actor, values));
+  }
+
+  list(actor: Actor): Promise<Project[]> {
+    return this.projects.list(actor);
+  }
+
+  async get(actor: Actor, id: string): Promise<Project> {
+    const project = await this.projects.findById(actor, id);
+    if (!project) throw new NotFoundError("Project", id);
+    return project;
+  }
+
+  /** Finds a project by id or, as the CLI names them, by name. */
+  async resolve(actor: Actor, idOrName: string): Promise<Project> {
+    const project = (await this.projects.findById(actor, idOrName)) ?? (await this.projects.findByName(actor, idOrName));
+    if (!project) throw new NotFoundError("Project", idOrName);
+    return project;
+  }
+
+  async update(actor: Actor, id: string, input: unknown): Promise<Project> {
+    const patch = parseInput(updateProjectSchema, input);
+    const project = await this.uniqueName(patch.name, () => this.projects.update(actor, id, patch));
+    if (!project) throw new NotFoundError("Project", id);
+    return project;
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    if (!(await this.projects.delete(actor, id))) throw new NotFoundError("Project", id);
+  }
+
+  private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`You already have a project named "${name}".`, { field: "name" });
+      }
+      throw error;
+    }
+  }
+}

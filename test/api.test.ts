@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "./helpers/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+const anonymous = (path: string, init?: RequestInit) => t.app.request(path, init);
+
+describe("the HTTP API", () => {
+  it("answers health without sign-in, naming the database", async () => {
+    const response = await anonymous("/api/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", database: t.database.kind });
+  });
+
+  it("refuses everything else without a session or token, in the one error shape", async () => {
+    for (const path of ["/api/projects", "/api/auth/me", "/api/tokens", "/api/openapi.json"]) {
+      const response = await anonymous(path);
+      expect(response.status, path).toBe(401);
+      expect(await response.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
+    }
+    const badToken = await anonymous("/api/projects", { headers: { authorization: "Bearer ff_not-a-real-token" } });
+    expect(badToken.status).toBe(401);
+  });
+
+  it("creates, lists, reads, updates and deletes a user's projects", async () => {
+    const { call } = await t.signUp("crud@example.com");
+    const created = await call("POST", "/api/projects", { name: " Support docs ", monthlyBudgetUsd: 25 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "Support docs", monthlyBudgetUsd: 25, budgetEnforcement: "warn" });
+    expect(created.body).not.toHaveProperty("userId");
+    const id = created.body.id as string;
+
+    expect((await call("GET", "/api/projects")).body.projects.map((p: { id: string }) => p.id)).toEqual([id]);
+    expect((await call("GET", `/api/projects/${id}`)).body.name).toBe("Support docs");
+
+    const updated = await call("PATCH", `/api/projects/${id}`, { budgetEnforcement: "block", monthlyBudgetUsd: null });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ budgetEnforcement: "block", monthlyBudgetUsd: null, name: "Support docs" });
+
+    expect((await call("DELETE", `/api/projects/${id}`)).status).toBe(204);
+    expect((await call("GET", `/api/projects/${id}`)).status).toBe(404);
+  });
+
+  it("answers 404 for another user's project and never shows or changes it", async () => {
+    const alice = await t.signUp("alice@example.com");
+    const bob = await t.signUp("bob@example.com");
+    const { body: project } = await alice.call("POST", "/api/projects", { name: "Private", description: "secret plans" });
+
+    for (const [method, body] of [["GET"], ["PATCH", { name: "Stolen" }], ["DELETE"]] as const) {
+      const answer = await bob.call(method, `/api/projects/${project.id}`, body);
+      expect(answer.status, method).toBe(404);
+      expect(JSON.stringify(answer.body)).not.toContain("secret plans");
+    }
+    expect((await bob.call("GET", "/api/projects")).body.projects).toEqual([]);
+    expect((await alice.call("GET", `/api/projects/${project.id}`)).body).toMatchObject({
+      name: "Private",
+      description: "secret plans",
+    });
+  });
+
+  it("rejects bad bodies with 400 naming the field, and stores nothing", async () => {
+    const { call } = await t.signUp("bad-input@example.com");
+    const cases: [unknown, string][] = [
+      [{}, "name"],
+      [{ name: "" }, "name"],
+      [{ name: "x".repeat(101) }, "name"],
+      [{ name: "ok", monthlyBudgetUsd: -1 }, "monthlyBudgetUsd"],
+      [{ name: "ok", monthlyBudgetUsd: "ten" }, "monthlyBudgetUsd"],
+      [{ name: "ok", budgetEnforcement: "maybe" }, "budgetEnforcement"],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await call("POST", "/api/projects", body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.code).toBe("validation_error");
+      expect(answer.body.error.details.issues.map((i: { field: string }) => i.field)).toContain(field);
+    }
+    const notJson = await call("POST", "/api/projects", "{not json");
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.code).toBe("bad_request");
+    expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
+  });
+
+  it("refuses a second project with the same name with 409, keeping the first", async () => {
+    const { call } = await t.signUp("dupe@example.com");
+    const first = await call("POST", "/api/projects", { name: "Docs", description: "first" });
+    const second = await call("POST", "/api/projects", { name: "Docs", description: "second" });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain("Docs");
+    expect((await call("GET", "/api/projects")).body.projects).toEqual([first.body]);
+  });
+
+  it("issues, lists and revokes personal API tokens without ever listing the secret", async () => {
+    const { call, token } = await t.signUp("tokens@example.com");
+    const created = await call("POST", "/api/tokens", { name: "laptop" });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^ff_[A-Za-z0-9_-]{43}$/);
+    const listing = await call("GET", "/api/tokens");
+    expect(JSON.stringify(listing.body)).not.toContain(created.body.token);
+    expect(JSON.stringify(listing.body)).not.toContain(token);
+    expect(listing.body.tokens.map((x: { name: string }) => x.name).sort()).toEqual(["laptop", "test"]);
+
+    const withNew = { headers: { authorization: `Bearer ${created.body.token}` } };
+    expect((await anonymous("/api/auth/me", withNew)).status).toBe(200);
+    expect((await call("DELETE", `/api/tokens/${created.body.id}`)).status).toBe(204);
+    expect((await anonymous("/api/auth/me", withNew)).status).toBe(401);
+  });
+
+  it("signs in with a password into an HTTP-only session cookie, and out again", async () => {
+    await t.services.auth.createUser({ email: "cookie@example.com", password: "correct horse battery" });
+    const wrong = await anonymous("/api/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "cookie@example.com", password: "wrong password" }),
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+
+    const login = await anonymous("/api/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "Cookie@Example.com", password: "correct horse battery" }),
+    });
+    expect(login.status).toBe(200);
+    const setCookie = login.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    const cookie = setCookie.split(";")[0] ?? "";
+    const me = await anonymous("/api/auth/me", { headers: { cookie } });
+    expect((await me.json()).user.email).toBe("cookie@example.com");
+
+    expect((await anonymous("/api/auth/logout", { method: "POST", headers: { cookie } })).status).toBe(204);
+    expect((await anonymous("/api/auth/me", { headers: { cookie } })).status).toBe(401);
+  });
+
+  it("redeems a one-time sign-in link once", async () => {
+    const owner = await t.services.auth.ensureLocalOwner();
+    const token = await t.services.auth.createLoginLinkToken(owner.id);
+    const first = await anonymous(`/api/auth/link?token=${token}`);
+    expect(first.status).toBe(302);
+    expect(first.headers.get("location")).toBe("/");
+    const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    expect((await (await anonymous("/api/auth/me", { headers: { cookie } })).json()).user.isLocalOwner).toBe(true);
+    expect((await anonymous(`/api/auth/link?token=${token}`)).status).toBe(401);
+  });
+
+  it("serves its OpenAPI document describing the routes", async () => {
+    const { call } = await t.signUp("docs@example.com");
+    const { status, body } = await call("GET", "/api/openapi.json");
+    expect(status).toBe(200);
+    expect(body.openapi).toBe("3.1.0");
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(["/api/health", "/api/projects", "/api/projects/{id}", "/api/auth/login", "/api/tokens"]),
+    );
+    expect(body.components.schemas.Error).toBeDefined();
+  });
+
+  it("answers unknown API routes with 404 in the error shape", async () => {
+    const { call } = await t.signUp("unknown@example.com");
+    const answer = await call("GET", "/api/nothing-here");
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe("not_found");
+  });
+});
