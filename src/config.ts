@@ -18,6 +18,10 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: port.default(8787),
   API_KEY_ENCRYPTION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** The CLI talks to this server instead of opening a database (with FINEFLOW_TOKEN). */
+  FINEFLOW_URL: z.url().optional(),
+  /** A personal API token (`fineflow token create`): who the CLI acts as, except on the embedded database. */
+  FINEFLOW_TOKEN: z.string().startsWith("ff_", "must be a FineFlow API token (ff_…)").optional(),
   FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   OPENAI_BASE_URL: z.url().optional(),
   TOGETHER_BASE_URL: z.url().optional(),
@@ -34,7 +38,9 @@ export class ConfigError extends Error {
 /** Parses the environment; on a bad value throws one `ConfigError` naming every offending variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // An empty variable means "not set", as shells and .env files commonly leave them.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const parsed = configSchema.safeParse(present);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);

@@ -24,7 +24,11 @@ export interface OpenedDatabase {
 }
 
 /** Opens PostgreSQL when `DATABASE_URL` is set, else the embedded PGlite under the data directory's lock. */
-export async function openConfiguredDatabase(config: Config, command: string, logger: Logger): Promise<OpenedDatabase> {
+export async function openConfiguredDatabase(
+  config: Config,
+  command: string,
+  logger: Logger,
+): Promise<OpenedDatabase> {
   if (config.DATABASE_URL) {
     const database = await openPostgres(config.DATABASE_URL);
     return { database, close: () => database.close() };

@@ -22,7 +22,9 @@ describe("the HTTP API", () => {
       expect(response.status, path).toBe(401);
       expect(await response.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
     }
-    const badToken = await anonymous("/api/projects", { headers: { authorization: "Bearer ff_not-a-real-token" } });
+    const badToken = await anonymous("/api/projects", {
+      headers: { authorization: "Bearer ff_not-a-real-token" },
+    });
     expect(badToken.status).toBe(401);
   });
 
@@ -30,16 +32,27 @@ describe("the HTTP API", () => {
     const { call } = await t.signUp("crud@example.com");
     const created = await call("POST", "/api/projects", { name: " Support docs ", monthlyBudgetUsd: 25 });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: "Support docs", monthlyBudgetUsd: 25, budgetEnforcement: "warn" });
+    expect(created.body).toMatchObject({
+      name: "Support docs",
+      monthlyBudgetUsd: 25,
+      budgetEnforcement: "warn",
+    });
     expect(created.body).not.toHaveProperty("userId");
     const id = created.body.id as string;
 
     expect((await call("GET", "/api/projects")).body.projects.map((p: { id: string }) => p.id)).toEqual([id]);
     expect((await call("GET", `/api/projects/${id}`)).body.name).toBe("Support docs");
 
-    const updated = await call("PATCH", `/api/projects/${id}`, { budgetEnforcement: "block", monthlyBudgetUsd: null });
+    const updated = await call("PATCH", `/api/projects/${id}`, {
+      budgetEnforcement: "block",
+      monthlyBudgetUsd: null,
+    });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ budgetEnforcement: "block", monthlyBudgetUsd: null, name: "Support docs" });
+    expect(updated.body).toMatchObject({
+      budgetEnforcement: "block",
+      monthlyBudgetUsd: null,
+      name: "Support docs",
+    });
 
     expect((await call("DELETE", `/api/projects/${id}`)).status).toBe(204);
     expect((await call("GET", `/api/projects/${id}`)).status).toBe(404);
@@ -48,7 +61,10 @@ describe("the HTTP API", () => {
   it("answers 404 for another user's project and never shows or changes it", async () => {
     const alice = await t.signUp("alice@example.com");
     const bob = await t.signUp("bob@example.com");
-    const { body: project } = await alice.call("POST", "/api/projects", { name: "Private", description: "secret plans" });
+    const { body: project } = await alice.call("POST", "/api/projects", {
+      name: "Private",
+      description: "secret plans",
+    });
 
     for (const [method, body] of [["GET"], ["PATCH", { name: "Stolen" }], ["DELETE"]] as const) {
       const answer = await bob.call(method, `/api/projects/${project.id}`, body);
@@ -143,7 +159,9 @@ describe("the HTTP API", () => {
     expect(first.status).toBe(302);
     expect(first.headers.get("location")).toBe("/");
     const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    expect((await (await anonymous("/api/auth/me", { headers: { cookie } })).json()).user.isLocalOwner).toBe(true);
+    expect((await (await anonymous("/api/auth/me", { headers: { cookie } })).json()).user.isLocalOwner).toBe(
+      true,
+    );
     expect((await anonymous(`/api/auth/link?token=${token}`)).status).toBe(401);
   });
 
@@ -153,7 +171,13 @@ describe("the HTTP API", () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     expect(Object.keys(body.paths)).toEqual(
-      expect.arrayContaining(["/api/health", "/api/projects", "/api/projects/{id}", "/api/auth/login", "/api/tokens"]),
+      expect.arrayContaining([
+        "/api/health",
+        "/api/projects",
+        "/api/projects/{id}",
+        "/api/auth/login",
+        "/api/tokens",
+      ]),
     );
     expect(body.components.schemas.Error).toBeDefined();
   });

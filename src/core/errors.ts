@@ -2,12 +2,7 @@
  * The errors the domain speaks. Services throw these; only the transports (HTTP, CLI) turn them into
  * status codes or exit codes. Their messages are written for the user and never carry secrets.
  */
-export type ErrorCode =
-  | "validation_error"
-  | "unauthorized"
-  | "not_found"
-  | "conflict"
-  | "internal_error";
+export type ErrorCode = "validation_error" | "unauthorized" | "not_found" | "conflict" | "internal_error";
 
 export class AppError extends Error {
   constructor(

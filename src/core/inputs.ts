@@ -11,7 +11,11 @@ export const emailSchema = z
 
 export const passwordSchema = z.string().min(8, "must be at least 8 characters").max(1024);
 
-export const tokenNameSchema = z.string().trim().min(1, "must not be empty").max(100);
+export const newUserSchema = z.object({ email: emailSchema, password: passwordSchema });
+
+export const loginSchema = z.object({ email: emailSchema, password: z.string().max(1024) });
+
+export const createTokenSchema = z.object({ name: z.string().trim().min(1, "must not be empty").max(100) });
 
 export const projectNameSchema = z
   .string()

@@ -233,7 +233,10 @@ export const generationTasks = pgTable(
     reason: text("reason"),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.datasetId, t.chunkId] }), index("generation_tasks_status_idx").on(t.datasetId, t.status)],
+  (t) => [
+    primaryKey({ columns: [t.datasetId, t.chunkId] }),
+    index("generation_tasks_status_idx").on(t.datasetId, t.status),
+  ],
 );
 
 export interface PairMessage {
@@ -266,7 +269,10 @@ export const trainingPairs = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("training_pairs_dataset_idx").on(t.datasetId), index("training_pairs_chunk_idx").on(t.sourceChunkId)],
+  (t) => [
+    index("training_pairs_dataset_idx").on(t.datasetId),
+    index("training_pairs_chunk_idx").on(t.sourceChunkId),
+  ],
 );
 
 export const trainingJobs = pgTable(

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { serveStatic } from "@hono/node-server/serve-static";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Services } from "../context.js";
 import type { Logger } from "../logger.js";
 import { VERSION } from "../version.js";
@@ -54,7 +54,9 @@ export function createApp(deps: { services: Services; logger: Logger; databaseKi
     info: { title: "FineFlow API", version: VERSION },
     security: [{ bearer: [] }, { session: [] }],
   });
-  app.all("/api/*", (c) => c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404));
+  app.all("/api/*", (c) =>
+    c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404),
+  );
 
   if (existsSync(webRoot)) {
     app.use("/*", serveStatic({ root: webRoot }));

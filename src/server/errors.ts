@@ -31,7 +31,10 @@ export function handleError(logger: Logger) {
       return c.json(errorBody(error.code, error.message, error.details), STATUS[error.code]);
     }
     if (error instanceof HTTPException && error.status < 500) {
-      return c.json(errorBody("bad_request", error.message || "The request could not be read."), error.status);
+      return c.json(
+        errorBody("bad_request", error.message || "The request could not be read."),
+        error.status,
+      );
     }
     logger.error("request failed", { method: c.req.method, path: c.req.path, error: error.message });
     return c.json(errorBody("internal_error", "Something went wrong on our side. Try again later."), 500);
@@ -40,7 +43,9 @@ export function handleError(logger: Logger) {
 
 /** zod-openapi's hook: bad params, query or body become a 400 naming each offending field. */
 export function validationHook(
-  result: { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
+  result:
+    | { success: true }
+    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
   c: Context,
 ) {
   if (result.success) return;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { Actor } from "../core/actor.js";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../core/errors.js";
-import { emailSchema, passwordSchema, tokenNameSchema } from "../core/inputs.js";
+import { createTokenSchema, loginSchema, newUserSchema } from "../core/inputs.js";
 import { isUniqueViolation } from "../db/errors.js";
 import type { PublicUser, UsersRepository } from "../db/repositories/users-repository.js";
 import { parseInput } from "./parse-input.js";
@@ -27,8 +27,7 @@ export class AuthService {
   ) {}
 
   async createUser(input: { email: unknown; password: unknown }): Promise<PublicUser> {
-    const email = parseInput(emailSchema, input.email);
-    const password = parseInput(passwordSchema, input.password);
+    const { email, password } = parseInput(newUserSchema, input);
     try {
       return await this.users.insertUser({ email, passwordHash: await hash(password) });
     } catch (error) {
@@ -45,15 +44,16 @@ export class AuthService {
   }
 
   async findUserByEmail(email: string): Promise<PublicUser> {
-    const user = await this.users.findByEmail(parseInput(emailSchema, email));
+    const user = await this.users.findByEmail(email.toLowerCase());
     if (!user) throw new NotFoundError("User", email);
     return user;
   }
 
   /** Returns a new session token; the same message for an unknown email and a wrong password. */
-  async login(email: unknown, password: unknown): Promise<{ user: PublicUser; sessionToken: string }> {
-    const user = await this.users.findByEmail(parseInput(emailSchema, email));
-    const valid = user?.passwordHash != null && (await verify(user.passwordHash, String(password ?? "")));
+  async login(input: unknown): Promise<{ user: PublicUser; sessionToken: string }> {
+    const { email, password } = parseInput(loginSchema, input);
+    const user = await this.users.findByEmail(email);
+    const valid = user?.passwordHash != null && (await verify(user.passwordHash, password));
     if (!user || !valid) throw new UnauthorizedError("Email or password is wrong.");
     return { user, sessionToken: await this.createSession(user.id) };
   }
@@ -74,7 +74,11 @@ export class AuthService {
 
   async createLoginLinkToken(userId: string): Promise<string> {
     const token = newToken();
-    await this.users.insertLoginLink(userId, hashToken(token), new Date(this.now().getTime() + LOGIN_LINK_TTL_MS));
+    await this.users.insertLoginLink(
+      userId,
+      hashToken(token),
+      new Date(this.now().getTime() + LOGIN_LINK_TTL_MS),
+    );
     return token;
   }
 
@@ -85,9 +89,10 @@ export class AuthService {
     return this.createSession(userId);
   }
 
-  async createApiToken(actor: Actor, name: unknown) {
+  async createApiToken(actor: Actor, input: unknown) {
     const token = API_TOKEN_PREFIX + newToken();
-    const row = await this.users.insertApiToken(actor, parseInput(tokenNameSchema, name), hashToken(token));
+    const { name } = parseInput(createTokenSchema, input);
+    const row = await this.users.insertApiToken(actor, name, hashToken(token));
     return { ...row, token };
   }
 

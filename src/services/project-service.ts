@@ -25,7 +25,8 @@ export class ProjectService {
 
   /** Finds a project by id or, as the CLI names them, by name. */
   async resolve(actor: Actor, idOrName: string): Promise<Project> {
-    const project = (await this.projects.findById(actor, idOrName)) ?? (await this.projects.findByName(actor, idOrName));
+    const project =
+      (await this.projects.findById(actor, idOrName)) ?? (await this.projects.findByName(actor, idOrName));
     if (!project) throw new NotFoundError("Project", idOrName);
     return project;
   }

@@ -12,7 +12,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type ApiCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: JsonBody }>;
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read API answers as loose JSON and assert on them.
+type JsonBody = any;
 
 /** The real HTTP app on a fresh database, driven in-process through `app.request`. */
 export async function createTestApp(): Promise<TestApp> {
@@ -39,7 +46,7 @@ export async function createTestApp(): Promise<TestApp> {
     app,
     async signUp(email) {
       const user = await services.auth.createUser({ email, password: "correct horse battery" });
-      const { token } = await services.auth.createApiToken({ userId: user.id }, "test");
+      const { token } = await services.auth.createApiToken({ userId: user.id }, { name: "test" });
       return { userId: user.id, token, call: callAs(token) };
     },
     close: () => database.close(),

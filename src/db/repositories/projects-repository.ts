@@ -24,7 +24,11 @@ export class ProjectsRepository {
   }
 
   list(actor: Actor): Promise<Project[]> {
-    return this.db.select().from(projects).where(eq(projects.userId, actor.userId)).orderBy(asc(projects.name));
+    return this.db
+      .select()
+      .from(projects)
+      .where(eq(projects.userId, actor.userId))
+      .orderBy(asc(projects.name));
   }
 
   async findById(actor: Actor, id: string): Promise<Project | undefined> {

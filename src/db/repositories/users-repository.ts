@@ -7,7 +7,12 @@ import { apiTokens, loginLinks, sessions, users } from "../schema.js";
 export type UserRow = typeof users.$inferSelect;
 export type PublicUser = Pick<UserRow, "id" | "email" | "isLocalOwner" | "createdAt">;
 
-const publicUser = { id: users.id, email: users.email, isLocalOwner: users.isLocalOwner, createdAt: users.createdAt };
+const publicUser = {
+  id: users.id,
+  email: users.email,
+  isLocalOwner: users.isLocalOwner,
+  createdAt: users.createdAt,
+};
 const tokenSummary = {
   id: apiTokens.id,
   name: apiTokens.name,
@@ -103,7 +108,10 @@ export class UsersRepository {
 
   /** Removes sessions and sign-in links past their expiry; returns how many went. */
   async purgeExpired(now: Date): Promise<number> {
-    const gone = await this.db.delete(sessions).where(lt(sessions.expiresAt, now)).returning({ id: sessions.tokenHash });
+    const gone = await this.db
+      .delete(sessions)
+      .where(lt(sessions.expiresAt, now))
+      .returning({ id: sessions.tokenHash });
     const links = await this.db
       .delete(loginLinks)
       .where(lt(loginLinks.expiresAt, now))

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { UnauthorizedError } from "../../core/errors.js";
+import { createTokenSchema, loginSchema } from "../../core/inputs.js";
 import type { PublicUser } from "../../db/repositories/users-repository.js";
 import type { AuthService } from "../../services/auth-service.js";
 import { type AppEnv, SESSION_COOKIE } from "../env.js";
@@ -36,8 +37,6 @@ function startSession(c: Parameters<MiddlewareHandler>[0], token: string) {
   });
 }
 
-const LoginBody = z.object({ email: z.string(), password: z.string() }).openapi("LoginRequest");
-
 /** Routes open without a session: sign-in by password and by one-time link. */
 export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
   app.openapi(
@@ -45,12 +44,11 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       method: "post",
       path: "/api/auth/login",
       summary: "Sign in with email and password; sets the session cookie",
-      request: { body: { content: { "application/json": { schema: LoginBody } }, required: true } },
+      request: { body: { content: { "application/json": { schema: loginSchema } }, required: true } },
       responses: { 200: json(z.object({ user: UserSchema }), "Signed in"), ...errorResponses },
     }),
     async (c) => {
-      const { email, password } = c.req.valid("json");
-      const { user, sessionToken } = await auth.login(email, password);
+      const { user, sessionToken } = await auth.login(c.req.valid("json"));
       startSession(c, sessionToken);
       return c.json({ user: toUserDto(user) }, 200);
     },
@@ -62,7 +60,10 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       path: "/api/auth/link",
       summary: "Redeem a one-time sign-in link printed by `fineflow serve`",
       request: { query: z.object({ token: z.string().min(1) }) },
-      responses: { 302: { description: "Signed in; redirects to the web app" }, 401: json(ErrorSchema, "Used or expired") },
+      responses: {
+        302: { description: "Signed in; redirects to the web app" },
+        401: json(ErrorSchema, "Used or expired"),
+      },
     }),
     async (c) => {
       startSession(c, await auth.redeemLoginLink(c.req.valid("query").token));
@@ -111,7 +112,7 @@ export function authRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       path: "/api/tokens",
       summary: "Create a personal API token; the token is shown in this answer only",
       request: {
-        body: { content: { "application/json": { schema: z.object({ name: z.string() }) } }, required: true },
+        body: { content: { "application/json": { schema: createTokenSchema } }, required: true },
       },
       responses: {
         201: json(ApiTokenSchema.extend({ token: z.string() }), "The new token"),
@@ -119,7 +120,7 @@ export function authRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       },
     }),
     async (c) => {
-      const created = await auth.createApiToken(c.get("actor"), c.req.valid("json").name);
+      const created = await auth.createApiToken(c.get("actor"), c.req.valid("json"));
       return c.json({ ...toTokenDto(created), token: created.token }, 201);
     },
   );
@@ -129,7 +130,10 @@ export function authRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       method: "get",
       path: "/api/tokens",
       summary: "List your API tokens (never the tokens themselves)",
-      responses: { 200: json(z.object({ tokens: z.array(ApiTokenSchema) }), "Your tokens"), 401: errorResponses[401] },
+      responses: {
+        200: json(z.object({ tokens: z.array(ApiTokenSchema) }), "Your tokens"),
+        401: errorResponses[401],
+      },
     }),
     async (c) => c.json({ tokens: (await auth.listApiTokens(c.get("actor"))).map(toTokenDto) }, 200),
   );

@@ -20,7 +20,10 @@ export function projectRoutes(app: OpenAPIHono<AppEnv>, projects: ProjectService
       method: "get",
       path: "/api/projects",
       summary: "List your projects",
-      responses: { 200: json(z.object({ projects: z.array(ProjectSchema) }), "Your projects"), 401: errorResponses[401] },
+      responses: {
+        200: json(z.object({ projects: z.array(ProjectSchema) }), "Your projects"),
+        401: errorResponses[401],
+      },
     }),
     async (c) => c.json({ projects: (await projects.list(c.get("actor"))).map(toProjectDto) }, 200),
   );

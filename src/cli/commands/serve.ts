@@ -1,0 +1,103 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Command } from "commander";
+import { type Config, loadConfig } from "../../config.js";
+import { createServices, openConfiguredDatabase } from "../../context.js";
+import { createLogger, type Logger } from "../../logger.js";
+import { Queue } from "../../queue/queue.js";
+import { createApp } from "../../server/app.js";
+import { ensureCliToken } from "../cli-token.js";
+import { CliError } from "../connect.js";
+import { parsePort } from "../flags.js";
+
+export function registerServe(program: Command) {
+  program
+    .command("serve")
+    .description("Run the web app, the HTTP API and a background worker in one process")
+    .option("--host <host>", "address to listen on (HOST; default 127.0.0.1)")
+    .option("--port <port>", "port to listen on (PORT; default 8787)", parsePort)
+    .action(async (options: { host?: string; port?: number }) => {
+      const config = loadConfig(process.env);
+      await runServer(
+        { ...config, HOST: options.host ?? config.HOST, PORT: options.port ?? config.PORT },
+        createLogger(),
+      );
+    });
+
+  program
+    .command("worker")
+    .description("Run background workers only (PostgreSQL deployments; `serve` already runs one)")
+    .action(async () => {
+      const config = loadConfig(process.env);
+      if (!config.DATABASE_URL) {
+        throw new CliError(
+          "`fineflow worker` needs DATABASE_URL: on the embedded database, `fineflow serve` runs the worker itself.",
+        );
+      }
+      await runWorker(config, createLogger());
+    });
+}
+
+async function runServer(config: Config, logger: Logger) {
+  const opened = await openConfiguredDatabase(config, "serve", logger);
+  const services = createServices(opened.database);
+  const queue = await Queue.start(opened.database, logger, {
+    concurrency: config.FINEFLOW_QUEUE_CONCURRENCY,
+  });
+  await queue.work(services.jobs.all);
+  const app = createApp({ services, logger, databaseKind: opened.database.kind });
+
+  const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new CliError(
+              `Port ${config.PORT} on ${config.HOST} is in use: choose another with --port or PORT.`,
+            )
+          : error,
+      ),
+    );
+  }).catch(async (error) => {
+    await queue.stop();
+    await opened.close();
+    throw error;
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
+  opened.lock?.update({ url });
+
+  process.stdout.write(`FineFlow is running at ${url} (database: ${opened.database.kind})\n`);
+  if (opened.database.kind === "pglite") {
+    await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
+    const owner = await services.auth.ensureLocalOwner();
+    const token = await services.auth.createLoginLinkToken(owner.id);
+    process.stdout.write(`Sign in (one-time link, valid 15 minutes): ${url}/api/auth/link?token=${token}\n`);
+  }
+
+  await untilSignalled();
+  logger.info("shutting down");
+  await new Promise((resolve) => server.close(resolve));
+  await queue.stop();
+  await opened.close();
+}
+
+async function runWorker(config: Config, logger: Logger) {
+  const opened = await openConfiguredDatabase(config, "worker", logger);
+  const queue = await Queue.start(opened.database, logger, {
+    concurrency: config.FINEFLOW_QUEUE_CONCURRENCY,
+  });
+  await queue.work(createServices(opened.database).jobs.all);
+  process.stdout.write("FineFlow worker is running.\n");
+  await untilSignalled();
+  await queue.stop();
+  await opened.close();
+}
+
+function untilSignalled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+}

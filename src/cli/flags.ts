@@ -1,0 +1,18 @@
+import { InvalidArgumentError } from "commander";
+
+/** Flag parsers: a bad value stops the command with a message naming what was expected. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidArgumentError("must be a whole number from 0 to 65535.");
+  }
+  return port;
+}
+
+export function parseUsd(value: string): number {
+  const amount = Number(value);
+  if (value.trim() === "" || !Number.isFinite(amount) || amount < 0) {
+    throw new InvalidArgumentError("must be an amount of US dollars, 0 or more (e.g. 50 or 12.5).");
+  }
+  return amount;
+}

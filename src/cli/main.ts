@@ -1,0 +1,32 @@
+import { Command } from "commander";
+import { ConfigError } from "../config.js";
+import { AppError } from "../core/errors.js";
+import { DataDirBusyError } from "../db/data-dir-lock.js";
+import { VERSION } from "../version.js";
+import { ApiError } from "./api-client.js";
+import { registerAccounts } from "./commands/account.js";
+import { registerProject } from "./commands/project.js";
+import { registerServe } from "./commands/serve.js";
+import { CliError } from "./connect.js";
+
+const program = new Command("fineflow")
+  .description("Turn documents into fine-tuning datasets and run the fine-tuning jobs.")
+  .version(VERSION)
+  .showHelpAfterError("(run with --help for usage)");
+
+registerServe(program);
+registerProject(program);
+registerAccounts(program);
+
+/** Errors users can act on are one line on stderr; anything else is a bug, shown with its stack. */
+const EXPECTED = [ApiError, AppError, CliError, ConfigError, DataDirBusyError];
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const expected = EXPECTED.some((type) => error instanceof type);
+  process.stderr.write(
+    `error: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("gives the embedded defaults when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ FINEFLOW_DATA_DIR: "./.fineflow", HOST: "127.0.0.1", PORT: 8787 });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("reads and converts the values it is given", () => {
+    const config = loadConfig({
+      PORT: "9000",
+      DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
+      FINEFLOW_DATA_DIR: "/x",
+    });
+    expect(config).toMatchObject({
+      PORT: 9000,
+      DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
+      FINEFLOW_DATA_DIR: "/x",
+    });
+  });
+
+  it("treats an empty variable as not set", () => {
+    const config = loadConfig({ PORT: "", DATABASE_URL: "" });
+    expect(config.PORT).toBe(8787);
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ DATABASE_URL: "mysql://root@127.0.0.1/db" }, "DATABASE_URL"],
+    [{ API_KEY_ENCRYPTION_SECRET: "short" }, "API_KEY_ENCRYPTION_SECRET"],
+    [{ FINEFLOW_TOKEN: "sk-not-ours" }, "FINEFLOW_TOKEN"],
+    [{ OPENAI_BASE_URL: "not a url" }, "OPENAI_BASE_URL"],
+  ])("stops on %o naming %s", (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}: `));
+  });
+
+  it("names every bad variable at once", () => {
+    expect(() => loadConfig({ PORT: "x", DATABASE_URL: "x" })).toThrow(
+      /DATABASE_URL: .*PORT: |PORT: .*DATABASE_URL: /,
+    );
+  });
+
+  it("never echoes a secret's value in its message", () => {
+    expect(() => loadConfig({ API_KEY_ENCRYPTION_SECRET: "hunter2" })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining("hunter2") }),
+    );
+  });
+});

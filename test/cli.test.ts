@@ -1,0 +1,167 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, startServer } from "./helpers/run-cli.js";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
+
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "fineflow-cli-"));
+  env = { FINEFLOW_DATA_DIR: dataDir };
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe("fineflow on the embedded database", () => {
+  it("creates and lists projects as the local owner, with machine-readable --json", async () => {
+    const created = await runCli(
+      ["project", "create", "demo", "--budget", "40", "--enforce", "block", "--json"],
+      env,
+    );
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: "demo",
+      monthlyBudgetUsd: 40,
+      budgetEnforcement: "block",
+    });
+
+    const listed = await runCli(["project", "list", "--json"], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["demo"]);
+
+    const table = await runCli(["project", "list"], env);
+    expect(table.stdout).toMatch(/^NAME\s+ID\s+BUDGET/);
+    expect(table.stdout).toContain("$40.00/month");
+  });
+
+  it("reports errors on stderr, one line, with a non-zero exit", async () => {
+    const duplicate = await runCli(["project", "create", "demo"], env);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stdout).toBe("");
+    expect(duplicate.stderr).toBe('error: You already have a project named "demo".\n');
+
+    const budget = await runCli(["project", "create", "other", "--budget", "lots"], env);
+    expect(budget.code).not.toBe(0);
+    expect(budget.stderr).toContain("--budget");
+
+    const enforce = await runCli(["project", "create", "other", "--enforce", "maybe"], env);
+    expect(enforce.code).not.toBe(0);
+    expect(enforce.stderr).toMatch(/--enforce.*warn, block/s);
+
+    const config = await runCli(["project", "list"], { ...env, PORT: "eighty" });
+    expect(config.code).toBe(1);
+    expect(config.stderr).toMatch(/^error: Invalid configuration — PORT: /);
+
+    const worker = await runCli(["worker"], env);
+    expect(worker.code).toBe(1);
+    expect(worker.stderr).toContain("needs DATABASE_URL");
+
+    const listed = await runCli(["project", "list", "--json"], env);
+    expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["demo"]);
+  });
+
+  it("documents every command with --help", async () => {
+    const help = await runCli(["--help"], env);
+    expect(help.code).toBe(0);
+    for (const command of ["serve", "worker", "project", "user", "token"])
+      expect(help.stdout).toContain(command);
+    const projectHelp = await runCli(["project", "create", "--help"], env);
+    expect(projectHelp.stdout).toContain("--budget <usd>");
+  });
+
+  it("serves the API, signs the owner in by one-time link, and routes the CLI through the running server", async () => {
+    const server = await startServer(env);
+    try {
+      const health = await fetch(`${server.url}/api/health`);
+      expect(await health.json()).toMatchObject({ status: "ok", database: "pglite" });
+      expect((await fetch(`${server.url}/api/projects`)).status).toBe(401);
+
+      const link = await fetch(server.loginLink ?? "", { redirect: "manual" });
+      expect(link.status).toBe(302);
+      const cookie = (link.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      const me = await fetch(`${server.url}/api/auth/me`, { headers: { cookie } });
+      expect((await me.json()).user).toMatchObject({ isLocalOwner: true });
+      expect((await fetch(server.loginLink ?? "", { redirect: "manual" })).status).toBe(401);
+
+      // PGlite is single-process: while the server holds it, the CLI goes through the server's API …
+      const created = await runCli(["project", "create", "through-server", "--json"], env);
+      expect(created.code).toBe(0);
+      const projects = await fetch(`${server.url}/api/projects`, { headers: { cookie } });
+      expect((await projects.json()).projects.map((p: { name: string }) => p.name)).toContain(
+        "through-server",
+      );
+
+      // … and commands that need the database itself stop with a message that says why.
+      const direct = await runCli(["user", "create", "--email", "x@example.com"], env, "long password\n");
+      expect(direct.code).toBe(1);
+      expect(direct.stderr).toMatch(/in use by `fineflow serve` \(pid \d+\)/);
+    } finally {
+      server.child.kill("SIGTERM");
+      await new Promise((resolve) => server.child.once("exit", resolve));
+    }
+    expect(server.child.exitCode).toBe(0);
+    expect(existsSync(join(dataDir, "fineflow.lock"))).toBe(false);
+  });
+});
+
+// Server mode needs PostgreSQL: these run in the suite's PostgreSQL pass (DATABASE_URL set).
+if (process.env.DATABASE_URL) {
+  describe("fineflow in server mode (DATABASE_URL)", () => {
+    let database: TestDatabase;
+    let pgEnv: Record<string, string>;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      pgEnv = { DATABASE_URL: database.url ?? "" };
+    });
+    afterAll(() => database.close());
+
+    it("creates a user and a token as the operator, then acts as that user with FINEFLOW_TOKEN", async () => {
+      const weak = await runCli(["user", "create", "--email", "ops@example.com"], pgEnv, "short\n");
+      expect(weak.code).toBe(1);
+      expect(weak.stderr).toContain("password: must be at least 8 characters");
+
+      const user = await runCli(
+        ["user", "create", "--email", "ops@example.com", "--json"],
+        pgEnv,
+        "a long password\n",
+      );
+      expect(user.code).toBe(0);
+      expect(JSON.parse(user.stdout)).toMatchObject({ email: "ops@example.com", isLocalOwner: false });
+
+      const noToken = await runCli(["project", "list"], pgEnv);
+      expect(noToken.code).toBe(1);
+      expect(noToken.stderr).toContain("FINEFLOW_TOKEN");
+
+      const token = await runCli(
+        ["token", "create", "--email", "ops@example.com", "--name", "ci", "--json"],
+        pgEnv,
+      );
+      expect(token.code).toBe(0);
+      const asOps = { ...pgEnv, FINEFLOW_TOKEN: JSON.parse(token.stdout).token as string };
+
+      expect((await runCli(["project", "create", "prod"], asOps)).code).toBe(0);
+      const listed = await runCli(["project", "list", "--json"], asOps);
+      expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["prod"]);
+
+      // The same token reaches a running server over HTTP.
+      const server = await startServer(pgEnv);
+      try {
+        expect(await (await fetch(`${server.url}/api/health`)).json()).toMatchObject({
+          database: "postgres",
+        });
+        const remote = await runCli(["project", "list", "--json"], {
+          FINEFLOW_URL: server.url,
+          FINEFLOW_TOKEN: asOps.FINEFLOW_TOKEN ?? "",
+        });
+        expect(JSON.parse(remote.stdout).map((p: { name: string }) => p.name)).toEqual(["prod"]);
+      } finally {
+        server.child.kill("SIGTERM");
+        await new Promise((resolve) => server.child.once("exit", resolve));
+      }
+    });
+  });
+}

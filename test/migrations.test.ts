@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPglite } from "../src/db/client.js";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.close());
+
+const columnsOf = async (table: string) =>
+  (
+    await database.executeSql(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+      [table],
+    )
+  ).rows.map((row) => row.column_name);
+
+describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, () => {
+  it("create the whole domain's tables", async () => {
+    const { rows } = await database.executeSql(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(
+      expect.arrayContaining([
+        "users",
+        "sessions",
+        "login_links",
+        "api_tokens",
+        "projects",
+        "documents",
+        "document_files",
+        "chunks",
+        "chunk_lsh_buckets",
+        "training_datasets",
+        "generation_tasks",
+        "training_pairs",
+        "training_jobs",
+        "training_job_events",
+        "user_api_keys",
+        "spend_ledger",
+      ]),
+    );
+  });
+
+  it("use the seed's column names", async () => {
+    expect(await columnsOf("chunks")).toEqual(
+      expect.arrayContaining(["is_duplicate", "duplicate_of", "quality_score"]),
+    );
+    expect(await columnsOf("training_jobs")).toEqual(
+      expect.arrayContaining([
+        "provider_job_id",
+        "progress_percent",
+        "current_step",
+        "status",
+        "fine_tuned_model",
+      ]),
+    );
+    expect(await columnsOf("projects")).toEqual(
+      expect.arrayContaining(["monthly_budget_usd", "budget_enforcement"]),
+    );
+    expect(await columnsOf("user_api_keys")).toEqual(
+      expect.arrayContaining(["key_encrypted", "user_id", "provider"]),
+    );
+  });
+
+  it("enforce ownership and statuses in the database too", async () => {
+    await expect(
+      database.executeSql("INSERT INTO projects (user_id, name) VALUES (gen_random_uuid(), 'orphan')"),
+    ).rejects.toThrow(/foreign key/);
+  });
+});
+
+describe("the embedded database on disk", () => {
+  it("keeps its data across a restart and migrates an existing directory without change", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fineflow-pglite-"));
+    try {
+      const first = await openPglite(dir);
+      await first.executeSql("INSERT INTO users (email) VALUES ('persist@example.com')");
+      await first.close();
+      const second = await openPglite(dir);
+      const { rows } = await second.executeSql("SELECT email FROM users");
+      await second.close();
+      expect(rows).toEqual([{ email: "persist@example.com" }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

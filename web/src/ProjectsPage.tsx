@@ -1,0 +1,74 @@
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { api, type Project } from "./api";
+
+const budgetText = (p: Project) =>
+  p.monthlyBudgetUsd === null
+    ? "no budget"
+    : `$${p.monthlyBudgetUsd.toFixed(2)}/month (${p.budgetEnforcement})`;
+
+export function ProjectsPage() {
+  const [projects, setProjects] = useState<Project[]>([]);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    setProjects((await api<{ projects: Project[] }>("GET", "/api/projects")).projects);
+  }, []);
+
+  useEffect(() => {
+    load().catch((caught) => setError((caught as Error).message));
+  }, [load]);
+
+  async function create(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const budget = String(form.get("budget") ?? "");
+    try {
+      await api("POST", "/api/projects", {
+        name: form.get("name"),
+        monthlyBudgetUsd: budget === "" ? null : Number(budget),
+        budgetEnforcement: form.get("enforcement"),
+      });
+      formElement.reset();
+      setError("");
+      await load();
+    } catch (caught) {
+      setError((caught as Error).message);
+    }
+  }
+
+  return (
+    <main>
+      <h1>Projects</h1>
+      {projects.length === 0 ? (
+        <p className="muted">No projects yet.</p>
+      ) : (
+        <ul className="projects">
+          {projects.map((p) => (
+            <li key={p.id}>
+              <strong>{p.name}</strong> <span className="muted">{budgetText(p)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h2>New project</h2>
+      <form onSubmit={create} aria-label="New project">
+        <label>
+          Name <input name="name" required maxLength={100} />
+        </label>
+        <label>
+          Monthly budget (USD) <input name="budget" type="number" min="0" step="0.01" />
+        </label>
+        <label>
+          When over budget
+          <select name="enforcement" defaultValue="warn">
+            <option value="warn">warn</option>
+            <option value="block">block</option>
+          </select>
+        </label>
+        <button type="submit">Create project</button>
+        {error && <p role="alert">{error}</p>}
+      </form>
+    </main>
+  );
+}

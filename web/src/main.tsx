@@ -1,0 +1,46 @@
+import { StrictMode, useEffect, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { ApiError, api, type User } from "./api";
+import { LoginPage } from "./LoginPage";
+import { ProjectsPage } from "./ProjectsPage";
+import "./style.css";
+
+function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+
+  useEffect(() => {
+    api<{ user: User }>("GET", "/api/auth/me")
+      .then(({ user }) => setUser(user))
+      .catch((error) => setUser(error instanceof ApiError && error.status === 401 ? null : undefined));
+  }, []);
+
+  if (user === undefined) return <p className="muted">Loading…</p>;
+  if (user === null) return <LoginPage onSignedIn={setUser} />;
+  return (
+    <>
+      <header>
+        <strong>FineFlow</strong>
+        <span className="muted">{user.isLocalOwner ? "local owner" : user.email}</span>
+        <button
+          type="button"
+          onClick={async () => {
+            await api("POST", "/api/auth/logout");
+            setUser(null);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <ProjectsPage />
+    </>
+  );
+}
+
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}
