@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import {
+  DocumentParseError,
+  type DocumentType,
+  detectDocumentType,
+  parseDocument,
+} from "./parse-document.js";
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+async function parseFailure(type: DocumentType, bytes: Uint8Array): Promise<DocumentParseError> {
+  const error = await parseDocument(type, bytes).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (error instanceof DocumentParseError) return error;
+  throw new Error(`expected a DocumentParseError, got ${String(error)}`);
+}
+
+describe("detectDocumentType", () => {
+  it("maps supported extensions case-insensitively", () => {
+    expect(detectDocumentType("notes.MD")).toBe("markdown");
+    expect(detectDocumentType("a.b.markdown")).toBe("markdown");
+    expect(detectDocumentType("readme.txt")).toBe("text");
+    expect(detectDocumentType("page.HTM")).toBe("html");
+    expect(detectDocumentType("scan.pdf")).toBe("pdf");
+    expect(detectDocumentType("report.docx")).toBe("docx");
+    expect(detectDocumentType("data.json")).toBe("json");
+    expect(detectDocumentType("data.JSONL")).toBe("jsonl");
+  });
+
+  it("returns undefined for other or missing extensions", () => {
+    expect(detectDocumentType("old.doc")).toBeUndefined();
+    expect(detectDocumentType("Makefile")).toBeUndefined();
+    expect(detectDocumentType("x.constructor")).toBeUndefined();
+  });
+});
+
+describe("parseDocument", () => {
+  it("drops a BOM, normalises CRLF and replaces invalid UTF-8", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8("# Title\r\n\r\nCaf"), 0xff, ...utf8("\r\nend")]);
+    expect(await parseDocument("markdown", bytes)).toEqual([
+      { kind: "heading", level: 1, text: "Title" },
+      { kind: "paragraph", text: "Caf\uFFFD\nend" },
+    ]);
+  });
+
+  it("reads UTF-16 text saved with a byte order mark", async () => {
+    const bytes = new Uint8Array([0xff, 0xfe, ...Buffer.from("Hello\r\n\r\nWorld", "utf16le")]);
+    expect(await parseDocument("text", bytes)).toEqual([
+      { kind: "paragraph", text: "Hello" },
+      { kind: "paragraph", text: "World" },
+    ]);
+  });
+
+  it("dispatches each type to its parser", async () => {
+    expect(await parseDocument("html", utf8("<h2>Hi</h2>"))).toEqual([
+      { kind: "heading", level: 2, text: "Hi" },
+    ]);
+    expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([{ kind: "paragraph", text: "x" }]);
+  });
+
+  it("reports a file without usable text as empty", async () => {
+    expect((await parseFailure("text", new Uint8Array())).reason).toBe("empty");
+    expect((await parseFailure("markdown", utf8("---\ntitle: x\n---\n\n   \n"))).reason).toBe("empty");
+    expect((await parseFailure("html", utf8("<script>x()</script><nav>Home</nav>"))).reason).toBe("empty");
+    expect((await parseFailure("json", utf8('[{"text": "  "}]'))).reason).toBe("empty");
+  });
+
+  it("refuses an unknown type as unsupported", async () => {
+    expect((await parseFailure("rtf" as DocumentType, utf8("x"))).reason).toBe("unsupported");
+  });
+});

@@ -1,0 +1,63 @@
+import type { Block } from "../core/blocks.js";
+import { decodeText } from "./decode-text.js";
+import { DocumentParseError } from "./document-parse-error.js";
+import { parseDocx } from "./parse-docx.js";
+import { parseHtml } from "./parse-html.js";
+import { parseJsonLinesRecords, parseJsonRecords } from "./parse-json-records.js";
+import { parseMarkdown } from "./parse-markdown.js";
+import { parsePdf } from "./parse-pdf.js";
+import { parseText } from "./parse-text.js";
+
+export { DocumentParseError, type DocumentParseFailure } from "./document-parse-error.js";
+
+export type DocumentType = "markdown" | "text" | "html" | "pdf" | "docx" | "json" | "jsonl";
+
+const TYPE_BY_EXTENSION = new Map<string, DocumentType>([
+  ["md", "markdown"],
+  ["markdown", "markdown"],
+  ["txt", "text"],
+  ["html", "html"],
+  ["htm", "html"],
+  ["pdf", "pdf"],
+  ["docx", "docx"],
+  ["json", "json"],
+  ["jsonl", "jsonl"],
+]);
+
+const TEXT_PARSERS = new Map<DocumentType, (text: string) => Block[]>([
+  ["markdown", parseMarkdown],
+  ["text", parseText],
+  ["html", parseHtml],
+  ["json", parseJsonRecords],
+  ["jsonl", parseJsonLinesRecords],
+]);
+
+/** The document type for an uploaded file's name, by its extension; undefined when it is not supported. */
+export function detectDocumentType(fileName: string): DocumentType | undefined {
+  const dot = fileName.lastIndexOf(".");
+  return dot < 0 ? undefined : TYPE_BY_EXTENSION.get(fileName.slice(dot + 1).toLowerCase());
+}
+
+/**
+ * An uploaded file's bytes to structural blocks. Throws DocumentParseError, whose reason and message are
+ * meant to be kept on the failed document and shown to the user.
+ */
+export async function parseDocument(type: DocumentType, bytes: Uint8Array): Promise<Block[]> {
+  if (bytes.byteLength === 0) throw new DocumentParseError("empty", "The file is empty.");
+  const blocks = (await parseByType(type, bytes)).filter((block) => block.text.trim().length > 0);
+  if (blocks.length === 0) {
+    throw new DocumentParseError("empty", "The document contains no text that could be used.");
+  }
+  return blocks;
+}
+
+function parseByType(type: DocumentType, bytes: Uint8Array): Promise<Block[]> | Block[] {
+  if (type === "pdf") return parsePdf(bytes);
+  if (type === "docx") return parseDocx(bytes);
+  // The type can come from stored data, so an unknown one is refused here rather than trusted.
+  const parseTextFormat = TEXT_PARSERS.get(type);
+  if (!parseTextFormat) {
+    throw new DocumentParseError("unsupported", `Documents of type "${type}" are not supported.`);
+  }
+  return parseTextFormat(decodeText(bytes));
+}

@@ -1,0 +1,77 @@
+import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun } from "docx";
+import { describe, expect, it } from "vitest";
+import { DocumentParseError } from "./document-parse-error.js";
+import { parseDocx } from "./parse-docx.js";
+
+const cell = (text: string) => new TableCell({ children: [new Paragraph(text)] });
+
+async function reportDocx(): Promise<Uint8Array> {
+  const steps = { reference: "steps", levels: [{ level: 0, format: "decimal" as const, text: "%1." }] };
+  const document = new Document({
+    numbering: { config: [steps] },
+    sections: [
+      {
+        children: [
+          new Paragraph({ text: "Quarterly report", heading: HeadingLevel.HEADING_1 }),
+          new Paragraph({ text: "Revenue", heading: HeadingLevel.HEADING_2 }),
+          new Paragraph({
+            children: [new TextRun("Sales grew "), new TextRun({ text: "twice", bold: true })],
+          }),
+          new Paragraph({ text: "Europe", bullet: { level: 0 } }),
+          new Paragraph({ text: "Germany", bullet: { level: 1 } }),
+          new Paragraph({ text: "Asia", bullet: { level: 0 } }),
+          new Paragraph({ text: "Collect data", numbering: { reference: "steps", level: 0 } }),
+          new Paragraph({ text: "Train", numbering: { reference: "steps", level: 0 } }),
+          new Table({
+            rows: [
+              new TableRow({ children: [cell("Region"), cell("Sales | net")] }),
+              new TableRow({ children: [cell("EU"), cell("12")] }),
+            ],
+          }),
+        ],
+      },
+    ],
+  });
+  return new Uint8Array(await Packer.toBuffer(document));
+}
+
+/** The first bytes of an OLE compound file, optionally naming the stream Office encryption stores. */
+function compoundFile(withEncryptedPackage: boolean): Uint8Array {
+  const signature = Buffer.from("d0cf11e0a1b11ae1", "hex");
+  const directory = withEncryptedPackage ? Buffer.from("EncryptedPackage", "utf16le") : Buffer.alloc(0);
+  return Buffer.concat([signature, Buffer.alloc(504), directory]);
+}
+
+async function parseFailure(bytes: Uint8Array): Promise<DocumentParseError> {
+  const error = await parseDocx(bytes).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (error instanceof DocumentParseError) return error;
+  throw new Error(`expected a DocumentParseError, got ${String(error)}`);
+}
+
+describe("parseDocx", () => {
+  it("keeps headings with levels, nested and numbered lists, and tables", async () => {
+    expect(await parseDocx(await reportDocx())).toEqual([
+      { kind: "heading", level: 1, text: "Quarterly report" },
+      { kind: "heading", level: 2, text: "Revenue" },
+      { kind: "paragraph", text: "Sales grew twice" },
+      { kind: "list", text: "- Europe\n  - Germany\n- Asia" },
+      { kind: "list", text: "1. Collect data\n2. Train" },
+      { kind: "table", text: "| Region | Sales \\| net |\n| --- | --- |\n| EU | 12 |" },
+    ]);
+  });
+
+  it("reports a truncated DOCX as corrupt", async () => {
+    const bytes = await reportDocx();
+    const error = await parseFailure(bytes.slice(0, bytes.byteLength / 2));
+    expect(error.reason).toBe("corrupt");
+    expect(error.message).toMatch(/damaged/);
+  });
+
+  it("tells a password-protected document from a legacy .doc", async () => {
+    expect((await parseFailure(compoundFile(true))).reason).toBe("encrypted");
+    expect((await parseFailure(compoundFile(false))).reason).toBe("unsupported");
+  });
+});

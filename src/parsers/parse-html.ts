@@ -1,0 +1,196 @@
+import { HTMLElement, type Node, parse, TextNode } from "node-html-parser";
+import type { Block } from "../core/blocks.js";
+import { fenceCode, listItemLines, pipeTable, quoteLines } from "./render-markdown.js";
+
+// Page chrome and non-content: none of it is the document's text. "head" goes too, or <title> would
+// repeat the first heading as a paragraph.
+const DROPPED = new Set([
+  "script",
+  "style",
+  "nav",
+  "header",
+  "footer",
+  "noscript",
+  "template",
+  "head",
+  "svg",
+]);
+
+// Elements that end the running paragraph and start a new one; everything else is treated as inline.
+const CONTAINERS = new Set([
+  ...["html", "body", "main", "article", "section", "aside", "div", "p", "address", "center", "hgroup"],
+  ...["figure", "figcaption", "details", "summary", "fieldset", "form", "dl", "dt", "dd", "li", "hr"],
+]);
+
+// Raw-text parsing is only for elements whose content is dropped; <pre> is parsed, so its <code> child
+// (where the language class usually sits) is visible.
+const PARSE_OPTIONS = { blockTextElements: { script: false, style: false, noscript: false } };
+
+type Renderer = (element: HTMLElement) => Block[];
+
+const listBlock: Renderer = (list) => bodyBlock("list", renderList(list, 0).join("\n"));
+
+const RENDERERS = new Map<string, Renderer>([
+  ...["h1", "h2", "h3", "h4", "h5", "h6"].map((tag): [string, Renderer] => [tag, headingBlock]),
+  ["ul", listBlock],
+  ["ol", listBlock],
+  ["pre", codeBlock],
+  ["table", tableBlock],
+  ["blockquote", quoteBlock],
+]);
+
+/** HTML (a page, or what mammoth makes of a DOCX) to blocks. */
+export function parseHtml(html: string): Block[] {
+  return collectBlocks(parse(html, PARSE_OPTIONS));
+}
+
+/** Decodes character references (&amp;, &#233;) in text that is not otherwise HTML. */
+export function decodeHtmlEntities(text: string): string {
+  if (!text.includes("&")) return text;
+  // Escaping "<" first keeps a literal "a < b" from being read as the start of a tag.
+  return parse(text.replace(/</g, "&lt;"), PARSE_OPTIONS).text;
+}
+
+function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set()): Block[] {
+  const collector = new BlockCollector(skip);
+  collector.visitChildren(root);
+  collector.flush();
+  return collector.blocks;
+}
+
+/** Walks the tree once, gathering inline text into the running paragraph until a block element ends it. */
+class BlockCollector {
+  readonly blocks: Block[] = [];
+  private inline = "";
+
+  constructor(private readonly skip: ReadonlySet<string>) {}
+
+  visitChildren(node: Node): void {
+    for (const child of node.childNodes) this.visit(child);
+  }
+
+  flush(): void {
+    const text = collapseInline(this.inline);
+    this.inline = "";
+    if (text) this.blocks.push({ kind: "paragraph", text });
+  }
+
+  private visit(node: Node): void {
+    if (node instanceof TextNode) {
+      // Source line breaks are just whitespace; only <br> breaks a line.
+      this.inline += node.text.replace(/\s+/g, " ");
+      return;
+    }
+    if (!(node instanceof HTMLElement)) return;
+    const tag = node.tagName.toLowerCase();
+    if (DROPPED.has(tag) || this.skip.has(tag)) return;
+    const render = RENDERERS.get(tag);
+    if (tag === "br") {
+      this.inline += "\n";
+    } else if (tag === "code") {
+      this.inline += `\`${node.text}\``;
+    } else if (render) {
+      this.flush();
+      this.blocks.push(...render(node));
+    } else if (CONTAINERS.has(tag)) {
+      this.flush();
+      this.visitChildren(node);
+      this.flush();
+    } else {
+      this.visitChildren(node);
+    }
+  }
+}
+
+function collapseInline(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => line.replace(/\s+/g, " ").trim())
+    .join("\n")
+    .replace(/\n{2,}/g, "\n")
+    .trim();
+}
+
+/** An element's text on one line, with its block children separated by spaces rather than run together. */
+function flatText(element: HTMLElement, skip?: ReadonlySet<string>): string {
+  return collectBlocks(element, skip)
+    .map((block) => block.text)
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function bodyBlock(kind: Exclude<Block["kind"], "heading">, text: string): Block[] {
+  return text.trim() ? [{ kind, text }] : [];
+}
+
+function quoteBlock(quote: HTMLElement): Block[] {
+  const inner = collectBlocks(quote).map((block) => block.text);
+  return bodyBlock("paragraph", quoteLines(inner.join("\n\n")));
+}
+
+function headingBlock(element: HTMLElement): Block[] {
+  const text = flatText(element);
+  return text ? [{ kind: "heading", level: Number(element.tagName.slice(1)), text }] : [];
+}
+
+function codeBlock(pre: HTMLElement): Block[] {
+  // HTML ignores a newline right after <pre>, and a trailing one is layout, not code.
+  const code = pre.text.replace(/^\n/, "").replace(/\s+$/, "");
+  return bodyBlock("code", code && fenceCode(code, codeLanguage(pre)));
+}
+
+function codeLanguage(pre: HTMLElement): string | undefined {
+  for (const element of [pre, ...pre.querySelectorAll("code")]) {
+    const match = /(?:^|\s)lang(?:uage)?-([\w+#.-]+)/.exec(element.getAttribute("class") ?? "");
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+const LISTS = new Set(["ul", "ol"]);
+
+function renderList(list: HTMLElement, depth: number): string[] {
+  const ordered = list.tagName.toLowerCase() === "ol";
+  const start = Number.parseInt(list.getAttribute("start") ?? "1", 10);
+  const first = Number.isNaN(start) ? 1 : start;
+  return childElements(list, "li").flatMap((item, i) =>
+    renderListItem(item, ordered ? `${first + i}.` : "-", depth),
+  );
+}
+
+function renderListItem(item: HTMLElement, marker: string, depth: number): string[] {
+  const nested = nestedLists(item).flatMap((list) => renderList(list, depth + 1));
+  return [...listItemLines(marker, flatText(item, LISTS), depth), ...nested];
+}
+
+/** The lists inside an item, however deep they sit in wrappers, but not the lists inside those lists. */
+function nestedLists(element: HTMLElement): HTMLElement[] {
+  return element.childNodes
+    .filter((child) => child instanceof HTMLElement)
+    .flatMap((child) => (LISTS.has(child.tagName.toLowerCase()) ? [child] : nestedLists(child)));
+}
+
+function tableBlock(table: HTMLElement): Block[] {
+  const rows = tableRows(table).map((row) => childElements(row, "th", "td").map((cell) => flatText(cell)));
+  const cells = rows.filter((row) => row.length > 0);
+  return cells.length > 0 ? bodyBlock("table", pipeTable(cells)) : [];
+}
+
+/** The rows of this table, directly or in its sections, but not those of a table nested in a cell. */
+function tableRows(table: HTMLElement): HTMLElement[] {
+  return table.childNodes
+    .filter((child) => child instanceof HTMLElement)
+    .flatMap((child) => {
+      const tag = child.tagName.toLowerCase();
+      if (tag === "tr") return [child];
+      return ["thead", "tbody", "tfoot"].includes(tag) ? childElements(child, "tr") : [];
+    });
+}
+
+function childElements(element: HTMLElement, ...tags: string[]): HTMLElement[] {
+  return element.childNodes.filter(
+    (child): child is HTMLElement =>
+      child instanceof HTMLElement && tags.includes(child.tagName.toLowerCase()),
+  );
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { Block } from "../core/blocks.js";
+import { DocumentParseError } from "./document-parse-error.js";
+import { splitParagraphs } from "./parse-text.js";
+
+// A title of the wrong type is ignored rather than failing the record: the text is what matters.
+const TextRecord = z.object({ text: z.string(), title: z.string().optional().catch(undefined) });
+
+const RECORD_SHAPE = 'each record must be an object with a string "text" field, e.g. {"text": "…"}';
+
+/** A JSON array of {text, title?} records, or a single such object. */
+export function parseJsonRecords(json: string): Block[] {
+  const value = parseJson(json, "This file", "corrupt");
+  if (Array.isArray(value)) return value.flatMap((record, i) => recordBlocks(record, `Record at index ${i}`));
+  if (typeof value === "object" && value !== null) return recordBlocks(value, "The JSON object");
+  throw new DocumentParseError(
+    "invalid_records",
+    `The JSON is neither an array of records nor a single record; ${RECORD_SHAPE}.`,
+  );
+}
+
+/** JSON Lines: one {text, title?} object per line; blank lines are skipped. */
+export function parseJsonLinesRecords(jsonl: string): Block[] {
+  return jsonl.split("\n").flatMap((line, i) => {
+    if (!line.trim()) return [];
+    const where = `Line ${i + 1}`;
+    return recordBlocks(parseJson(line, where, "invalid_records"), where);
+  });
+}
+
+function parseJson(text: string, subject: string, reason: "corrupt" | "invalid_records"): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // JSON.parse's own message says where the syntax breaks, which is what the user needs to fix it.
+    const detail = error instanceof SyntaxError ? ` (${error.message})` : "";
+    throw new DocumentParseError(reason, `${subject} is not valid JSON${detail}.`);
+  }
+}
+
+function recordBlocks(value: unknown, where: string): Block[] {
+  const record = TextRecord.safeParse(value);
+  if (!record.success) {
+    throw new DocumentParseError("invalid_records", `${where} has no string "text" field; ${RECORD_SHAPE}.`);
+  }
+  const { title, text } = record.data;
+  const heading: Block[] = title?.trim() ? [{ kind: "heading", level: 1, text: title.trim() }] : [];
+  return [
+    ...heading,
+    ...splitParagraphs(text).map((paragraph): Block => ({ kind: "paragraph", text: paragraph })),
+  ];
+}

@@ -1,0 +1,115 @@
+import { lexer, type MarkedToken, type Token, type Tokens } from "marked";
+import type { Block } from "../core/blocks.js";
+import { decodeHtmlEntities, parseHtml } from "./parse-html.js";
+import { fenceCode, listItemLines, pipeTable, quoteLines } from "./render-markdown.js";
+
+// YAML front matter is metadata for site generators, not prose; only at the very start of the file.
+const FRONT_MATTER = /^---[ \t]*\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/;
+
+/** Markdown (CommonMark + GFM tables and task lists) to blocks. */
+export function parseMarkdown(markdown: string): Block[] {
+  return markedTokens(lexer(markdown.replace(FRONT_MATTER, ""))).flatMap(tokenBlocks);
+}
+
+// marked types its tokens as MarkedToken | Generic; Generic tokens only come from extensions, and none are
+// registered, so the narrower type is the true one.
+function markedTokens(tokens: readonly Token[] = []): MarkedToken[] {
+  return tokens as MarkedToken[];
+}
+
+function tokenBlocks(token: MarkedToken): Block[] {
+  switch (token.type) {
+    case "heading":
+      return bodyOrHeading(inlineText(token.tokens), token.depth);
+    case "paragraph":
+    case "text":
+      return bodyOrHeading(token.tokens ? inlineText(token.tokens) : decodeHtmlEntities(token.text));
+    case "list":
+      return [{ kind: "list", text: listLines(token, 0).join("\n") }];
+    case "code":
+      return codeBlock(token);
+    case "table":
+      return [{ kind: "table", text: tableText(token) }];
+    case "blockquote":
+      return bodyOrHeading(quoteLines(blocksText(markedTokens(token.tokens).flatMap(tokenBlocks))));
+    case "html":
+      // Raw HTML goes through the HTML parser, so an embedded <table> or <ul> keeps its structure.
+      return parseHtml(token.text);
+    default:
+      return [];
+  }
+}
+
+function bodyOrHeading(text: string, level?: number): Block[] {
+  if (!text.trim()) return [];
+  return level === undefined ? [{ kind: "paragraph", text }] : [{ kind: "heading", level, text }];
+}
+
+function blocksText(blocks: readonly Block[]): string {
+  return blocks.map((block) => block.text).join("\n\n");
+}
+
+/** Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model. */
+function inlineText(tokens: readonly Token[]): string {
+  return markedTokens(tokens).map(inlineTokenText).join("").trim();
+}
+
+function inlineTokenText(token: MarkedToken): string {
+  switch (token.type) {
+    case "text":
+      return token.tokens ? inlineText(token.tokens) : decodeHtmlEntities(token.text);
+    case "escape":
+      return token.text;
+    case "codespan":
+      // Code spans are literal in Markdown: "&amp;" inside one is the five characters, not "&".
+      return `\`${token.text}\``;
+    case "br":
+      return "\n";
+    case "html":
+      // Inline tags are dropped (their content arrives as separate text tokens), but a <br> is a line break.
+      return /^<br\s*\/?>$/i.test(token.text) ? "\n" : "";
+    case "strong":
+    case "em":
+    case "del":
+    case "link":
+      return inlineText(token.tokens);
+    case "image":
+      return token.text;
+    default:
+      return "";
+  }
+}
+
+function codeBlock(token: Tokens.Code): Block[] {
+  // Indented code keeps the blank lines that ended it; they are layout, not code.
+  const code = token.text.replace(/\n+$/, "");
+  return code.trim() ? [{ kind: "code", text: fenceCode(code, codeLanguage(token)) }] : [];
+}
+
+function codeLanguage(token: Tokens.Code): string | undefined {
+  // An info string may carry more than the language ("ts title=a.ts"); the language is its first word.
+  return token.lang?.trim().split(/\s+/)[0] || undefined;
+}
+
+function tableText(table: Tokens.Table): string {
+  const cellTexts = (cells: Tokens.TableCell[]) => cells.map((cell) => inlineText(cell.tokens));
+  return pipeTable([cellTexts(table.header), ...table.rows.map(cellTexts)]);
+}
+
+function listLines(list: Tokens.List, depth: number): string[] {
+  const start = typeof list.start === "number" ? list.start : 1;
+  return list.items.flatMap((item, i) => listItem(item, list.ordered ? `${start + i}.` : "-", depth));
+}
+
+/** The item's own text on its marker line, then its nested lists one level deeper. */
+function listItem(item: Tokens.ListItem, marker: string, depth: number): string[] {
+  const children = markedTokens(item.tokens);
+  const ownText = blocksText(children.filter((child) => child.type !== "list").flatMap(itemChildBlocks));
+  const nested = children.flatMap((child) => (child.type === "list" ? listLines(child, depth + 1) : []));
+  const box = item.task ? `[${item.checked ? "x" : " "}] ` : "";
+  return [...listItemLines(marker, box + ownText, depth), ...nested];
+}
+
+function itemChildBlocks(token: MarkedToken): Block[] {
+  return token.type === "checkbox" ? [] : tokenBlocks(token);
+}
