@@ -1,0 +1,337 @@
+import { describe, expect, it } from "vitest";
+import {
+  bestNearDuplicate,
+  contentHash,
+  DEFAULT_MINHASH,
+  EMPTY_SIGNATURE_SLOT,
+  estimateJaccard,
+  fingerprint,
+  LSH_TARGET_RECALL,
+  lshBandKeys,
+  lshCollisionProbability,
+  lshParams,
+  minhashSignature,
+  NearDuplicateIndex,
+  normalizeForHash,
+  resolveMinHashOptions,
+  signatureFromBytes,
+  signatureToBytes,
+} from "./near-duplicates.js";
+
+/** Deterministic prose-like text: `sentences` sentences of 15 words drawn from a 500-word vocabulary. */
+function generateText(seed: number, sentences: number): string[] {
+  let state = seed;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 8;
+  };
+  const result: string[] = [];
+  for (let s = 0; s < sentences; s++) {
+    const words = Array.from({ length: 15 }, () => `word${next() % 500}`);
+    result.push(`${words.join(" ")}.`);
+  }
+  return result;
+}
+
+function trueJaccard(a: string, b: string, k = DEFAULT_MINHASH.shingleSize): number {
+  const shingles = (text: string) => {
+    const words = normalizeForHash(text).split(" ");
+    const set = new Set<string>();
+    for (let i = 0; i + k <= words.length; i++) set.add(words.slice(i, i + k).join(" "));
+    return set;
+  };
+  const sa = shingles(a);
+  const sb = shingles(b);
+  const intersection = [...sa].filter((s) => sb.has(s)).length;
+  return intersection / (sa.size + sb.size - intersection);
+}
+
+const ORIGINAL = generateText(1, 20);
+const ONE_SENTENCE_CHANGED = [...ORIGINAL.slice(0, 10), ...generateText(99, 1), ...ORIGINAL.slice(11)];
+const UNRELATED = generateText(2, 20);
+
+describe("normalizeForHash", () => {
+  it("lowercases, collapses whitespace and trims", () => {
+    expect(normalizeForHash("  Hello \t\n  WORLD  ")).toBe("hello world");
+  });
+
+  it("ignores punctuation and Markdown marks", () => {
+    expect(normalizeForHash("Hello, world! **Bold** `code` | a | b |")).toBe("hello world bold code a b");
+    expect(normalizeForHash("end.Start")).toBe(normalizeForHash("end. Start"));
+  });
+
+  it("applies NFKC and drops invisible format characters", () => {
+    expect(normalizeForHash("ﬁle ＡＢＣ")).toBe("file abc");
+    expect(normalizeForHash("zero\u200bwidth\u00adtext")).toBe("zerowidthtext");
+  });
+
+  it("keeps words that differ", () => {
+    expect(normalizeForHash("a b")).not.toBe(normalizeForHash("a c"));
+  });
+});
+
+describe("contentHash", () => {
+  it("is the sha256 hex of the normalised text", () => {
+    expect(contentHash("Hello   World!")).toBe(
+      "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+    );
+  });
+
+  it("matches texts that differ only in whitespace, case and punctuation", () => {
+    const text = ORIGINAL.join(" ");
+    const variant = `\n\n${text.toUpperCase().replace(/ /g, "\n  ").replace(/\./g, "!")}\n`;
+    expect(contentHash(variant)).toBe(contentHash(text));
+    expect(contentHash(ONE_SENTENCE_CHANGED.join(" "))).not.toBe(contentHash(text));
+  });
+});
+
+describe("minhashSignature", () => {
+  it("has numHashes values, 128 by default", () => {
+    expect(minhashSignature("a b c d e f")).toHaveLength(128);
+    expect(minhashSignature("a b c d e f", { numHashes: 16 })).toHaveLength(16);
+  });
+
+  it("is stable across processes and versions", () => {
+    // These values are stored in databases; if this test fails, bump MINHASH_SCHEME_VERSION instead.
+    const sig = minhashSignature("The quick brown fox jumps over the lazy dog");
+    expect(Array.from(sig.slice(0, 4))).toEqual([570746402, 11878246, 36774881, 87579472]);
+  });
+
+  it("gives a shorter signature that is a prefix of a longer one", () => {
+    const text = ORIGINAL.join(" ");
+    expect(minhashSignature(text, { numHashes: 32 })).toEqual(minhashSignature(text).slice(0, 32));
+  });
+
+  it("signs texts shorter than one shingle from the words they have", () => {
+    const short = minhashSignature("Two words");
+    expect(short.every((v) => v !== EMPTY_SIGNATURE_SLOT)).toBe(true);
+    expect(minhashSignature("two  WORDS.")).toEqual(short);
+    expect(estimateJaccard(short, minhashSignature("other words"))).toBeLessThan(0.2);
+  });
+
+  it("marks an empty text with the empty slot value", () => {
+    expect(minhashSignature(" \n ... ").every((v) => v === EMPTY_SIGNATURE_SLOT)).toBe(true);
+  });
+
+  it("depends on word order within a shingle", () => {
+    const a = minhashSignature("one two three", { shingleSize: 3 });
+    const b = minhashSignature("three two one", { shingleSize: 3 });
+    expect(estimateJaccard(a, b)).toBeLessThan(0.1);
+  });
+
+  it("rejects invalid options", () => {
+    expect(() => minhashSignature("x", { numHashes: 0 })).toThrow(RangeError);
+    expect(() => minhashSignature("x", { shingleSize: 1.5 })).toThrow(RangeError);
+    expect(resolveMinHashOptions({ numHashes: undefined })).toEqual(DEFAULT_MINHASH);
+  });
+});
+
+describe("estimateJaccard", () => {
+  const tokens = Array.from({ length: 2000 }, (_, i) => `t${i}`);
+  // With one-word shingles each token is one set element, so the true Jaccard is known exactly.
+  const setText = (from: number, to: number) => tokens.slice(from, to).join(" ");
+
+  it.each([
+    { name: "disjoint", a: [0, 500], b: [500, 1000], expected: 0 },
+    { name: "0.2", a: [0, 600], b: [400, 1000], expected: 200 / 1000 },
+    { name: "0.5", a: [0, 600], b: [200, 800], expected: 400 / 800 },
+    { name: "0.8", a: [0, 900], b: [100, 1000], expected: 800 / 1000 },
+    { name: "0.95", a: [0, 1000], b: [0, 950], expected: 950 / 1000 },
+    { name: "identical", a: [0, 700], b: [0, 700], expected: 1 },
+  ])("estimates the true Jaccard within ±0.1 ($name)", ({ a, b, expected }) => {
+    const options = { shingleSize: 1 };
+    const sa = minhashSignature(setText(a[0] ?? 0, a[1] ?? 0), options);
+    const sb = minhashSignature(setText(b[0] ?? 0, b[1] ?? 0), options);
+    expect(Math.abs(estimateJaccard(sa, sb) - expected)).toBeLessThanOrEqual(0.1);
+  });
+
+  it("rejects signatures of different lengths", () => {
+    expect(() => estimateJaccard(new Uint32Array(4), new Uint32Array(8))).toThrow(RangeError);
+  });
+});
+
+describe("LSH", () => {
+  it("picks 18 bands of 7 rows for 128 hashes at 0.8", () => {
+    expect(lshParams(128, 0.8)).toEqual({ bands: 18, rows: 7 });
+    expect(lshParams(128)).toEqual({ bands: 18, rows: 7 });
+  });
+
+  it.each([0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1])("reaches the target recall at threshold %s", (t) => {
+    const params = lshParams(128, t);
+    expect(params.bands * params.rows).toBeLessThanOrEqual(128);
+    expect(lshCollisionProbability(t, params)).toBeGreaterThanOrEqual(LSH_TARGET_RECALL);
+  });
+
+  it("rarely makes dissimilar pairs candidates at 0.8", () => {
+    expect(lshCollisionProbability(0.3, lshParams(128, 0.8))).toBeLessThan(0.01);
+  });
+
+  it("formats one key per band", () => {
+    const keys = lshBandKeys(minhashSignature(ORIGINAL.join(" ")));
+    expect(keys).toHaveLength(18);
+    keys.forEach((key, band) => {
+      expect(key).toMatch(new RegExp(`^b${band}:[0-9a-f]{16}$`));
+    });
+  });
+
+  it("makes near duplicates share a band and unrelated texts share none", () => {
+    const keys = (lines: string[]) => new Set(lshBandKeys(minhashSignature(lines.join(" ")), 0.8));
+    const original = keys(ORIGINAL);
+    const shared = (other: Set<string>) => [...other].filter((k) => original.has(k)).length;
+    expect(shared(keys(ONE_SENTENCE_CHANGED))).toBeGreaterThan(0);
+    expect(shared(keys(UNRELATED))).toBe(0);
+  });
+
+  it("rejects thresholds outside (0, 1]", () => {
+    expect(() => lshBandKeys(new Uint32Array(128), 0)).toThrow(RangeError);
+    expect(() => lshBandKeys(new Uint32Array(128), 1.2)).toThrow(RangeError);
+  });
+});
+
+describe("signature bytes", () => {
+  it("round-trip", () => {
+    const sig = minhashSignature(ORIGINAL.join(" "));
+    const bytes = signatureToBytes(sig);
+    expect(bytes).toHaveLength(512);
+    expect(signatureFromBytes(bytes)).toEqual(sig);
+  });
+
+  it("are little-endian", () => {
+    expect(Array.from(signatureToBytes(Uint32Array.of(0x01020304, EMPTY_SIGNATURE_SLOT)))).toEqual([
+      4, 3, 2, 1, 255, 255, 255, 255,
+    ]);
+  });
+
+  it("read from an unaligned view of a larger buffer", () => {
+    const sig = Uint32Array.of(1, 2, 0xdeadbeef);
+    const padded = new Uint8Array(13);
+    padded.set(signatureToBytes(sig), 1);
+    expect(signatureFromBytes(padded.subarray(1))).toEqual(sig);
+  });
+
+  it("reject a length that is not a multiple of 4", () => {
+    expect(() => signatureFromBytes(new Uint8Array(7))).toThrow(RangeError);
+  });
+});
+
+describe("fingerprint and bestNearDuplicate", () => {
+  it("computes what the database stores", () => {
+    const text = ORIGINAL.join(" ");
+    const fp = fingerprint(text);
+    expect(fp.contentHash).toBe(contentHash(text));
+    expect(fp.signature).toEqual(minhashSignature(text));
+    expect(fp.bandKeys).toEqual(lshBandKeys(fp.signature, 0.8));
+  });
+
+  it("picks the most similar candidate above the threshold, the earliest on a tie", () => {
+    const sig = Uint32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    const candidates = [
+      { id: "far", signature: Uint32Array.of(1, 2, 3, 4, 5, 0, 0, 0, 0, 0) },
+      { id: "first", signature: Uint32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 0) },
+      { id: "second", signature: Uint32Array.of(0, 2, 3, 4, 5, 6, 7, 8, 9, 10) },
+    ];
+    expect(bestNearDuplicate(sig, candidates, 0.8)).toEqual({ id: "first", similarity: 0.9 });
+    expect(bestNearDuplicate(sig, candidates, 0.95)).toBeUndefined();
+  });
+});
+
+describe("NearDuplicateIndex", () => {
+  it("finds an exact duplicate that differs in whitespace and case", () => {
+    const index = new NearDuplicateIndex();
+    const text = ORIGINAL.join(" ");
+    expect(index.add("a", text)).toEqual({});
+    expect(index.add("b", `  ${text.toUpperCase().replace(/ /g, "\n")}`)).toEqual({
+      duplicateOf: "a",
+      kind: "exact",
+      similarity: 1,
+    });
+  });
+
+  it("finds a near duplicate with one sentence changed in 300 words", () => {
+    const original = ORIGINAL.join(" ");
+    const changed = ONE_SENTENCE_CHANGED.join(" ");
+    expect(normalizeForHash(original).split(" ")).toHaveLength(300);
+    expect(trueJaccard(original, changed)).toBeGreaterThanOrEqual(0.85);
+
+    const index = new NearDuplicateIndex(0.8);
+    index.add("a", original);
+    const result = index.add("b", changed);
+    expect(result.duplicateOf).toBe("a");
+    expect(result.kind).toBe("near");
+    expect(result.similarity).toBeGreaterThanOrEqual(0.8);
+    expect(result.similarity).toBeLessThan(1);
+  });
+
+  it("does not match unrelated texts", () => {
+    expect(trueJaccard(ORIGINAL.join(" "), UNRELATED.join(" "))).toBeLessThan(0.05);
+    const index = new NearDuplicateIndex(0.8);
+    index.add("a", ORIGINAL.join(" "));
+    expect(index.add("b", UNRELATED.join(" "))).toEqual({});
+    expect(index.size).toBe(2);
+  });
+
+  it("points a copy of a duplicate at the kept original", () => {
+    const index = new NearDuplicateIndex();
+    index.add("first", ORIGINAL.join(" "));
+    index.add("unrelated", UNRELATED.join(" "));
+    expect(index.add("copy", ONE_SENTENCE_CHANGED.join(" ")).duplicateOf).toBe("first");
+    expect(index.add("copy-of-copy", ONE_SENTENCE_CHANGED.join("\n")).duplicateOf).toBe("first");
+  });
+
+  it("never points at a text that was itself a duplicate", () => {
+    const index = new NearDuplicateIndex(0.8);
+    const first = ORIGINAL;
+    const second = [...first.slice(0, 10), ...generateText(7, 1), ...first.slice(11)];
+    const third = [...second.slice(0, 3), ...generateText(8, 1), ...second.slice(4)];
+    const similarity = (a: string[], b: string[]) =>
+      estimateJaccard(minhashSignature(a.join(" ")), minhashSignature(b.join(" ")));
+    // The third text is close to the second but not to the first: only a chain would link it to anything.
+    expect(similarity(second, third)).toBeGreaterThanOrEqual(0.8);
+    expect(similarity(first, third)).toBeLessThan(0.8);
+
+    index.add("first", first.join(" "));
+    expect(index.add("second", second.join(" ")).duplicateOf).toBe("first");
+    expect(index.add("third", third.join(" "))).toEqual({});
+  });
+
+  it("uses the same functions as the database path", () => {
+    const index = new NearDuplicateIndex(0.8);
+    const original = fingerprint(ORIGINAL.join(" "));
+    const changed = fingerprint(ONE_SENTENCE_CHANGED.join(" "));
+    index.add("a", ORIGINAL.join(" "));
+    const expected = bestNearDuplicate(changed.signature, [{ id: "a", signature: original.signature }]);
+    expect(index.add("b", ONE_SENTENCE_CHANGED.join(" ")).similarity).toBe(expected?.similarity);
+  });
+
+  it("matches against stored chunks and precomputed fingerprints", () => {
+    const stored = fingerprint(ORIGINAL.join(" "));
+    const index = new NearDuplicateIndex(0.8);
+    index.addKept("stored", stored.contentHash, signatureFromBytes(signatureToBytes(stored.signature)));
+    expect(index.addFingerprint("same", fingerprint(ORIGINAL.join("\n")))).toEqual({
+      duplicateOf: "stored",
+      kind: "exact",
+      similarity: 1,
+    });
+    expect(index.addFingerprint("changed", fingerprint(ONE_SENTENCE_CHANGED.join(" ")))).toMatchObject({
+      duplicateOf: "stored",
+      kind: "near",
+    });
+    expect(index.addFingerprint("other", fingerprint(UNRELATED.join(" ")))).toEqual({});
+    expect(index.add("other-again", UNRELATED.join(" "))).toMatchObject({ duplicateOf: "other" });
+  });
+
+  it("rejects a signature of another length", () => {
+    const index = new NearDuplicateIndex(0.8);
+    expect(() => index.addKept("a", "hash", new Uint32Array(64))).toThrow(RangeError);
+    const short = fingerprint("some text", 0.8, { numHashes: 64 });
+    expect(() => index.addFingerprint("b", short)).toThrow(RangeError);
+  });
+
+  it("rejects a reused id and an invalid threshold", () => {
+    const index = new NearDuplicateIndex();
+    index.add("a", "text");
+    expect(() => index.add("a", "other text")).toThrow(RangeError);
+    expect(() => new NearDuplicateIndex(0)).toThrow(RangeError);
+    expect(() => new NearDuplicateIndex(0.8, { numHashes: -1 })).toThrow(RangeError);
+  });
+});
