@@ -1,52 +1,85 @@
 import type { Config } from "./config.js";
 import { type Database, openPglite, openPostgres } from "./db/client.js";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock.js";
+import { ChunksRepository } from "./db/repositories/chunks-repository.js";
+import { DocumentsRepository } from "./db/repositories/documents-repository.js";
 import { ProjectsRepository } from "./db/repositories/projects-repository.js";
 import { UsersRepository } from "./db/repositories/users-repository.js";
 import type { Logger } from "./logger.js";
 import { createJobs } from "./queue/jobs.js";
+import { Queue } from "./queue/queue.js";
 import { AuthService } from "./services/auth-service.js";
+import { DocumentService } from "./services/document-service.js";
 import { ProjectService } from "./services/project-service.js";
 
-/** The services, wired to one database: what the HTTP app, the CLI and the workers are given. */
-export function createServices(database: Database) {
+export interface ServiceSettings {
+  maxDocumentBytes: number;
+}
+
+export const settingsFrom = (config: Config): ServiceSettings => ({
+  maxDocumentBytes: Math.round(config.FINEFLOW_MAX_DOCUMENT_MB * 1024 * 1024),
+});
+
+/** The services and background jobs, wired to one database and queue: what every transport is given. */
+export function createServices(database: Database, queue: Queue, settings: ServiceSettings, logger: Logger) {
   const auth = new AuthService(new UsersRepository(database.db));
   const projects = new ProjectService(new ProjectsRepository(database.db));
-  return { auth, projects, jobs: createJobs({ auth }) };
+  const documents: DocumentService = new DocumentService({
+    documents: new DocumentsRepository(database.db),
+    chunks: new ChunksRepository(database.db),
+    projects,
+    enqueue: async (data) => {
+      await queue.send(jobs.processDocument, data);
+    },
+    maxDocumentBytes: settings.maxDocumentBytes,
+    logger,
+  });
+  const jobs = createJobs({ auth, documents });
+  return { auth, projects, documents, jobs };
 }
 export type Services = ReturnType<typeof createServices>;
 
-export interface OpenedDatabase {
+/** An open database with its queue and services; `close` releases everything, the embedded lock included. */
+export interface Runtime {
   database: Database;
+  settings: ServiceSettings;
+  queue: Queue;
+  services: Services;
   /** Held while an embedded database is open; absent on PostgreSQL. */
   lock?: DataDirLock;
+  /** Runs the background jobs in this process too. */
+  startWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Opens PostgreSQL when `DATABASE_URL` is set, else the embedded PGlite under the data directory's lock. */
-export async function openConfiguredDatabase(
-  config: Config,
-  command: string,
-  logger: Logger,
-): Promise<OpenedDatabase> {
-  if (config.DATABASE_URL) {
-    const database = await openPostgres(config.DATABASE_URL);
-    return { database, close: () => database.close() };
-  }
-  const lock = acquireDataDirLock(config.FINEFLOW_DATA_DIR, command);
+export async function openRuntime(config: Config, command: string, logger: Logger): Promise<Runtime> {
+  const lock = config.DATABASE_URL ? undefined : acquireDataDirLock(config.FINEFLOW_DATA_DIR, command);
+  let database: Database | undefined;
   try {
-    logger.info("opening the embedded database", { dataDir: config.FINEFLOW_DATA_DIR });
-    const database = await openPglite(`${config.FINEFLOW_DATA_DIR}/pgdata`);
+    database = config.DATABASE_URL
+      ? await openPostgres(config.DATABASE_URL)
+      : await openPglite(`${config.FINEFLOW_DATA_DIR}/pgdata`);
+    const queue = new Queue(database, logger, { concurrency: config.FINEFLOW_QUEUE_CONCURRENCY });
+    const settings = settingsFrom(config);
+    const services = createServices(database, queue, settings, logger);
+    const opened = database;
     return {
       database,
+      settings,
+      queue,
+      services,
       lock,
+      startWorkers: () => queue.work(services.jobs.all),
       async close() {
-        await database.close();
-        lock.release();
+        await queue.stop();
+        await opened.close();
+        lock?.release();
       },
     };
   } catch (error) {
-    lock.release();
+    await database?.close();
+    lock?.release();
     throw error;
   }
 }

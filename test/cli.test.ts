@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,52 @@ describe("fineflow on the embedded database", () => {
     expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["demo"]);
   });
 
+  it("ingests a folder, skipping what it cannot read, and lists the chunks as JSON", async () => {
+    const docs = join(dataDir, "docs");
+    await mkdir(join(docs, "nested"), { recursive: true });
+    await writeFile(
+      join(docs, "guide.md"),
+      "# Guide\n\n## Install\n\nRun the installer, then sign in with your account.\n",
+    );
+    await writeFile(join(docs, "nested", "faq.txt"), "How do refunds work? Refunds take five working days.");
+    await writeFile(join(docs, "logo.png"), "not a document");
+    await writeFile(join(docs, "empty.md"), "");
+
+    const ingested = await runCli(["ingest", docs, "--project", "demo", "--json"], env);
+    expect(ingested.code).toBe(0);
+    const report = JSON.parse(ingested.stdout);
+    expect(report.skipped).toEqual([{ path: join(docs, "logo.png"), reason: "unsupported file type" }]);
+    const byFile = Object.fromEntries(
+      report.documents.map((d: { path: string }) => [d.path.slice(docs.length + 1), d]),
+    );
+    expect(byFile["guide.md"]).toMatchObject({ outcome: "queued", status: "ready", error: null });
+    expect(byFile["nested/faq.txt"]).toMatchObject({ status: "ready" });
+    expect(byFile["empty.md"]).toMatchObject({ status: "failed", error: "The file is empty." });
+
+    const again = await runCli(["ingest", join(docs, "guide.md"), "--project", "demo", "--json"], env);
+    expect(JSON.parse(again.stdout).documents[0]).toMatchObject({ outcome: "unchanged", status: "ready" });
+
+    const listed = await runCli(["chunks", "--project", "demo", "--json"], env);
+    expect(listed.code).toBe(0);
+    const { total, chunks } = JSON.parse(listed.stdout);
+    expect(total).toBe(byFile["guide.md"].chunkCount + byFile["nested/faq.txt"].chunkCount);
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({
+        tokenCount: expect.any(Number),
+        qualityScore: expect.any(Number),
+        isDuplicate: false,
+        injection: { flagged: false, score: expect.any(Number), reasons: [] },
+      });
+    }
+    expect(chunks.map((c: { headingPath: string[] }) => c.headingPath.join(" > "))).toContain(
+      "Guide > Install",
+    );
+
+    const unknown = await runCli(["ingest", docs, "--project", "nope"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No project named "nope"');
+  });
+
   it("documents every command with --help", async () => {
     const help = await runCli(["--help"], env);
     expect(help.code).toBe(0);
@@ -94,6 +140,14 @@ describe("fineflow on the embedded database", () => {
       expect((await projects.json()).projects.map((p: { name: string }) => p.name)).toContain(
         "through-server",
       );
+
+      // … whose worker processes what the CLI ingests …
+      await writeFile(join(dataDir, "served.md"), "# Served\n\nProcessed by the server's own worker.\n");
+      const served = await runCli(
+        ["ingest", join(dataDir, "served.md"), "--project", "through-server", "--json"],
+        env,
+      );
+      expect(JSON.parse(served.stdout).documents[0]).toMatchObject({ status: "ready", chunkCount: 1 });
 
       // … and commands that need the database itself stop with a message that says why.
       const direct = await runCli(["user", "create", "--email", "x@example.com"], env, "long password\n");

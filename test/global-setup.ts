@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { openPostgres, wrapPglite } from "../src/db/client.js";
+import { type Database, openPostgres, wrapPglite } from "../src/db/client.js";
+import { silentLogger } from "../src/logger.js";
+import { Queue } from "../src/queue/queue.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -26,7 +28,9 @@ export default async function setup(project: TestProject) {
     await admin.query(`CREATE DATABASE ${template}`);
     const target = new URL(url);
     target.pathname = `/${template}`;
-    await (await openPostgres(target.toString())).close();
+    const database = await openPostgres(target.toString());
+    await installQueue(database);
+    await database.close();
     project.provide("postgresTemplate", template);
     project.provide("pgliteDump", "");
     return async () => {
@@ -35,11 +39,18 @@ export default async function setup(project: TestProject) {
     };
   }
   const lite = await PGlite.create();
-  await wrapPglite(lite);
+  await installQueue(await wrapPglite(lite));
   const dumpPath = join(tmpdir(), `fineflow-test-${process.pid}.tar`);
   await writeFile(dumpPath, Buffer.from(await (await lite.dumpDataDir("none")).arrayBuffer()));
   await lite.close();
   project.provide("pgliteDump", dumpPath);
   project.provide("postgresTemplate", "");
   return () => rm(dumpPath, { force: true });
+}
+
+/** Installs the queue's schema into the template too, so no test pays for it. */
+async function installQueue(database: Database) {
+  const queue = new Queue(database, silentLogger, { concurrency: 1 });
+  await queue.start();
+  await queue.stop();
 }

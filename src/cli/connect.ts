@@ -1,6 +1,5 @@
 import type { Config } from "../config.js";
-import { createServices, openConfiguredDatabase, type Services } from "../context.js";
-import type { Database } from "../db/client.js";
+import { openRuntime, type Runtime } from "../context.js";
 import { DataDirBusyError, readLockHolder } from "../db/data-dir-lock.js";
 import { silentLogger } from "../logger.js";
 import { createApp } from "../server/app.js";
@@ -18,16 +17,16 @@ const IN_PROCESS_URL = "http://fineflow.local";
  * Opens the database for one command and closes it after, whatever happens. Used by the operator commands
  * (`user create`, `token create --email`) that act before any user can.
  */
-export async function withServices<T>(
+export async function withRuntime<T>(
   config: Config,
   command: string,
-  work: (services: Services, database: Database) => Promise<T>,
-): Promise<T> {
-  const opened = await openConfiguredDatabase(config, command, silentLogger);
+  work: (runtime: Runtime) => Promise<T>,
+) {
+  const runtime = await openRuntime(config, command, silentLogger);
   try {
-    return await work(createServices(opened.database), opened.database);
+    return await work(runtime);
   } finally {
-    await opened.close();
+    await runtime.close();
   }
 }
 
@@ -37,12 +36,13 @@ export async function withServices<T>(
  * - the embedded database while `fineflow serve` runs on it: that server, as the local owner (PGlite must
  *   not be opened twice);
  * - otherwise the database itself, through the in-process app: as FINEFLOW_TOKEN's user on PostgreSQL,
- *   as the local owner on the embedded database.
+ *   as the local owner on the embedded database; with `worker`, background jobs run in this process.
  */
 export async function withClient<T>(
   config: Config,
   command: string,
   work: (client: ApiClient) => Promise<T>,
+  options: { worker?: boolean } = {},
 ) {
   if (config.FINEFLOW_URL) {
     return work(new ApiClient(fetch, config.FINEFLOW_URL, requireToken(config)));
@@ -55,11 +55,13 @@ export async function withClient<T>(
       return work(new ApiClient(fetch, holder.url, token));
     }
   }
-  return withServices(config, command, async (services, database) => {
+  return withRuntime(config, command, async ({ services, database, settings, startWorkers }) => {
+    // No server runs the background work for an in-process client: commands that wait for it run it here.
+    if (options.worker) await startWorkers();
     const token = config.DATABASE_URL
       ? requireToken(config)
       : await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
-    const app = createApp({ services, logger: silentLogger, databaseKind: database.kind });
+    const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
     return work(new ApiClient((request) => app.fetch(request), IN_PROCESS_URL, token));
   });
 }

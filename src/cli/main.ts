@@ -5,6 +5,7 @@ import { DataDirBusyError } from "../db/data-dir-lock.js";
 import { VERSION } from "../version.js";
 import { ApiError } from "./api-client.js";
 import { registerAccounts } from "./commands/account.js";
+import { registerDocuments } from "./commands/documents.js";
 import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
 import { CliError } from "./connect.js";
@@ -16,6 +17,7 @@ const program = new Command("fineflow")
 
 registerServe(program);
 registerProject(program);
+registerDocuments(program);
 registerAccounts(program);
 
 /** Errors users can act on are one line on stderr; anything else is a bug, shown with its stack. */

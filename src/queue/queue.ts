@@ -21,47 +21,74 @@ export interface QueueOptions {
  * `fineflow worker`, on PGlite in-process through the same SQL connection (pg-boss's `db` option).
  */
 export class Queue {
-  private constructor(
-    private readonly boss: PgBoss,
+  private started?: Promise<PgBoss>;
+  private readonly queues = new Set<string>();
+  /** This process's workers per job name, woken right after a send instead of at their next poll. */
+  private readonly workers = new Map<string, string[]>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly logger: Logger,
     private readonly options: QueueOptions,
   ) {}
 
-  static async start(database: Database, logger: Logger, options: QueueOptions): Promise<Queue> {
-    const boss = new PgBoss({
-      db: { executeSql: (text, values) => database.executeSql(text, values) },
-      // Jobs and their history are cleared on their own: a week of archive is plenty to debug with.
-      deleteAfterDays: 7,
-    });
-    boss.on("error", (error: Error) => logger.error("queue error", { error: error.message }));
-    await boss.start();
-    return new Queue(boss, options);
+  /** pg-boss starts on first use, so commands that queue nothing never pay for it. */
+  private boss(): Promise<PgBoss> {
+    this.started ??= (async () => {
+      const boss = new PgBoss({
+        db: { executeSql: (text, values) => this.database.executeSql(text, values) },
+        // Jobs and their history are cleared on their own: a week of archive is plenty to debug with.
+        deleteAfterDays: 7,
+      });
+      boss.on("error", (error: Error) => this.logger.error("queue error", { error: error.message }));
+      await boss.start();
+      return boss;
+    })();
+    return this.started;
+  }
+
+  /** Starts now rather than on first use; on a new database this installs pg-boss's schema. */
+  async start(): Promise<void> {
+    await this.boss();
+  }
+
+  private async ensureQueue(boss: PgBoss, name: string) {
+    if (this.queues.has(name)) return;
+    await boss.createQueue(name);
+    this.queues.add(name);
   }
 
   async send<T extends object>(job: JobDefinition<T>, data: T): Promise<string> {
-    await this.boss.createQueue(job.name);
-    const id = await this.boss.send(job.name, data);
+    const boss = await this.boss();
+    await this.ensureQueue(boss, job.name);
+    const id = await boss.send(job.name, data);
     if (!id) throw new Error(`The queue refused a ${job.name} job.`);
+    for (const worker of this.workers.get(job.name) ?? []) boss.notifyWorker(worker);
     return id;
   }
 
   /** Runs the given kinds of jobs in this process and schedules the recurring ones. */
   async work(jobs: JobDefinition[]): Promise<void> {
+    const boss = await this.boss();
     for (const job of jobs) {
-      await this.boss.createQueue(job.name);
-      const work = { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 };
+      await this.ensureQueue(boss, job.name);
+      const options = { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 };
+      const ids: string[] = [];
       for (let i = 0; i < this.options.concurrency; i++) {
-        await this.boss.work<object>(job.name, work, async ([next]) => next && job.handle(next.data));
+        ids.push(await boss.work<object>(job.name, options, async ([next]) => next && job.handle(next.data)));
       }
-      if (job.cron) await this.boss.schedule(job.name, job.cron);
+      this.workers.set(job.name, ids);
+      if (job.cron) await boss.schedule(job.name, job.cron);
     }
   }
 
   async state(job: JobDefinition, id: string): Promise<{ state: string; output: unknown } | undefined> {
-    const found = await this.boss.getJobById(job.name, id, { includeArchive: true });
+    const found = await (await this.boss()).getJobById(job.name, id, { includeArchive: true });
     return found ? { state: found.state, output: found.output } : undefined;
   }
 
-  stop(): Promise<void> {
-    return this.boss.stop({ graceful: true, wait: true, close: false });
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    await (await this.started).stop({ graceful: true, wait: true, close: false });
   }
 }

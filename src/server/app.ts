@@ -2,12 +2,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Services } from "../context.js";
+import type { ServiceSettings, Services } from "../context.js";
 import type { Logger } from "../logger.js";
 import { VERSION } from "../version.js";
 import type { AppEnv } from "./env.js";
 import { errorBody, handleError, validationHook } from "./errors.js";
 import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.js";
+import { documentRoutes } from "./routes/document-routes.js";
 import { projectRoutes } from "./routes/project-routes.js";
 import { json } from "./schemas.js";
 
@@ -17,7 +18,14 @@ const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
  * The HTTP API and the web app. Routes parse, call a service and map errors; nothing else. The CLI drives
  * this same app, in-process or over the network, so both always agree.
  */
-export function createApp(deps: { services: Services; logger: Logger; databaseKind: string }) {
+export interface AppDeps {
+  services: Services;
+  logger: Logger;
+  databaseKind: string;
+  settings: ServiceSettings;
+}
+
+export function createApp(deps: AppDeps) {
   const { services, logger } = deps;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError(logger));
@@ -39,6 +47,8 @@ export function createApp(deps: { services: Services; logger: Logger; databaseKi
   app.use("/api/*", requireUser(services.auth));
   authRoutes(app, services.auth);
   projectRoutes(app, services.projects);
+  // Room for several documents per upload; a file over the per-document limit is still taken, and fails.
+  documentRoutes(app, services.documents, 4 * deps.settings.maxDocumentBytes);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

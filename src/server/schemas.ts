@@ -54,3 +54,54 @@ export const errorResponses = {
 };
 
 export { json };
+
+export const DocumentSchema = z
+  .object({
+    id: z.uuid(),
+    projectId: z.uuid(),
+    name: z.string(),
+    type: z.string(),
+    sizeBytes: z.number().int(),
+    contentHash: z.string(),
+    status: z.enum(["pending", "processing", "ready", "failed"]),
+    error: z.string().nullable(),
+    chunkCount: z.number().int(),
+    duplicateChunks: z.number().int().optional(),
+    flaggedChunks: z.number().int().optional(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Document");
+
+export const IngestResultSchema = z
+  .object({
+    name: z.string(),
+    documentId: z.uuid(),
+    outcome: z.enum(["queued", "unchanged", "failed"]),
+    status: z.enum(["pending", "processing", "ready", "failed"]),
+    error: z.string().nullable(),
+  })
+  .openapi("IngestResult");
+
+export const ChunkSchema = z
+  .object({
+    id: z.uuid(),
+    documentId: z.uuid(),
+    chunkIndex: z.number().int(),
+    text: z.string(),
+    headingPath: z.array(z.string()),
+    tokenCount: z.number().int(),
+    pageStart: z.number().int().nullable(),
+    pageEnd: z.number().int().nullable(),
+    qualityScore: z.number(),
+    qualityBreakdown: z.record(z.string(), z.number()),
+    isDuplicate: z.boolean(),
+    duplicateOf: z.uuid().nullable(),
+    duplicateSimilarity: z.number().nullable(),
+    injection: z.object({
+      flagged: z.boolean(),
+      score: z.number(),
+      reasons: z.array(z.object({ rule: z.string(), excerpt: z.string() })),
+    }),
+  })
+  .openapi("Chunk");

@@ -1,10 +1,12 @@
-import { createServices, type Services } from "../../src/context.js";
+import { createServices, type ServiceSettings, type Services } from "../../src/context.js";
 import { silentLogger } from "../../src/logger.js";
+import { Queue } from "../../src/queue/queue.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
 export interface TestApp {
   database: TestDatabase;
+  queue: Queue;
   services: Services;
   app: App;
   /** Creates a user with an API token and returns a request function that acts as them. */
@@ -21,11 +23,20 @@ export type ApiCall = (
 // biome-ignore lint/suspicious/noExplicitAny: tests read API answers as loose JSON and assert on them.
 type JsonBody = any;
 
-/** The real HTTP app on a fresh database, driven in-process through `app.request`. */
-export async function createTestApp(): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Run the background jobs (document processing …) in the test's process. */
+  workers?: boolean;
+  settings?: Partial<ServiceSettings>;
+}
+
+/** The real HTTP app, services and queue on a fresh database, driven in-process through `app.request`. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const services = createServices(database);
-  const app = createApp({ services, logger: silentLogger, databaseKind: database.kind });
+  const queue = new Queue(database, silentLogger, { concurrency: 2, pollingIntervalSeconds: 0.5 });
+  const settings = { maxDocumentBytes: 50 * 1024 * 1024, ...options.settings };
+  const services = createServices(database, queue, settings, silentLogger);
+  if (options.workers) await queue.work(services.jobs.all);
+  const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
   const callAs =
     (token?: string): ApiCall =>
     async (method, path, body) => {
@@ -42,6 +53,7 @@ export async function createTestApp(): Promise<TestApp> {
     };
   return {
     database,
+    queue,
     services,
     app,
     async signUp(email) {
@@ -49,6 +61,9 @@ export async function createTestApp(): Promise<TestApp> {
       const { token } = await services.auth.createApiToken({ userId: user.id }, { name: "test" });
       return { userId: user.id, token, call: callAs(token) };
     },
-    close: () => database.close(),
+    async close() {
+      await queue.stop();
+      await database.close();
+    },
   };
 }

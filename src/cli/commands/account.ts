@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config.js";
 import { toUserDto } from "../../server/routes/auth-routes.js";
-import { withClient, withServices } from "../connect.js";
+import { withClient, withRuntime } from "../connect.js";
 import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
 
@@ -21,7 +21,7 @@ export function registerAccounts(program: Command) {
     .option("--json", "print the user as JSON")
     .action(async (options: { email: string; json?: boolean }) => {
       const password = await readSecret(`Password for ${options.email}: `);
-      const user = await withServices(loadConfig(process.env), "user create", (services) =>
+      const user = await withRuntime(loadConfig(process.env), "user create", ({ services }) =>
         services.auth.createUser({ email: options.email, password }),
       );
       if (options.json) printJson(toUserDto(user));
@@ -39,7 +39,7 @@ export function registerAccounts(program: Command) {
     .action(async (options: { name: string; email?: string; json?: boolean }) => {
       const config = loadConfig(process.env);
       const created: CreatedToken = options.email
-        ? await withServices(config, "token create", async (services) => {
+        ? await withRuntime(config, "token create", async ({ services }) => {
             const user = await services.auth.findUserByEmail(options.email ?? "");
             return services.auth.createApiToken({ userId: user.id }, { name: options.name });
           })

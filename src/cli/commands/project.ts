@@ -1,12 +1,12 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
-import type { toProjectDto } from "../../server/routes/project-routes.js";
 import { withClient } from "../connect.js";
 import { parseUsd } from "../flags.js";
 import { printJson, printTable } from "../output.js";
+import { type ProjectDto, resolveProject } from "../resolve-project.js";
 
-type Project = ReturnType<typeof toProjectDto>;
+type Project = ProjectDto;
 
 const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null ? "none" : `$${p.monthlyBudgetUsd.toFixed(2)}/month`;
@@ -72,9 +72,8 @@ export function registerProject(program: Command) {
     .description("Delete a project and everything in it")
     .action(async (name: string) => {
       await withClient(loadConfig(process.env), "project delete", async (client) => {
-        const { projects } = await client.request<{ projects: Project[] }>("GET", "/api/projects");
-        const found = projects.find((p) => p.name === name || p.id === name);
-        await client.request("DELETE", `/api/projects/${encodeURIComponent(found?.id ?? name)}`);
+        const project = await resolveProject(client, name);
+        await client.request("DELETE", `/api/projects/${project.id}`);
       });
       process.stdout.write(`Deleted project "${name}".\n`);
     });

@@ -2,9 +2,8 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
-import { createServices, openConfiguredDatabase } from "../../context.js";
+import { openRuntime } from "../../context.js";
 import { createLogger, type Logger } from "../../logger.js";
-import { Queue } from "../../queue/queue.js";
 import { createApp } from "../../server/app.js";
 import { ensureCliToken } from "../cli-token.js";
 import { CliError } from "../connect.js";
@@ -39,13 +38,10 @@ export function registerServe(program: Command) {
 }
 
 async function runServer(config: Config, logger: Logger) {
-  const opened = await openConfiguredDatabase(config, "serve", logger);
-  const services = createServices(opened.database);
-  const queue = await Queue.start(opened.database, logger, {
-    concurrency: config.FINEFLOW_QUEUE_CONCURRENCY,
-  });
-  await queue.work(services.jobs.all);
-  const app = createApp({ services, logger, databaseKind: opened.database.kind });
+  const runtime = await openRuntime(config, "serve", logger);
+  const { services, database, settings } = runtime;
+  await runtime.startWorkers();
+  const app = createApp({ services, logger, databaseKind: database.kind, settings });
 
   const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT });
   await new Promise<void>((resolve, reject) => {
@@ -60,16 +56,15 @@ async function runServer(config: Config, logger: Logger) {
       ),
     );
   }).catch(async (error) => {
-    await queue.stop();
-    await opened.close();
+    await runtime.close();
     throw error;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
-  opened.lock?.update({ url });
+  runtime.lock?.update({ url });
 
-  process.stdout.write(`FineFlow is running at ${url} (database: ${opened.database.kind})\n`);
-  if (opened.database.kind === "pglite") {
+  process.stdout.write(`FineFlow is running at ${url} (database: ${database.kind})\n`);
+  if (database.kind === "pglite") {
     await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
     const owner = await services.auth.ensureLocalOwner();
     const token = await services.auth.createLoginLinkToken(owner.id);
@@ -79,20 +74,15 @@ async function runServer(config: Config, logger: Logger) {
   await untilSignalled();
   logger.info("shutting down");
   await new Promise((resolve) => server.close(resolve));
-  await queue.stop();
-  await opened.close();
+  await runtime.close();
 }
 
 async function runWorker(config: Config, logger: Logger) {
-  const opened = await openConfiguredDatabase(config, "worker", logger);
-  const queue = await Queue.start(opened.database, logger, {
-    concurrency: config.FINEFLOW_QUEUE_CONCURRENCY,
-  });
-  await queue.work(createServices(opened.database).jobs.all);
+  const runtime = await openRuntime(config, "worker", logger);
+  await runtime.startWorkers();
   process.stdout.write("FineFlow worker is running.\n");
   await untilSignalled();
-  await queue.stop();
-  await opened.close();
+  await runtime.close();
 }
 
 function untilSignalled(): Promise<void> {

@@ -1,0 +1,89 @@
+import { PGlite } from "@electric-sql/pglite";
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+import { wrapPglite } from "../src/db/client.js";
+import { ChunksRepository } from "../src/db/repositories/chunks-repository.js";
+import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
+import { ProjectsRepository } from "../src/db/repositories/projects-repository.js";
+import { UsersRepository } from "../src/db/repositories/users-repository.js";
+import { silentLogger } from "../src/logger.js";
+import { DocumentService } from "../src/services/document-service.js";
+import { ProjectService } from "../src/services/project-service.js";
+import { generateCorpus } from "./corpus.js";
+
+/**
+ * Ingestion end to end — parse → chunk → score → dedupe → store, on the embedded database — against the
+ * raw o200k tokenizer on the same text in the same run. Targets (issue 3): ≥ 50% of the tokenizer's
+ * throughput, peak RSS under 500 MB. `--mb N` sets the corpus size (default 50).
+ */
+const mbArg = process.argv.indexOf("--mb");
+const corpusMb = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 50;
+const MB = 1024 * 1024;
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20);
+
+const files = generateCorpus(corpusMb * MB).map((text) => new TextEncoder().encode(text));
+const bytes = files.reduce((n, f) => n + f.byteLength, 0);
+
+// The limit: the tokenizer alone over the same text (decoding included, as ingestion must decode too).
+const decoder = new TextDecoder();
+let started = performance.now();
+let tokens = 0;
+for (const file of files) tokens += countTokens(decoder.decode(file));
+const rawSeconds = (performance.now() - started) / 1000;
+
+const database = await wrapPglite(await PGlite.create());
+const user = await new UsersRepository(database.db).insertUser({
+  email: "bench@example.com",
+  passwordHash: null,
+});
+const actor = { userId: user.id };
+const projects = new ProjectService(new ProjectsRepository(database.db));
+const project = await projects.create(actor, { name: "bench" });
+const documents = new DocumentService({
+  documents: new DocumentsRepository(database.db),
+  chunks: new ChunksRepository(database.db),
+  projects,
+  enqueue: async () => {}, // processed below, in this process, one document after another
+  maxDocumentBytes: 50 * MB,
+  logger: silentLogger,
+});
+
+started = performance.now();
+for (const [i, bytes] of files.entries()) {
+  const [result] = await documents.ingest(actor, project.id, [{ name: `doc-${i}.md`, bytes }]);
+  if (result) await documents.process(actor, result.documentId);
+}
+const ingestSeconds = (performance.now() - started) / 1000;
+clearInterval(sampler);
+peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+const stats = (
+  await database.executeSql(
+    "SELECT count(*)::int AS chunks, count(*) FILTER (WHERE is_duplicate)::int AS duplicates FROM chunks",
+  )
+).rows[0] as { chunks: number; duplicates: number };
+const failed = (await database.executeSql("SELECT name, error FROM documents WHERE status <> 'ready'")).rows;
+await database.close();
+
+const rawMbps = bytes / MB / rawSeconds;
+const ingestMbps = bytes / MB / ingestSeconds;
+const ratio = ingestMbps / rawMbps;
+const peakMb = peakRss / MB;
+const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
+console.log(
+  `corpus: ${fmt(bytes / MB)} MB of Markdown in ${files.length} files, ${fmt(tokens / 1e6, 2)} M o200k tokens`,
+);
+console.log(`raw o200k tokenizer: ${fmt(tokens / rawSeconds / 1e6, 2)} M tokens/s = ${fmt(rawMbps, 2)} MB/s`);
+console.log(
+  `ingest on PGlite: ${fmt(ingestMbps, 2)} MB/s, ${fmt(stats.chunks / ingestSeconds, 0)} chunks/s ` +
+    `(${fmt(stats.chunks, 0)} chunks, ${fmt(stats.duplicates, 0)} duplicates, ${fmt(ingestSeconds, 1)} s)`,
+);
+console.log(
+  `ratio ingest / raw tokenizer: ${ratio.toFixed(2)} (target ≥ 0.50) ${ratio >= 0.5 ? "PASS" : "MISS"}`,
+);
+console.log(`peak RSS: ${fmt(peakMb, 0)} MB (target < 500 MB) ${peakMb < 500 ? "PASS" : "MISS"}`);
+if (failed.length > 0) console.log(`failed documents: ${JSON.stringify(failed.slice(0, 3))}`);
+process.exitCode = ratio >= 0.5 && peakMb < 500 && failed.length === 0 ? 0 : 1;

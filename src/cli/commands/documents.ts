@@ -1,0 +1,257 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { loadConfig } from "../../config.js";
+import { detectDocumentType } from "../../parsers/parse-document.js";
+import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
+import type { IngestResult } from "../../services/document-service.js";
+import { type ApiClient, ApiError } from "../api-client.js";
+import { withClient } from "../connect.js";
+import { printJson, printTable } from "../output.js";
+import { createProgress, type Progress } from "../progress.js";
+import { resolveProject } from "../resolve-project.js";
+
+type DocumentDto = ReturnType<typeof toDocumentDto>;
+type ChunkDto = ReturnType<typeof toChunkDto>;
+
+interface Skipped {
+  path: string;
+  reason: string;
+}
+
+const POLL_MS = 500;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Files under the given paths, folders walked depth-first; hidden entries are left out. */
+async function collectFiles(paths: string[], skipped: Skipped[]): Promise<{ path: string; size: number }[]> {
+  const found: { path: string; size: number }[] = [];
+  const visit = async (path: string) => {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return void skipped.push({ path, reason: "not found" });
+    if (info.isDirectory()) {
+      const entries = (await readdir(path)).filter((name) => !name.startsWith(".")).sort();
+      for (const entry of entries) await visit(join(path, entry));
+    } else if (!detectDocumentType(path)) {
+      skipped.push({ path, reason: "unsupported file type" });
+    } else {
+      found.push({ path, size: info.size });
+    }
+  };
+  for (const path of paths) await visit(path);
+  return found;
+}
+
+async function upload(client: ApiClient, projectId: string, path: string): Promise<IngestResult> {
+  const form = new FormData();
+  form.append("files", new Blob([await readFile(path)]), basename(path));
+  const { documents } = await client.request<{ documents: IngestResult[] }>(
+    "POST",
+    `/api/projects/${projectId}/documents`,
+    form,
+  );
+  const [result] = documents;
+  if (!result) throw new Error("the server answered an upload with no document");
+  return result;
+}
+
+/** Polls until every given document is ready or failed; the worker (server's or in-process) does the work. */
+async function waitForProcessing(client: ApiClient, projectId: string, ids: Set<string>, progress: Progress) {
+  for (;;) {
+    const { documents } = await client.request<{ documents: DocumentDto[] }>(
+      "GET",
+      `/api/projects/${projectId}/documents`,
+    );
+    const mine = documents.filter((d) => ids.has(d.id));
+    const done = mine.filter((d) => d.status === "ready" || d.status === "failed");
+    progress.update(done.length, ids.size, `processed ${done.length}/${ids.size} documents`);
+    if (done.length === ids.size) return mine;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+interface IngestOptions {
+  project: string;
+  json?: boolean;
+}
+
+async function ingest(paths: string[], options: IngestOptions) {
+  const progress = createProgress({ json: options.json });
+  const skipped: Skipped[] = [];
+  const results = await withClient(
+    loadConfig(process.env),
+    "ingest",
+    async (client) => {
+      const project = await resolveProject(client, options.project);
+      const files = await collectFiles(paths, skipped);
+      const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+      const uploaded: (IngestResult & { path: string })[] = [];
+      let sentBytes = 0;
+      for (const [i, file] of files.entries()) {
+        progress.update(
+          sentBytes,
+          totalBytes,
+          `uploading ${i + 1}/${files.length} files, ${mb(sentBytes)}/${mb(totalBytes)}`,
+        );
+        try {
+          const result = await upload(client, project.id, file.path);
+          uploaded.push({ ...result, path: file.path });
+          progress.log(`${file.path}: ${result.outcome}${result.error ? ` — ${result.error}` : ""}`);
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status !== 413) throw error;
+          skipped.push({ path: file.path, reason: error.message });
+        }
+        sentBytes += file.size;
+      }
+      const documents = await waitForProcessing(
+        client,
+        project.id,
+        new Set(uploaded.map((u) => u.documentId)),
+        progress,
+      );
+      const byId = new Map(documents.map((d) => [d.id, d]));
+      return uploaded.map((u) => ({ ...u, document: byId.get(u.documentId) }));
+    },
+    { worker: true },
+  );
+  progress.finish();
+
+  const documents = results.map(({ path, outcome, document }) => ({
+    path,
+    documentId: document?.id,
+    outcome,
+    status: document?.status,
+    chunkCount: document?.chunkCount ?? 0,
+    error: document?.error ?? null,
+  }));
+  if (options.json) return printJson({ documents, skipped });
+  printTable(
+    documents.map((d) => ({
+      file: d.path,
+      status: d.status ?? "",
+      chunks: String(d.chunkCount),
+      note: d.error ?? (d.outcome === "unchanged" ? "unchanged, already ingested" : ""),
+    })),
+    "No files to ingest.",
+  );
+  for (const s of skipped) process.stdout.write(`skipped ${s.path}: ${s.reason}\n`);
+  const ready = documents.filter((d) => d.status === "ready").length;
+  process.stdout.write(
+    `${ready} ready, ${documents.length - ready} failed, ${skipped.length} skipped; ` +
+      `${documents.reduce((n, d) => n + d.chunkCount, 0)} chunks.\n`,
+  );
+}
+
+function parseQuality(value: string): number {
+  const quality = Number(value);
+  if (value.trim() === "" || !(quality >= 0 && quality <= 1)) {
+    throw new InvalidArgumentError("must be a number from 0 to 1.");
+  }
+  return quality;
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0)
+    throw new InvalidArgumentError("must be a whole number, 0 or more.");
+  return count;
+}
+
+export function registerDocuments(program: Command) {
+  program
+    .command("ingest <paths...>")
+    .description(
+      "Add files or folders of documents to a project and chunk them (unsupported files are skipped)",
+    )
+    .requiredOption("--project <name>", "the project to add them to")
+    .option("--json", "print the outcome as JSON (progress goes to stderr)")
+    .action(ingest);
+
+  const documents = program.command("documents").description("List and delete a project's documents");
+  documents
+    .command("list")
+    .description("A project's documents with their status and chunk counts")
+    .requiredOption("--project <name>", "the project")
+    .option("--json", "print the documents as JSON")
+    .action(async (options: { project: string; json?: boolean }) => {
+      const rows = await withClient(loadConfig(process.env), "documents list", async (client) => {
+        const project = await resolveProject(client, options.project);
+        return (
+          await client.request<{ documents: DocumentDto[] }>("GET", `/api/projects/${project.id}/documents`)
+        ).documents;
+      });
+      if (options.json) return printJson(rows);
+      printTable(
+        rows.map((d) => ({
+          name: d.name,
+          id: d.id,
+          status: d.status,
+          chunks: String(d.chunkCount),
+          duplicates: String(d.duplicateChunks ?? 0),
+          flagged: String(d.flaggedChunks ?? 0),
+          error: d.error ?? "",
+        })),
+        "No documents yet: add some with `fineflow ingest <files…> --project <name>`.",
+      );
+    });
+  documents
+    .command("delete <id>")
+    .description("Delete a document and its chunks")
+    .action(async (id: string) => {
+      await withClient(loadConfig(process.env), "documents delete", (client) =>
+        client.request("DELETE", `/api/documents/${encodeURIComponent(id)}`),
+      );
+      process.stdout.write(`Deleted document ${id}.\n`);
+    });
+
+  program
+    .command("chunks")
+    .description("List a project's chunks with their tokens, quality, duplicate and injection flags")
+    .requiredOption("--project <name>", "the project")
+    .option("--document <id>", "only this document's chunks")
+    .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseQuality)
+    .addOption(
+      new Option("--duplicates <which>", "only duplicates, or exclude them").choices(["only", "exclude"]),
+    )
+    .addOption(
+      new Option("--flagged <which>", "only chunks flagged for injection, or exclude them").choices([
+        "only",
+        "exclude",
+      ]),
+    )
+    .option("--limit <n>", "how many (at most 500)", parseCount, 50)
+    .option("--offset <n>", "how many to skip", parseCount, 0)
+    .option("--json", "print the page as JSON")
+    .action(async (options: Record<string, string | number | boolean | undefined> & { project: string }) => {
+      const page = await withClient(loadConfig(process.env), "chunks", async (client) => {
+        const project = await resolveProject(client, options.project);
+        const query = new URLSearchParams();
+        for (const [flag, key] of [
+          ["document", "documentId"],
+          ["minQuality", "minQuality"],
+          ["duplicates", "duplicates"],
+          ["flagged", "flagged"],
+          ["limit", "limit"],
+          ["offset", "offset"],
+        ] as const) {
+          if (options[flag] !== undefined) query.set(key, String(options[flag]));
+        }
+        return client.request<{ total: number; chunks: ChunkDto[] }>(
+          "GET",
+          `/api/projects/${project.id}/chunks?${query}`,
+        );
+      });
+      if (options.json) return printJson(page);
+      printTable(
+        page.chunks.map((c) => ({
+          chunk: `${c.documentId.slice(0, 8)}#${c.chunkIndex}`,
+          tokens: String(c.tokenCount),
+          quality: c.qualityScore.toFixed(2),
+          duplicate: c.isDuplicate ? "yes" : "",
+          injection: c.injection.flagged ? c.injection.reasons.map((r) => r.rule).join(",") : "",
+          heading: c.headingPath.join(" > "),
+        })),
+        "No chunks match.",
+      );
+      process.stdout.write(`${page.chunks.length} of ${page.total} chunks.\n`);
+    });
+}

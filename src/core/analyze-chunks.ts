@@ -1,0 +1,63 @@
+import type { ChunkDraft } from "./chunk-blocks.js";
+import { type ChunkQuality, scoreChunkQuality } from "./chunk-quality.js";
+import { type InjectionScan, scanForInjection } from "./injection-scan.js";
+import {
+  fingerprint,
+  NearDuplicateIndex,
+  signatureFromBytes,
+  type TextFingerprint,
+} from "./near-duplicates.js";
+
+/** What FineFlow learns about one chunk before storing it. */
+export interface AnalyzedChunk {
+  id: string;
+  draft: ChunkDraft;
+  quality: ChunkQuality;
+  injection: InjectionScan;
+  fingerprint: TextFingerprint;
+}
+
+export function analyzeChunk(id: string, draft: ChunkDraft, duplicateThreshold: number): AnalyzedChunk {
+  return {
+    id,
+    draft,
+    quality: scoreChunkQuality(draft.text, draft.tokenCount),
+    injection: scanForInjection(draft.text),
+    fingerprint: fingerprint(draft.text, duplicateThreshold),
+  };
+}
+
+export interface EarlierChunk {
+  id: string;
+  contentHash: string;
+  minhash: Uint8Array;
+}
+
+export interface DuplicateMark {
+  duplicateOf: string;
+  similarity: number;
+}
+
+/**
+ * Decides which new chunks repeat an earlier one, exactly or nearly. `earlier` are the project's kept
+ * chunks that share a hash or an LSH band with the new ones, oldest first; the new chunks come in document
+ * order, so of two copies the later one is the duplicate and `duplicateOf` always names a kept chunk.
+ */
+export function markDuplicates(
+  chunks: readonly AnalyzedChunk[],
+  earlier: readonly EarlierChunk[],
+  threshold: number,
+): Map<string, DuplicateMark> {
+  const index = new NearDuplicateIndex(threshold);
+  for (const chunk of earlier) {
+    index.addKept(chunk.id, chunk.contentHash, signatureFromBytes(chunk.minhash));
+  }
+  const marks = new Map<string, DuplicateMark>();
+  for (const chunk of chunks) {
+    const check = index.addFingerprint(chunk.id, chunk.fingerprint);
+    if (check.duplicateOf !== undefined) {
+      marks.set(chunk.id, { duplicateOf: check.duplicateOf, similarity: check.similarity });
+    }
+  }
+  return marks;
+}

@@ -1,0 +1,135 @@
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { Actor } from "../../core/actor.js";
+import { isUuid } from "../../core/ids.js";
+import type { DocumentStatus } from "../../core/statuses.js";
+import type { Db } from "../client.js";
+import { chunks, documentFiles, documents } from "../schema.js";
+
+export type DocumentRow = typeof documents.$inferSelect;
+
+export interface NewDocument {
+  projectId: string;
+  name: string;
+  type: string;
+  sizeBytes: number;
+  contentHash: string;
+  /** Set when the document is refused before processing (unsupported type, too large). */
+  error?: string;
+}
+
+/** A document with counts of what its chunks hold, for listings. */
+export interface DocumentSummary extends DocumentRow {
+  duplicateChunks: number;
+  flaggedChunks: number;
+}
+
+export class DocumentsRepository {
+  constructor(private readonly db: Db) {}
+
+  private owned(actor: Actor, id: string) {
+    return and(eq(documents.id, id), eq(documents.userId, actor.userId));
+  }
+
+  /**
+   * Stores a document and its bytes in one transaction, unless the project already holds the same content:
+   * then it returns that one (`created: false`), and a failed one goes back to `pending` to be tried again.
+   */
+  async insertIfNew(
+    actor: Actor,
+    values: NewDocument,
+    bytes: Uint8Array | undefined,
+  ): Promise<{ document: DocumentRow; created: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(documents)
+        .values({ ...values, userId: actor.userId, status: values.error ? "failed" : "pending" })
+        .onConflictDoNothing({ target: [documents.projectId, documents.contentHash] })
+        .returning();
+      if (inserted) {
+        if (bytes) await tx.insert(documentFiles).values({ documentId: inserted.id, bytes });
+        return { document: inserted, created: true };
+      }
+      const [existing] = await tx
+        .select()
+        .from(documents)
+        .where(and(eq(documents.projectId, values.projectId), eq(documents.contentHash, values.contentHash)));
+      if (!existing) throw new Error("conflicting document vanished");
+      if (existing.status !== "failed" || values.error || !bytes)
+        return { document: existing, created: false };
+      await tx.insert(documentFiles).values({ documentId: existing.id, bytes }).onConflictDoNothing();
+      const [retried] = await tx
+        .update(documents)
+        .set({ status: "pending", error: null, name: values.name, updatedAt: new Date() })
+        .where(eq(documents.id, existing.id))
+        .returning();
+      return { document: retried ?? existing, created: true };
+    });
+  }
+
+  async list(actor: Actor, projectId: string): Promise<DocumentSummary[]> {
+    const rows = await this.db
+      .select({
+        document: documents,
+        duplicateChunks: sql<number>`count(${chunks.id}) filter (where ${chunks.isDuplicate})`.mapWith(
+          Number,
+        ),
+        flaggedChunks: sql<number>`count(${chunks.id}) filter (where ${chunks.injectionFlagged})`.mapWith(
+          Number,
+        ),
+      })
+      .from(documents)
+      .leftJoin(chunks, eq(chunks.documentId, documents.id))
+      .where(and(eq(documents.projectId, projectId), eq(documents.userId, actor.userId)))
+      .groupBy(documents.id)
+      .orderBy(asc(documents.createdAt), asc(documents.name));
+    return rows.map((r) => ({
+      ...r.document,
+      duplicateChunks: r.duplicateChunks,
+      flaggedChunks: r.flaggedChunks,
+    }));
+  }
+
+  async countByStatus(actor: Actor, ids: string[]): Promise<Record<DocumentStatus, number>> {
+    const counts: Record<DocumentStatus, number> = { pending: 0, processing: 0, ready: 0, failed: 0 };
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return counts;
+    const rows = await this.db
+      .select({ status: documents.status, n: sql<number>`count(*)`.mapWith(Number) })
+      .from(documents)
+      .where(and(inArray(documents.id, valid), eq(documents.userId, actor.userId)))
+      .groupBy(documents.status);
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async findById(actor: Actor, id: string): Promise<DocumentRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(documents).where(this.owned(actor, id));
+    return row;
+  }
+
+  /** Moves a pending (or interrupted) document to `processing` and returns it with its bytes. */
+  async claim(actor: Actor, id: string): Promise<{ document: DocumentRow; bytes: Uint8Array } | undefined> {
+    const [row] = await this.db
+      .update(documents)
+      .set({ status: "processing", updatedAt: new Date() })
+      .where(and(this.owned(actor, id), inArray(documents.status, ["pending", "processing"])))
+      .returning();
+    if (!row) return undefined;
+    const [file] = await this.db.select().from(documentFiles).where(eq(documentFiles.documentId, id));
+    return file ? { document: row, bytes: file.bytes } : undefined;
+  }
+
+  async markFailed(actor: Actor, id: string, reason: string): Promise<void> {
+    await this.db
+      .update(documents)
+      .set({ status: "failed", error: reason, updatedAt: new Date() })
+      .where(this.owned(actor, id));
+  }
+
+  async delete(actor: Actor, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const rows = await this.db.delete(documents).where(this.owned(actor, id)).returning({ id: documents.id });
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,181 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Actor } from "../core/actor.js";
+import { type AnalyzedChunk, analyzeChunk, markDuplicates } from "../core/analyze-chunks.js";
+import { chunkBlocks } from "../core/chunk-blocks.js";
+import { NotFoundError, ValidationError } from "../core/errors.js";
+import { signatureToBytes } from "../core/near-duplicates.js";
+import type { ChunkFilter, ChunksRepository, NewChunk } from "../db/repositories/chunks-repository.js";
+import type { DocumentRow, DocumentsRepository } from "../db/repositories/documents-repository.js";
+import type { Logger } from "../logger.js";
+import {
+  DocumentParseError,
+  type DocumentType,
+  detectDocumentType,
+  parseDocument,
+} from "../parsers/parse-document.js";
+import type { ProjectService } from "./project-service.js";
+
+export interface UploadedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface IngestResult {
+  name: string;
+  documentId: string;
+  /** `queued`: new (or a failed one tried again); `unchanged`: the project already has this content. */
+  outcome: "queued" | "unchanged" | "failed";
+  status: DocumentRow["status"];
+  error: string | null;
+}
+
+export interface DocumentServiceDeps {
+  documents: DocumentsRepository;
+  chunks: ChunksRepository;
+  projects: ProjectService;
+  /** Hands a stored document to a worker. */
+  enqueue: (job: { userId: string; documentId: string }) => Promise<void>;
+  maxDocumentBytes: number;
+  logger: Logger;
+}
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Documents → chunks: storing uploads, processing them in the background, and reading the results. */
+export class DocumentService {
+  constructor(private readonly deps: DocumentServiceDeps) {}
+
+  /**
+   * Stores each file as a document and queues it. A file of an unsupported type or over the size limit
+   * becomes a failed document with the reason; an unchanged re-upload changes nothing.
+   */
+  async ingest(actor: Actor, projectId: string, files: UploadedFile[]): Promise<IngestResult[]> {
+    const project = await this.deps.projects.get(actor, projectId);
+    if (files.length === 0) throw ValidationError.forField("files", "send at least one file");
+    const results: IngestResult[] = [];
+    for (const file of files) {
+      const name = file.name.trim();
+      if (!name) throw ValidationError.forField("files", "every file needs a name");
+      const error = this.refusal(name, file.bytes.byteLength);
+      const { document, created } = await this.deps.documents.insertIfNew(
+        actor,
+        {
+          projectId: project.id,
+          name,
+          type: detectDocumentType(name) ?? "unsupported",
+          sizeBytes: file.bytes.byteLength,
+          contentHash: createHash("sha256").update(file.bytes).digest("hex"),
+          ...(error ? { error } : {}),
+        },
+        error ? undefined : file.bytes,
+      );
+      if (created && document.status === "pending")
+        await this.deps.enqueue({ userId: actor.userId, documentId: document.id });
+      const outcome = document.status === "failed" ? "failed" : created ? "queued" : "unchanged";
+      results.push({
+        name,
+        documentId: document.id,
+        outcome,
+        status: document.status,
+        error: document.error,
+      });
+    }
+    return results;
+  }
+
+  private refusal(name: string, size: number): string | undefined {
+    if (!detectDocumentType(name)) {
+      return "Unsupported file type: FineFlow reads .md, .txt, .html, .pdf, .docx, .json and .jsonl files.";
+    }
+    if (size > this.deps.maxDocumentBytes) {
+      return `The file is ${megabytes(size)}, over the ${megabytes(this.deps.maxDocumentBytes)} limit (FINEFLOW_MAX_DOCUMENT_MB).`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Parses, chunks, scores and de-duplicates one document, then stores its chunks and marks it ready, all
+   * at once. Run by a worker; running it again for a document that is already done changes nothing.
+   */
+  async process(actor: Actor, documentId: string): Promise<void> {
+    const claimed = await this.deps.documents.claim(actor, documentId);
+    if (!claimed) return;
+    const { document, bytes } = claimed;
+    try {
+      const project = await this.deps.projects.get(actor, document.projectId);
+      const blocks = await parseDocument(document.type as DocumentType, bytes);
+      const drafts = chunkBlocks(blocks, {
+        targetTokens: project.chunkTargetTokens,
+        overlapTokens: project.chunkOverlapTokens,
+      });
+      const analyzed = drafts.map((draft) => analyzeChunk(randomUUID(), draft, project.duplicateThreshold));
+      await this.deps.chunks.storeDocumentChunks(
+        actor,
+        document,
+        analyzed.map((c) => c.fingerprint.contentHash),
+        [...new Set(analyzed.flatMap((c) => c.fingerprint.bandKeys))],
+        (earlier) => {
+          const marks = markDuplicates(analyzed, earlier, project.duplicateThreshold);
+          return analyzed.map((chunk) => toNewChunk(chunk, marks.get(chunk.id)));
+        },
+      );
+    } catch (error) {
+      const reason =
+        error instanceof DocumentParseError
+          ? error.message
+          : "FineFlow could not process this document because of an internal error; it was logged.";
+      if (!(error instanceof DocumentParseError)) {
+        this.deps.logger.error("document processing failed", { documentId, error: (error as Error).message });
+      }
+      await this.deps.documents.markFailed(actor, documentId, reason);
+    }
+  }
+
+  async list(actor: Actor, projectId: string) {
+    const project = await this.deps.projects.get(actor, projectId);
+    return this.deps.documents.list(actor, project.id);
+  }
+
+  async get(actor: Actor, documentId: string): Promise<DocumentRow> {
+    const document = await this.deps.documents.findById(actor, documentId);
+    if (!document) throw new NotFoundError("Document", documentId);
+    return document;
+  }
+
+  async delete(actor: Actor, documentId: string): Promise<void> {
+    if (!(await this.deps.documents.delete(actor, documentId)))
+      throw new NotFoundError("Document", documentId);
+  }
+
+  async listChunks(actor: Actor, filter: ChunkFilter) {
+    const project = await this.deps.projects.get(actor, filter.projectId);
+    if (filter.documentId) await this.get(actor, filter.documentId);
+    return this.deps.chunks.list(actor, { ...filter, projectId: project.id });
+  }
+}
+
+function toNewChunk(
+  chunk: AnalyzedChunk,
+  duplicate: { duplicateOf: string; similarity: number } | undefined,
+): NewChunk {
+  const { draft, quality, injection, fingerprint } = chunk;
+  return {
+    id: chunk.id,
+    chunkIndex: draft.index,
+    text: draft.text,
+    headingPath: draft.headingPath,
+    tokenCount: draft.tokenCount,
+    pageStart: draft.pageStart ?? null,
+    pageEnd: draft.pageEnd ?? null,
+    qualityScore: quality.score,
+    qualityBreakdown: { ...quality.breakdown },
+    contentHash: fingerprint.contentHash,
+    minhash: signatureToBytes(fingerprint.signature),
+    duplicateOf: duplicate?.duplicateOf ?? null,
+    duplicateSimilarity: duplicate?.similarity ?? null,
+    injectionFlagged: injection.flagged,
+    injectionScore: injection.score,
+    injectionReasons: injection.reasons,
+    bandKeys: fingerprint.bandKeys,
+  };
+}
