@@ -100,6 +100,41 @@ describe("the HTTP API", () => {
     expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
   });
 
+  it("keeps chunking settings per project, refusing an overlap of half a chunk or more", async () => {
+    const { call } = await t.signUp("chunking@example.com");
+    const created = await call("POST", "/api/projects", { name: "Small chunks", chunkTargetTokens: 128 });
+    expect(created.body).toMatchObject({
+      chunkTargetTokens: 128,
+      chunkOverlapTokens: 50,
+      duplicateThreshold: 0.8,
+    });
+
+    const tooMuch = await call("POST", "/api/projects", {
+      name: "Bad",
+      chunkTargetTokens: 100,
+      chunkOverlapTokens: 50,
+    });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.body.error.details.issues).toEqual([
+      { field: "chunkOverlapTokens", message: "must be less than half of chunkTargetTokens (100)" },
+    ]);
+    const patch = await call("PATCH", `/api/projects/${created.body.id}`, { chunkOverlapTokens: 64 });
+    expect(patch.status).toBe(400);
+    expect(patch.body.error.details.issues[0].field).toBe("chunkOverlapTokens");
+    const threshold = await call("PATCH", `/api/projects/${created.body.id}`, { duplicateThreshold: 0.3 });
+    expect(threshold.body.error.details.issues[0].field).toBe("duplicateThreshold");
+
+    const ok = await call("PATCH", `/api/projects/${created.body.id}`, {
+      chunkOverlapTokens: 10,
+      duplicateThreshold: 0.9,
+    });
+    expect(ok.body).toMatchObject({
+      chunkTargetTokens: 128,
+      chunkOverlapTokens: 10,
+      duplicateThreshold: 0.9,
+    });
+  });
+
   it("refuses a second project with the same name with 409, keeping the first", async () => {
     const { call } = await t.signUp("dupe@example.com");
     const first = await call("POST", "/api/projects", { name: "Docs", description: "first" });

@@ -138,6 +138,21 @@ describe("ingesting documents", () => {
     expect(docxChunks[0]?.headingPath).toEqual(["Billing"]);
   });
 
+  it("chunks to the project's own target size", async () => {
+    const small = (
+      await owner.call("POST", "/api/projects", {
+        name: "Small",
+        chunkTargetTokens: 64,
+        chunkOverlapTokens: 0,
+      })
+    ).body.id as string;
+    await upload([{ name: "guide.md", content: guide }], owner.token, small);
+    const [document] = await settledDocuments(owner.call, small);
+    const { body } = await owner.call("GET", `/api/projects/${small}/chunks?limit=500`);
+    expect(document?.chunkCount).toBeGreaterThan(8);
+    expect(body.chunks.every((c: { tokenCount: number }) => c.tokenCount <= 64)).toBe(true);
+  });
+
   it("treats an unchanged re-upload as a no-op", async () => {
     const before = await settledDocuments();
     const { body } = await upload([{ name: "guide-copy.md", content: guide }]);

@@ -9,10 +9,29 @@ export function parsePort(value: string): number {
   return port;
 }
 
-export function parseUsd(value: string): number {
+export function parseUsd(value: string): number | null {
+  if (value === "none") return null;
   const amount = Number(value);
   if (value.trim() === "" || !Number.isFinite(amount) || amount < 0) {
-    throw new InvalidArgumentError("must be an amount of US dollars, 0 or more (e.g. 50 or 12.5).");
+    throw new InvalidArgumentError(
+      "must be an amount of US dollars, 0 or more (e.g. 50 or 12.5), or `none`.",
+    );
   }
   return amount;
+}
+
+export function parseWholeNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isInteger(number) || number < 0) {
+    throw new InvalidArgumentError("must be a whole number, 0 or more.");
+  }
+  return number;
+}
+
+export function parseFraction(value: string): number {
+  const fraction = Number(value);
+  if (value.trim() === "" || !(fraction >= 0 && fraction <= 1)) {
+    throw new InvalidArgumentError("must be a number from 0 to 1.");
+  }
+  return fraction;
 }

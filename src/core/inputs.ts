@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { DEFAULT_CHUNK_OPTIONS } from "./chunk-blocks.js";
+import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "./near-duplicates.js";
 import { BUDGET_ENFORCEMENTS } from "./statuses.js";
 
 /**
@@ -29,20 +31,53 @@ export const budgetSchema = z
   .max(1_000_000_000, "must be at most 1,000,000,000")
   .nullable();
 
-export const createProjectSchema = z.object({
-  name: projectNameSchema,
-  description: z.string().max(2000).default(""),
-  monthlyBudgetUsd: budgetSchema.default(null),
-  budgetEnforcement: z.enum(BUDGET_ENFORCEMENTS).default("warn"),
-});
+const chunkTargetTokensSchema = z
+  .number()
+  .int("must be a whole number of tokens")
+  .min(32, "must be at least 32 tokens")
+  .max(8192, "must be at most 8192 tokens");
+const chunkOverlapTokensSchema = z
+  .number()
+  .int("must be a whole number of tokens")
+  .min(0, "must not be negative");
+const duplicateThresholdSchema = z
+  .number()
+  .min(0.5, "must be a Jaccard similarity from 0.5 to 1")
+  .max(1, "must be a Jaccard similarity from 0.5 to 1");
+
+/** The chunker repeats at most half a chunk, or consecutive chunks would be mostly the same text. */
+export function overlapIssue(settings: { chunkTargetTokens: number; chunkOverlapTokens: number }) {
+  return settings.chunkOverlapTokens >= settings.chunkTargetTokens / 2
+    ? `must be less than half of chunkTargetTokens (${settings.chunkTargetTokens})`
+    : undefined;
+}
+
+export const createProjectSchema = z
+  .object({
+    name: projectNameSchema,
+    description: z.string().max(2000).default(""),
+    monthlyBudgetUsd: budgetSchema.default(null),
+    budgetEnforcement: z.enum(BUDGET_ENFORCEMENTS).default("warn"),
+    chunkTargetTokens: chunkTargetTokensSchema.default(DEFAULT_CHUNK_OPTIONS.targetTokens),
+    chunkOverlapTokens: chunkOverlapTokensSchema.default(DEFAULT_CHUNK_OPTIONS.overlapTokens),
+    duplicateThreshold: duplicateThresholdSchema.default(DEFAULT_NEAR_DUPLICATE_THRESHOLD),
+  })
+  .superRefine((project, ctx) => {
+    const message = overlapIssue(project);
+    if (message) ctx.addIssue({ code: "custom", path: ["chunkOverlapTokens"], message });
+  });
 export type CreateProjectInput = z.input<typeof createProjectSchema>;
 
+/** Chunking settings apply to documents processed after the change. */
 export const updateProjectSchema = z
   .object({
     name: projectNameSchema,
     description: z.string().max(2000),
     monthlyBudgetUsd: budgetSchema,
     budgetEnforcement: z.enum(BUDGET_ENFORCEMENTS),
+    chunkTargetTokens: chunkTargetTokensSchema,
+    chunkOverlapTokens: chunkOverlapTokensSchema,
+    duplicateThreshold: duplicateThresholdSchema,
   })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, "must change at least one field");

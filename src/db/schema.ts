@@ -16,6 +16,8 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import { DEFAULT_CHUNK_OPTIONS } from "../core/chunk-blocks.js";
+import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "../core/near-duplicates.js";
 import {
   BUDGET_ENFORCEMENTS,
   DATASET_FORMATS,
@@ -98,9 +100,11 @@ export const projects = pgTable(
     description: text("description").notNull().default(""),
     monthlyBudgetUsd: usd("monthly_budget_usd"),
     budgetEnforcement: text("budget_enforcement", { enum: BUDGET_ENFORCEMENTS }).notNull().default("warn"),
-    chunkTargetTokens: integer("chunk_target_tokens").notNull().default(512),
-    chunkOverlapTokens: integer("chunk_overlap_tokens").notNull().default(50),
-    duplicateThreshold: real("duplicate_threshold").notNull().default(0.8),
+    chunkTargetTokens: integer("chunk_target_tokens").notNull().default(DEFAULT_CHUNK_OPTIONS.targetTokens),
+    chunkOverlapTokens: integer("chunk_overlap_tokens")
+      .notNull()
+      .default(DEFAULT_CHUNK_OPTIONS.overlapTokens),
+    duplicateThreshold: real("duplicate_threshold").notNull().default(DEFAULT_NEAR_DUPLICATE_THRESHOLD),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

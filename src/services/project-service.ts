@@ -1,6 +1,6 @@
 import type { Actor } from "../core/actor.js";
-import { ConflictError, NotFoundError } from "../core/errors.js";
-import { createProjectSchema, updateProjectSchema } from "../core/inputs.js";
+import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
+import { createProjectSchema, overlapIssue, updateProjectSchema } from "../core/inputs.js";
 import { isUniqueViolation } from "../db/errors.js";
 import type { Project, ProjectsRepository } from "../db/repositories/projects-repository.js";
 import { parseInput } from "./parse-input.js";
@@ -33,6 +33,8 @@ export class ProjectService {
 
   async update(actor: Actor, id: string, input: unknown): Promise<Project> {
     const patch = parseInput(updateProjectSchema, input);
+    const overlap = overlapIssue({ ...(await this.get(actor, id)), ...patch });
+    if (overlap) throw ValidationError.forField("chunkOverlapTokens", overlap);
     const project = await this.uniqueName(patch.name, () => this.projects.update(actor, id, patch));
     if (!project) throw new NotFoundError("Project", id);
     return project;

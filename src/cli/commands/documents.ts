@@ -1,12 +1,13 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { detectDocumentType } from "../../parsers/parse-document.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { withClient } from "../connect.js";
+import { parseFraction, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { resolveProject } from "../resolve-project.js";
@@ -141,21 +142,6 @@ async function ingest(paths: string[], options: IngestOptions) {
   );
 }
 
-function parseQuality(value: string): number {
-  const quality = Number(value);
-  if (value.trim() === "" || !(quality >= 0 && quality <= 1)) {
-    throw new InvalidArgumentError("must be a number from 0 to 1.");
-  }
-  return quality;
-}
-
-function parseCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 0)
-    throw new InvalidArgumentError("must be a whole number, 0 or more.");
-  return count;
-}
-
 export function registerDocuments(program: Command) {
   program
     .command("ingest <paths...>")
@@ -208,7 +194,7 @@ export function registerDocuments(program: Command) {
     .description("List a project's chunks with their tokens, quality, duplicate and injection flags")
     .requiredOption("--project <name>", "the project")
     .option("--document <id>", "only this document's chunks")
-    .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseQuality)
+    .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseFraction)
     .addOption(
       new Option("--duplicates <which>", "only duplicates, or exclude them").choices(["only", "exclude"]),
     )
@@ -218,8 +204,8 @@ export function registerDocuments(program: Command) {
         "exclude",
       ]),
     )
-    .option("--limit <n>", "how many (at most 500)", parseCount, 50)
-    .option("--offset <n>", "how many to skip", parseCount, 0)
+    .option("--limit <n>", "how many (at most 500)", parseWholeNumber, 50)
+    .option("--offset <n>", "how many to skip", parseWholeNumber, 0)
     .option("--json", "print the page as JSON")
     .action(async (options: Record<string, string | number | boolean | undefined> & { project: string }) => {
       const page = await withClient(loadConfig(process.env), "chunks", async (client) => {

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
 import { withClient } from "../connect.js";
-import { parseUsd } from "../flags.js";
+import { parseFraction, parseUsd, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { type ProjectDto, resolveProject } from "../resolve-project.js";
 
@@ -11,40 +11,81 @@ type Project = ProjectDto;
 const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null ? "none" : `$${p.monthlyBudgetUsd.toFixed(2)}/month`;
 
-export function registerProject(program: Command) {
-  const project = program.command("project").description("Create and list projects");
+interface SettingFlags {
+  budget?: number | null;
+  enforce?: string;
+  description?: string;
+  chunkTokens?: number;
+  chunkOverlap?: number;
+  duplicateThreshold?: number;
+  json?: boolean;
+}
 
-  project
-    .command("create <name>")
-    .description("Create a project")
-    .option("--budget <usd>", "monthly budget in US dollars", parseUsd)
+/** The flags `project create` and `project update` share, and the API fields they set. */
+function settingOptions(command: Command): Command {
+  return command
+    .option("--budget <usd>", "monthly budget in US dollars, or `none`", parseUsd)
     .addOption(
-      new Option("--enforce <mode>", "when a job would exceed the budget: warn, or block it")
-        .choices(BUDGET_ENFORCEMENTS)
-        .default("warn"),
+      new Option(
+        "--enforce <mode>",
+        "when a job would exceed the budget: warn (default), or block it",
+      ).choices(BUDGET_ENFORCEMENTS),
     )
     .option("--description <text>", "what the project is for")
-    .option("--json", "print the project as JSON")
-    .action(
-      async (
-        name: string,
-        options: { budget?: number; enforce: string; description?: string; json?: boolean },
-      ) => {
-        const created = await withClient(loadConfig(process.env), "project create", (client) =>
-          client.request<Project>("POST", "/api/projects", {
-            name,
-            description: options.description,
-            monthlyBudgetUsd: options.budget ?? null,
-            budgetEnforcement: options.enforce,
-          }),
-        );
-        if (options.json) printJson(created);
-        else
-          process.stdout.write(
-            `Created project "${created.name}" (${created.id}), budget ${budgetText(created)}.\n`,
-          );
-      },
-    );
+    .option("--chunk-tokens <n>", "target chunk size in o200k tokens (default 512)", parseWholeNumber)
+    .option("--chunk-overlap <n>", "tokens consecutive chunks share (default 50)", parseWholeNumber)
+    .option(
+      "--duplicate-threshold <j>",
+      "Jaccard similarity from which chunks are near-duplicates (default 0.8)",
+      parseFraction,
+    )
+    .option("--json", "print the project as JSON");
+}
+
+function settingsBody(flags: SettingFlags) {
+  const body = {
+    description: flags.description,
+    monthlyBudgetUsd: flags.budget,
+    budgetEnforcement: flags.enforce,
+    chunkTargetTokens: flags.chunkTokens,
+    chunkOverlapTokens: flags.chunkOverlap,
+    duplicateThreshold: flags.duplicateThreshold,
+  };
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+}
+
+function printProject(project: Project, verb: string, json?: boolean) {
+  if (json) return printJson(project);
+  process.stdout.write(`${verb} project "${project.name}" (${project.id}), budget ${budgetText(project)}.\n`);
+}
+
+export function registerProject(program: Command) {
+  const project = program.command("project").description("Create, change and list projects");
+
+  settingOptions(project.command("create <name>").description("Create a project")).action(
+    async (name: string, flags: SettingFlags) => {
+      const created = await withClient(loadConfig(process.env), "project create", (client) =>
+        client.request<Project>("POST", "/api/projects", { name, ...settingsBody(flags) }),
+      );
+      printProject(created, "Created", flags.json);
+    },
+  );
+
+  settingOptions(
+    project
+      .command("update <name>")
+      .description("Change a project's budget or chunking settings")
+      .option("--rename <new-name>", "give the project a new name"),
+  ).action(async (name: string, flags: SettingFlags & { rename?: string }) => {
+    const updated = await withClient(loadConfig(process.env), "project update", async (client) => {
+      const { id } = await resolveProject(client, name);
+      return client.request<Project>("PATCH", `/api/projects/${id}`, {
+        name: flags.rename,
+        ...settingsBody(flags),
+      });
+    });
+    printProject(updated, "Updated", flags.json);
+  });
 
   project
     .command("list")
