@@ -210,6 +210,25 @@ describe("ingesting documents", () => {
     expect(only.body.chunks.every((c: { isDuplicate: boolean }) => c.isDuplicate)).toBe(true);
   });
 
+  it("promotes the first copy when the original's document is deleted, so no content is lost", async () => {
+    const before = await settledDocuments();
+    const id = (name: string) => before.find((d) => d.name === name)?.id ?? "";
+    const [again] = await chunksOf(id("payments-again.md"));
+    expect((await owner.call("DELETE", `/api/documents/${id("payments.md")}`)).status).toBe(204);
+
+    expect((await chunksOf(id("payments-again.md"))).map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([
+      [false, null],
+    ]);
+    expect((await chunksOf(id("payments-edited.md"))).map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([
+      [true, again?.id],
+    ]);
+    // The promoted chunk is now what later copies are matched against.
+    const original = section("Payments", "payments");
+    await upload([{ name: "payments-third.md", content: original.replace("Step 1 ", "Step one ") }]);
+    const third = (await settledDocuments()).find((d) => d.name === "payments-third.md");
+    expect((await chunksOf(third?.id ?? "")).map((c) => c.duplicateOf)).toEqual([again?.id]);
+  });
+
   it("flags chunks that carry a prompt injection, with the reasons", async () => {
     await upload([
       {

@@ -3,6 +3,7 @@ import { type ChunkQuality, scoreChunkQuality } from "./chunk-quality.js";
 import { type InjectionScan, scanForInjection } from "./injection-scan.js";
 import {
   fingerprint,
+  lshBandKeys,
   NearDuplicateIndex,
   signatureFromBytes,
   type TextFingerprint,
@@ -60,4 +61,39 @@ export function markDuplicates(
     }
   }
   return marks;
+}
+
+export interface OrphanedCopy {
+  id: string;
+  duplicateOf: string;
+  minhash: Uint8Array;
+}
+
+export interface Promotion {
+  /** Copies that become kept chunks, with the LSH band keys later chunks will match them by. */
+  promoted: { id: string; bandKeys: string[] }[];
+  /** Other copies of the same original, now pointing at the promoted one. */
+  repointed: { id: string; duplicateOf: string }[];
+}
+
+/**
+ * When kept chunks are deleted, their copies must not stay marked as duplicates of nothing: the first copy
+ * of each (oldest first) takes the original's place, and the others become its duplicates.
+ */
+export function promoteOrphans(orphans: readonly OrphanedCopy[], threshold: number): Promotion {
+  const replacement = new Map<string, string>();
+  const result: Promotion = { promoted: [], repointed: [] };
+  for (const orphan of orphans) {
+    const heir = replacement.get(orphan.duplicateOf);
+    if (heir) {
+      result.repointed.push({ id: orphan.id, duplicateOf: heir });
+    } else {
+      replacement.set(orphan.duplicateOf, orphan.id);
+      result.promoted.push({
+        id: orphan.id,
+        bandKeys: lshBandKeys(signatureFromBytes(orphan.minhash), threshold),
+      });
+    }
+  }
+  return result;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Actor } from "../core/actor.js";
-import { type AnalyzedChunk, analyzeChunk, markDuplicates } from "../core/analyze-chunks.js";
+import { type AnalyzedChunk, analyzeChunk, markDuplicates, promoteOrphans } from "../core/analyze-chunks.js";
 import { chunkBlocks } from "../core/chunk-blocks.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { signatureToBytes } from "../core/near-duplicates.js";
@@ -143,8 +143,12 @@ export class DocumentService {
   }
 
   async delete(actor: Actor, documentId: string): Promise<void> {
-    if (!(await this.deps.documents.delete(actor, documentId)))
-      throw new NotFoundError("Document", documentId);
+    const document = await this.get(actor, documentId);
+    const { duplicateThreshold } = await this.deps.projects.get(actor, document.projectId);
+    const deleted = await this.deps.chunks.deleteDocument(actor, documentId, (orphans) =>
+      promoteOrphans(orphans, duplicateThreshold),
+    );
+    if (!deleted) throw new NotFoundError("Document", documentId);
   }
 
   async listChunks(actor: Actor, filter: ChunkFilter) {

@@ -1,9 +1,10 @@
 import { and, asc, eq, gte, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
-import type { EarlierChunk } from "../../core/analyze-chunks.js";
+import type { EarlierChunk, OrphanedCopy, Promotion } from "../../core/analyze-chunks.js";
+import { isUuid } from "../../core/ids.js";
 import type { InjectionFinding } from "../../core/injection-scan.js";
 import type { Db } from "../client.js";
-import { chunks } from "../schema.js";
+import { chunks, documents } from "../schema.js";
 
 export type ChunkRow = typeof chunks.$inferSelect;
 
@@ -94,6 +95,52 @@ export class ChunksRepository {
     });
   }
 
+  /**
+   * Deletes a document and its chunks; copies of its kept chunks in other documents are re-pointed by
+   * `plan` (see `promoteOrphans`), in the same transaction under the project's lock.
+   */
+  async deleteDocument(
+    actor: Actor,
+    documentId: string,
+    plan: (orphans: OrphanedCopy[]) => Promotion,
+  ): Promise<boolean> {
+    if (!isUuid(documentId)) return false;
+    return this.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const [document] = await db
+        .select({ projectId: documents.projectId })
+        .from(documents)
+        .where(and(eq(documents.id, documentId), eq(documents.userId, actor.userId)));
+      if (!document) return false;
+      await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
+      const orphans = (await db.execute(sql`
+        SELECT id, duplicate_of AS "duplicateOf", minhash FROM chunks
+        WHERE project_id = ${document.projectId} AND document_id <> ${documentId}
+          AND duplicate_of IN (SELECT id FROM chunks WHERE document_id = ${documentId})
+        ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<OrphanedCopy>;
+      await db.delete(documents).where(eq(documents.id, documentId));
+      const { promoted, repointed } = plan(orphans.rows);
+      if (promoted.length > 0) {
+        await db.execute(sql`
+          UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL
+          WHERE id = ANY(${param(promoted.map((p) => p.id))}::uuid[])`);
+        await this.insertBuckets(
+          db,
+          document.projectId,
+          promoted.flatMap((p) => p.bandKeys.map((key) => [key, p.id] as const)),
+        );
+      }
+      if (repointed.length > 0) {
+        await db.execute(sql`
+          UPDATE chunks SET duplicate_of = t.original
+          FROM unnest(${param(repointed.map((r) => r.id))}::uuid[], ${param(repointed.map((r) => r.duplicateOf))}::uuid[])
+            AS t(id, original)
+          WHERE chunks.id = t.id`);
+      }
+      return true;
+    });
+  }
+
   /** Bulk insert through `unnest`: several times faster than a multi-row VALUES on both backends. */
   private async insertChunks(
     db: Db,
@@ -120,10 +167,14 @@ export class ChunksRepository {
         AS t(id, chunk_index, text, heading_path, token_count, page_start, page_end, quality_score, quality_breakdown,
           content_hash, minhash, duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)`);
     const buckets = rows.flatMap((r) => (r.duplicateOf ? [] : r.bandKeys.map((key) => [key, r.id] as const)));
+    await this.insertBuckets(db, document.projectId, buckets);
+  }
+
+  private async insertBuckets(db: Db, projectId: string, buckets: (readonly [string, string])[]) {
     if (buckets.length === 0) return;
     await db.execute(sql`
       INSERT INTO chunk_lsh_buckets (project_id, band_key, chunk_id)
-      SELECT ${document.projectId}, key, id
+      SELECT ${projectId}, key, id
       FROM unnest(${param(buckets.map(([key]) => key))}::text[], ${param(buckets.map(([, id]) => id))}::uuid[]) AS t(key, id)`);
   }
 

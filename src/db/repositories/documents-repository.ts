@@ -126,10 +126,4 @@ export class DocumentsRepository {
       .set({ status: "failed", error: reason, updatedAt: new Date() })
       .where(this.owned(actor, id));
   }
-
-  async delete(actor: Actor, id: string): Promise<boolean> {
-    if (!isUuid(id)) return false;
-    const rows = await this.db.delete(documents).where(this.owned(actor, id)).returning({ id: documents.id });
-    return rows.length > 0;
-  }
 }
