@@ -17,6 +17,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { DEFAULT_CHUNK_OPTIONS } from "../core/chunk-blocks.js";
+import type { PairMessage } from "../core/generation/types.js";
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "../core/near-duplicates.js";
 import {
   BUDGET_ENFORCEMENTS,
@@ -242,11 +243,6 @@ export const generationTasks = pgTable(
     index("generation_tasks_status_idx").on(t.datasetId, t.status),
   ],
 );
-
-export interface PairMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
 
 export const trainingPairs = pgTable(
   "training_pairs",
