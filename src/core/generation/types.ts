@@ -57,3 +57,20 @@ export interface PairGenerator {
   readonly name: "llm" | "extractive";
   generate(request: GenerationRequest): Promise<GenerationResult>;
 }
+
+/** The endpoint cannot go on (bad key, no quota, no such model): the whole run stops with this message. */
+export class GenerationStoppedError extends Error {
+  override readonly name = "GenerationStoppedError";
+}
+
+/** This chunk could not be turned into pairs (malformed answers, a refusal …); the run goes on. */
+export class ChunkGenerationError extends Error {
+  override readonly name = "ChunkGenerationError";
+  constructor(
+    message: string,
+    /** Tokens spent on the attempts that failed: they are billed all the same. */
+    readonly usage?: TokenUsage,
+  ) {
+    super(message);
+  }
+}
