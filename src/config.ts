@@ -29,6 +29,8 @@ export const configSchema = z.object({
   TOGETHER_BASE_URL: z.url().optional(),
   FINEFLOW_LLM_BASE_URL: z.url().optional(),
   FINEFLOW_LLM_MODEL: z.string().min(1).optional(),
+  /** Sent to FINEFLOW_LLM_BASE_URL; never logged. Local endpoints (Ollama, vLLM) may need none. */
+  FINEFLOW_LLM_API_KEY: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,23 +1,37 @@
 import type { Config } from "./config.js";
+import { extractiveGenerator } from "./core/generation/extractive-generator.js";
 import { type Database, openPglite, openPostgres } from "./db/client.js";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock.js";
 import { ChunksRepository } from "./db/repositories/chunks-repository.js";
+import { DatasetsRepository } from "./db/repositories/datasets-repository.js";
 import { DocumentsRepository } from "./db/repositories/documents-repository.js";
 import { ProjectsRepository } from "./db/repositories/projects-repository.js";
 import { UsersRepository } from "./db/repositories/users-repository.js";
 import type { Logger } from "./logger.js";
+import { type LlmEndpoint, OpenAICompatibleGenerator } from "./providers/llm/openai-compatible-generator.js";
 import { createJobs } from "./queue/jobs.js";
 import { Queue } from "./queue/queue.js";
 import { AuthService } from "./services/auth-service.js";
 import { DocumentService } from "./services/document-service.js";
+import { GenerationService } from "./services/generation-service.js";
 import { ProjectService } from "./services/project-service.js";
 
 export interface ServiceSettings {
   maxDocumentBytes: number;
+  /** The chat endpoint dataset generation uses when the user picks (or defaults to) `llm`. */
+  llm?: LlmEndpoint;
 }
 
 export const settingsFrom = (config: Config): ServiceSettings => ({
   maxDocumentBytes: Math.round(config.FINEFLOW_MAX_DOCUMENT_MB * 1024 * 1024),
+  llm:
+    config.FINEFLOW_LLM_BASE_URL && config.FINEFLOW_LLM_MODEL
+      ? {
+          baseURL: config.FINEFLOW_LLM_BASE_URL,
+          model: config.FINEFLOW_LLM_MODEL,
+          apiKey: config.FINEFLOW_LLM_API_KEY,
+        }
+      : undefined,
 });
 
 /** The services and background jobs, wired to one database and queue: what every transport is given. */
@@ -34,8 +48,25 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     maxDocumentBytes: settings.maxDocumentBytes,
     logger,
   });
-  const jobs = createJobs({ auth, documents });
-  return { auth, projects, documents, jobs };
+  const datasets = new DatasetsRepository(database.db);
+  const generation: GenerationService = new GenerationService({
+    datasets,
+    documents: new DocumentsRepository(database.db),
+    projects,
+    generators: {
+      extractive: extractiveGenerator,
+      llm: settings.llm ? new OpenAICompatibleGenerator(settings.llm) : undefined,
+    },
+    enqueueChunk: async (data) => {
+      await queue.send(jobs.generateChunk, data);
+    },
+    enqueueFinish: async (data) => {
+      await queue.send(jobs.finishDataset, data);
+    },
+    logger,
+  });
+  const jobs = createJobs({ auth, documents, generation });
+  return { auth, projects, documents, generation, jobs };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { ApiError } from "./api-client.js";
 import { registerAccounts } from "./commands/account.js";
 import { registerDocuments } from "./commands/documents.js";
+import { registerGenerate } from "./commands/generate.js";
 import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
 import { CliError } from "./connect.js";
@@ -18,6 +19,7 @@ const program = new Command("fineflow")
 registerServe(program);
 registerProject(program);
 registerDocuments(program);
+registerGenerate(program);
 registerAccounts(program);
 
 /** Errors users can act on are one line on stderr; anything else is a bug, shown with its stack. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CHUNK_OPTIONS } from "./chunk-blocks.js";
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "./near-duplicates.js";
-import { BUDGET_ENFORCEMENTS } from "./statuses.js";
+import { BUDGET_ENFORCEMENTS, DATASET_FORMATS, GENERATION_MODES } from "./statuses.js";
 
 /**
  * The shapes of what users send, checked the same way whether it comes over HTTP or the CLI. Messages
@@ -82,3 +82,26 @@ export const updateProjectSchema = z
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, "must change at least one field");
 export type UpdateProjectInput = z.input<typeof updateProjectSchema>;
+
+export const GENERATORS = ["llm", "extractive"] as const;
+
+/** The seed's `GenerateDatasetInput` (its projectId is the route's), plus FineFlow's options. */
+export const generateDatasetSchema = z.object({
+  datasetName: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  format: z.enum(DATASET_FORMATS).default("openai"),
+  mode: z.enum(GENERATION_MODES).default("auto"),
+  systemPrompt: z.string().trim().max(10_000, "must be at most 10,000 characters").optional(),
+  documentIds: z.array(z.string()).min(1, "must name at least one document when given").optional(),
+  minQuality: z.number().min(0, "must be from 0 to 1").max(1, "must be from 0 to 1").optional(),
+  pairsPerChunk: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be from 1 to 10")
+    .max(10, "must be from 1 to 10")
+    .default(3),
+  /** Defaults to `llm` when an endpoint is configured, else `extractive`. */
+  generator: z.enum(GENERATORS).optional(),
+  /** Chunks flagged for prompt injection are skipped unless the user opts in. */
+  includeFlagged: z.boolean().default(false),
+});
+export type GenerateDatasetInput = z.output<typeof generateDatasetSchema>;

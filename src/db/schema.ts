@@ -17,7 +17,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { DEFAULT_CHUNK_OPTIONS } from "../core/chunk-blocks.js";
-import type { PairMessage } from "../core/generation/types.js";
+import type { PairMessage, PairMode } from "../core/generation/types.js";
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "../core/near-duplicates.js";
 import {
   BUDGET_ENFORCEMENTS,
@@ -46,8 +46,8 @@ const owner = () =>
   uuid("user_id")
     .notNull()
     .references(() => users.id, { onDelete: "cascade" });
-/** Money is numeric, never float: budgets and ledgers must add up to the cent. */
-const usd = (name: string) => numeric(name, { precision: 14, scale: 6, mode: "number" });
+/** Money is numeric, never float; ten decimals, because one generation call can cost a hundredth of a cent. */
+const usd = (name: string) => numeric(name, { precision: 22, scale: 10, mode: "number" });
 
 export const users = pgTable("users", {
   id: id(),
@@ -236,6 +236,9 @@ export const generationTasks = pgTable(
     status: text("status", { enum: GENERATION_TASK_STATUSES }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     reason: text("reason"),
+    /** What generating from this chunk cost, as the endpoint reported it. */
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -265,7 +268,8 @@ export const trainingPairs = pgTable(
     generator: text("generator"),
     model: text("model"),
     promptVersion: text("prompt_version"),
-    mode: text("mode", { enum: GENERATION_MODES }),
+    /** What the pair is; never `auto`, which only asks the generator to choose. */
+    mode: text("mode", { enum: GENERATION_MODES }).$type<PairMode>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import type { AppEnv } from "./env.js";
 import { errorBody, handleError, validationHook } from "./errors.js";
 import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.js";
+import { datasetRoutes } from "./routes/dataset-routes.js";
 import { documentRoutes } from "./routes/document-routes.js";
 import { projectRoutes } from "./routes/project-routes.js";
 import { json } from "./schemas.js";
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps) {
   projectRoutes(app, services.projects);
   // Room for several documents per upload; a file over the per-document limit is still taken, and fails.
   documentRoutes(app, services.documents, 4 * deps.settings.maxDocumentBytes);
+  datasetRoutes(app, services.generation);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -105,3 +105,53 @@ export const ChunkSchema = z
     }),
   })
   .openapi("Chunk");
+
+export const ProgressSchema = z
+  .object({
+    totalChunks: z.number().int(),
+    pending: z.number().int(),
+    done: z.number().int(),
+    failed: z.number().int(),
+    skipped: z.number().int(),
+    pairs: z.number().int(),
+    rejectedPairs: z.number().int(),
+    promptTokens: z.number().int(),
+    completionTokens: z.number().int(),
+  })
+  .openapi("GenerationProgress");
+
+export const DatasetSchema = z
+  .object({
+    id: z.uuid(),
+    projectId: z.uuid(),
+    name: z.string(),
+    format: z.enum(["openai", "anthropic", "alpaca", "sharegpt"]),
+    mode: z.enum(["auto", "qa", "instruction", "conversation"]),
+    systemPrompt: z.string().nullable(),
+    status: z.enum(["generating", "ready", "training", "failed"]),
+    generationOptions: z.record(z.string(), z.unknown()),
+    error: z.string().nullable(),
+    progress: ProgressSchema.optional(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Dataset");
+
+export const PairSchema = z
+  .object({
+    id: z.uuid(),
+    messages: z.array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() })),
+    mode: z.enum(["qa", "instruction", "conversation"]).nullable(),
+    status: z.enum(["accepted", "rejected"]),
+    rejectionReason: z.string().nullable(),
+    qualityScore: z.number().nullable(),
+    qualityBreakdown: z.record(z.string(), z.number()).nullable(),
+    tokenCount: z.number().int().nullable(),
+    isValid: z.boolean(),
+    sourceChunkId: z.uuid().nullable(),
+    sourceDocumentId: z.uuid().nullable(),
+    generator: z.string().nullable(),
+    model: z.string().nullable(),
+    promptVersion: z.string().nullable(),
+  })
+  .openapi("TrainingPair");

@@ -1,0 +1,375 @@
+import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import type { Actor } from "../../core/actor.js";
+import type { PairMessage, PairMode, TokenUsage } from "../../core/generation/types.js";
+import { isUuid } from "../../core/ids.js";
+import type { GenerateDatasetInput } from "../../core/inputs.js";
+import type { PairStatus } from "../../core/statuses.js";
+import type { Db } from "../client.js";
+import { generationTasks, spendLedger, trainingDatasets, trainingPairs } from "../schema.js";
+
+export type DatasetRow = typeof trainingDatasets.$inferSelect;
+export type PairRow = typeof trainingPairs.$inferSelect;
+
+/** What the run has done so far, from its tasks and pairs. */
+export interface GenerationProgress {
+  totalChunks: number;
+  pending: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  pairs: number;
+  rejectedPairs: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A chunk's unit of work with what generating it needs. */
+export interface GenerationTask {
+  status: string;
+  datasetStatus: string;
+  projectId: string;
+  mode: DatasetRow["mode"];
+  systemPrompt: string | null;
+  generator: "llm" | "extractive";
+  pairsPerChunk: number;
+  chunkText: string;
+  headingPath: string[];
+  documentId: string;
+}
+
+export interface NewPair {
+  messages: PairMessage[];
+  mode: PairMode;
+  status: PairStatus;
+  rejectionReason: string | null;
+  qualityScore: number;
+  qualityBreakdown: Record<string, number>;
+  tokenCount: number;
+}
+
+export interface TaskOutcome {
+  generator: string;
+  model: string;
+  promptVersion: string;
+  pairs: NewPair[];
+  promptTokens: number;
+  completionTokens: number;
+  /** Undefined when the model's price is unknown: then nothing is written to the ledger. */
+  costUsd: number | undefined;
+}
+
+type Rows<T> = { rows: T[] };
+
+export class DatasetsRepository {
+  constructor(private readonly db: Db) {}
+
+  private owned(actor: Actor, id: string) {
+    return and(eq(trainingDatasets.id, id), eq(trainingDatasets.userId, actor.userId));
+  }
+
+  async findById(actor: Actor, id: string): Promise<DatasetRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(trainingDatasets).where(this.owned(actor, id));
+    return row;
+  }
+
+  async findByName(actor: Actor, projectId: string, name: string): Promise<DatasetRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(trainingDatasets)
+      .where(
+        and(
+          eq(trainingDatasets.projectId, projectId),
+          eq(trainingDatasets.name, name),
+          eq(trainingDatasets.userId, actor.userId),
+        ),
+      );
+    return row;
+  }
+
+  list(actor: Actor, projectId: string): Promise<DatasetRow[]> {
+    return this.db
+      .select()
+      .from(trainingDatasets)
+      .where(and(eq(trainingDatasets.projectId, projectId), eq(trainingDatasets.userId, actor.userId)))
+      .orderBy(desc(trainingDatasets.createdAt));
+  }
+
+  /**
+   * Creates the dataset and one task per selected chunk, in one transaction: chunks of ready documents
+   * (or the chosen ones), not duplicates, at or above the quality floor. Flagged chunks get a `skipped`
+   * task with the reason unless the user opted in. Returns undefined, storing nothing, when no chunk
+   * qualifies.
+   */
+  async createWithTasks(
+    actor: Actor,
+    projectId: string,
+    input: GenerateDatasetInput & { generator: "llm" | "extractive" },
+  ): Promise<DatasetRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const [dataset] = await db
+        .insert(trainingDatasets)
+        .values({
+          userId: actor.userId,
+          projectId,
+          name: input.datasetName,
+          format: input.format,
+          mode: input.mode,
+          systemPrompt: input.systemPrompt ?? null,
+          generationOptions: {
+            generator: input.generator,
+            pairsPerChunk: input.pairsPerChunk,
+            minQuality: input.minQuality ?? null,
+            documentIds: input.documentIds ?? null,
+            includeFlagged: input.includeFlagged,
+          },
+        })
+        .returning();
+      if (!dataset) throw new Error("insert returned no row");
+      const documentFilter = input.documentIds
+        ? sql`AND c.document_id = ANY(${sql.param(input.documentIds)}::uuid[])`
+        : sql``;
+      const inserted = (await db.execute(sql`
+        INSERT INTO generation_tasks (dataset_id, chunk_id, status, reason)
+        SELECT ${dataset.id}, c.id,
+          CASE WHEN c.injection_flagged AND NOT ${input.includeFlagged} THEN 'skipped' ELSE 'pending' END,
+          CASE WHEN c.injection_flagged AND NOT ${input.includeFlagged}
+            THEN 'flagged for prompt injection: ' || (SELECT string_agg(DISTINCT r->>'rule', ', ') FROM jsonb_array_elements(c.injection_reasons) r)
+          END
+        FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.project_id = ${projectId} AND c.user_id = ${actor.userId} AND d.status = 'ready'
+          AND NOT c.is_duplicate AND c.quality_score >= ${input.minQuality ?? 0} ${documentFilter}
+        RETURNING status`)) as unknown as Rows<{ status: string }>;
+      if (inserted.rows.some((r) => r.status === "pending")) return dataset;
+      await db.delete(trainingDatasets).where(eq(trainingDatasets.id, dataset.id));
+      return undefined;
+    });
+  }
+
+  async progress(datasetId: string): Promise<GenerationProgress> {
+    const tasks = (await this.db.execute(sql`
+      SELECT count(*)::int AS "totalChunks",
+        count(*) FILTER (WHERE status = 'pending')::int AS pending,
+        count(*) FILTER (WHERE status = 'done')::int AS done,
+        count(*) FILTER (WHERE status = 'failed')::int AS failed,
+        count(*) FILTER (WHERE status = 'skipped')::int AS skipped,
+        coalesce(sum(prompt_tokens), 0)::int AS "promptTokens",
+        coalesce(sum(completion_tokens), 0)::int AS "completionTokens"
+      FROM generation_tasks WHERE dataset_id = ${datasetId}`)) as unknown as Rows<
+      Omit<GenerationProgress, "pairs" | "rejectedPairs">
+    >;
+    const pairs = (await this.db.execute(sql`
+      SELECT count(*) FILTER (WHERE status = 'accepted')::int AS pairs,
+        count(*) FILTER (WHERE status = 'rejected')::int AS "rejectedPairs"
+      FROM training_pairs WHERE dataset_id = ${datasetId}`)) as unknown as Rows<{
+      pairs: number;
+      rejectedPairs: number;
+    }>;
+    const [t] = tasks.rows;
+    const [p] = pairs.rows;
+    if (!t || !p) throw new Error("aggregate returned no row");
+    return { ...t, ...p };
+  }
+
+  /** Tasks still to do, for (re-)queueing; a resumed run also retries the chunks that failed. */
+  async reopenTasks(datasetId: string): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      await tx
+        .update(generationTasks)
+        .set({ status: "pending", reason: null, updatedAt: new Date() })
+        .where(
+          and(
+            eq(generationTasks.datasetId, datasetId),
+            sql`(${generationTasks.status} = 'failed' OR ${generationTasks.reason} = 'cancelled')`,
+          ),
+        );
+      await tx
+        .update(trainingDatasets)
+        .set({ status: "generating", error: null, updatedAt: new Date() })
+        .where(eq(trainingDatasets.id, datasetId));
+      const rows = await tx
+        .select({ chunkId: generationTasks.chunkId })
+        .from(generationTasks)
+        .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+      return rows.map((r) => r.chunkId);
+    });
+  }
+
+  async loadTask(actor: Actor, datasetId: string, chunkId: string): Promise<GenerationTask | undefined> {
+    const result = (await this.db.execute(sql`
+      SELECT t.status, d.status AS "datasetStatus", d.project_id AS "projectId", d.mode,
+        d.system_prompt AS "systemPrompt", d.generation_options->>'generator' AS generator,
+        (d.generation_options->>'pairsPerChunk')::int AS "pairsPerChunk",
+        c.text AS "chunkText", c.heading_path AS "headingPath", c.document_id AS "documentId"
+      FROM generation_tasks t
+      JOIN training_datasets d ON d.id = t.dataset_id
+      JOIN chunks c ON c.id = t.chunk_id
+      WHERE t.dataset_id = ${datasetId} AND t.chunk_id = ${chunkId} AND d.user_id = ${actor.userId}`)) as unknown as Rows<GenerationTask>;
+    return result.rows[0];
+  }
+
+  /**
+   * Stores a chunk's pairs, its token use and its cost, and marks its task done — all or nothing, and
+   * only if the task is still pending, so a repeated job never duplicates pairs.
+   */
+  async completeTask(
+    actor: Actor,
+    task: GenerationTask,
+    datasetId: string,
+    chunkId: string,
+    outcome: TaskOutcome,
+  ) {
+    await this.db.transaction(async (tx) => {
+      const claimed = await tx
+        .update(generationTasks)
+        .set({
+          status: "done",
+          attempts: sql`${generationTasks.attempts} + 1`,
+          promptTokens: outcome.promptTokens,
+          completionTokens: outcome.completionTokens,
+          updatedAt: new Date(),
+        })
+        .where(
+          and(
+            eq(generationTasks.datasetId, datasetId),
+            eq(generationTasks.chunkId, chunkId),
+            eq(generationTasks.status, "pending"),
+          ),
+        )
+        .returning({ chunkId: generationTasks.chunkId });
+      if (claimed.length === 0) return;
+      if (outcome.pairs.length > 0) {
+        await tx.insert(trainingPairs).values(
+          outcome.pairs.map((pair) => ({
+            userId: actor.userId,
+            datasetId,
+            messages: pair.messages,
+            mode: pair.mode,
+            status: pair.status,
+            rejectionReason: pair.rejectionReason,
+            qualityScore: pair.qualityScore,
+            qualityBreakdown: pair.qualityBreakdown,
+            tokenCount: pair.tokenCount,
+            sourceChunkId: chunkId,
+            sourceDocumentId: task.documentId,
+            generator: outcome.generator,
+            model: outcome.model,
+            promptVersion: outcome.promptVersion,
+          })),
+        );
+      }
+      if (outcome.costUsd !== undefined && outcome.costUsd > 0) {
+        await tx.insert(spendLedger).values({
+          userId: actor.userId,
+          projectId: task.projectId,
+          kind: "generation",
+          amountUsd: outcome.costUsd,
+          datasetId,
+          description: `${outcome.model}: ${outcome.promptTokens} prompt + ${outcome.completionTokens} completion tokens`,
+        });
+      }
+    });
+  }
+
+  async failTask(datasetId: string, chunkId: string, reason: string, usage?: TokenUsage) {
+    await this.db
+      .update(generationTasks)
+      .set({
+        status: "failed",
+        reason,
+        attempts: sql`${generationTasks.attempts} + 1`,
+        promptTokens: usage?.promptTokens ?? 0,
+        completionTokens: usage?.completionTokens ?? 0,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(generationTasks.datasetId, datasetId),
+          eq(generationTasks.chunkId, chunkId),
+          eq(generationTasks.status, "pending"),
+        ),
+      );
+  }
+
+  /** Stops the run: the dataset fails with the reason; pending tasks stay, for a later resume. */
+  async stop(datasetId: string, reason: string) {
+    await this.db
+      .update(trainingDatasets)
+      .set({ status: "failed", error: reason, updatedAt: new Date() })
+      .where(and(eq(trainingDatasets.id, datasetId), eq(trainingDatasets.status, "generating")));
+  }
+
+  async cancel(actor: Actor, datasetId: string) {
+    await this.db
+      .update(generationTasks)
+      .set({ status: "skipped", reason: "cancelled", updatedAt: new Date() })
+      .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+    return this.findById(actor, datasetId);
+  }
+
+  async hasPendingTasks(datasetId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ n: count() })
+      .from(generationTasks)
+      .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+    return (row?.n ?? 0) > 0;
+  }
+
+  /** Every accepted pair's first user message, for dataset-wide scoring. */
+  async pairQuestions(datasetId: string) {
+    const rows = await this.db
+      .select({
+        id: trainingPairs.id,
+        messages: trainingPairs.messages,
+        breakdown: trainingPairs.qualityBreakdown,
+      })
+      .from(trainingPairs)
+      .where(eq(trainingPairs.datasetId, datasetId))
+      .orderBy(asc(trainingPairs.createdAt));
+    return rows;
+  }
+
+  /** Writes final quality scores and marks the dataset ready, if it is still generating. */
+  async finish(
+    datasetId: string,
+    scores: { id: string; score: number; breakdown: Record<string, number> }[],
+  ) {
+    await this.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      if (scores.length > 0) {
+        await db.execute(sql`
+          UPDATE training_pairs SET quality_score = t.score, quality_breakdown = t.breakdown::jsonb, updated_at = now()
+          FROM unnest(${sql.param(scores.map((s) => s.id))}::uuid[], ${sql.param(scores.map((s) => s.score))}::real[],
+            ${sql.param(scores.map((s) => JSON.stringify(s.breakdown)))}::text[]) AS t(id, score, breakdown)
+          WHERE training_pairs.id = t.id`);
+      }
+      await db
+        .update(trainingDatasets)
+        .set({ status: "ready", updatedAt: new Date() })
+        .where(and(eq(trainingDatasets.id, datasetId), eq(trainingDatasets.status, "generating")));
+    });
+  }
+
+  async listPairs(
+    actor: Actor,
+    datasetId: string,
+    filter: { status?: PairStatus; limit: number; offset: number },
+  ) {
+    const conditions: SQL[] = [
+      eq(trainingPairs.datasetId, datasetId),
+      eq(trainingPairs.userId, actor.userId),
+    ];
+    if (filter.status) conditions.push(eq(trainingPairs.status, filter.status));
+    const where = and(...conditions);
+    const [total] = await this.db.select({ n: count() }).from(trainingPairs).where(where);
+    const pairs = await this.db
+      .select()
+      .from(trainingPairs)
+      .where(where)
+      .orderBy(asc(trainingPairs.createdAt), asc(trainingPairs.id))
+      .limit(filter.limit)
+      .offset(filter.offset);
+    return { total: total?.n ?? 0, pairs };
+  }
+}

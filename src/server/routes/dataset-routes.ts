@@ -1,0 +1,120 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { generateDatasetSchema } from "../../core/inputs.js";
+import { PAIR_STATUSES } from "../../core/statuses.js";
+import type { DatasetRow, GenerationProgress, PairRow } from "../../db/repositories/datasets-repository.js";
+import type { GenerationService } from "../../services/generation-service.js";
+import type { AppEnv } from "../env.js";
+import { DatasetSchema, ErrorSchema, errorResponses, IdParams, json, PairSchema } from "../schemas.js";
+
+export const toDatasetDto = ({ userId: _owner, ...d }: DatasetRow & { progress?: GenerationProgress }) => ({
+  ...d,
+  createdAt: d.createdAt.toISOString(),
+  updatedAt: d.updatedAt.toISOString(),
+});
+
+export const toPairDto = (p: PairRow) => ({
+  id: p.id,
+  messages: p.messages,
+  mode: p.mode,
+  status: p.status,
+  rejectionReason: p.rejectionReason,
+  qualityScore: p.qualityScore,
+  qualityBreakdown: p.qualityBreakdown,
+  tokenCount: p.tokenCount,
+  isValid: p.isValid,
+  sourceChunkId: p.sourceChunkId,
+  sourceDocumentId: p.sourceDocumentId,
+  generator: p.generator,
+  model: p.model,
+  promptVersion: p.promptVersion,
+});
+
+const PairQuery = z.object({
+  status: z.enum(PAIR_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function datasetRoutes(app: OpenAPIHono<AppEnv>, generation: GenerationService) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/projects/{id}/datasets",
+      summary:
+        "Generate a dataset from the project's chunks (or resume the one of that name); runs in the background",
+      request: {
+        params: IdParams,
+        body: { content: { "application/json": { schema: generateDatasetSchema } }, required: true },
+      },
+      responses: {
+        202: json(DatasetSchema, "Generating; poll GET /api/datasets/{id} for progress"),
+        ...errorResponses,
+        409: json(ErrorSchema, "A complete dataset of that name exists"),
+      },
+    }),
+    async (c) => {
+      const dataset = await generation.start(c.get("actor"), c.req.valid("param").id, c.req.valid("json"));
+      return c.json(toDatasetDto(dataset), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/projects/{id}/datasets",
+      summary: "A project's datasets",
+      request: { params: IdParams },
+      responses: {
+        200: json(z.object({ datasets: z.array(DatasetSchema) }), "The datasets"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const datasets = await generation.list(c.get("actor"), c.req.valid("param").id);
+      return c.json({ datasets: datasets.map(toDatasetDto) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/datasets/{id}",
+      summary: "One dataset with its generation progress",
+      request: { params: IdParams },
+      responses: { 200: json(DatasetSchema, "The dataset"), ...errorResponses },
+    }),
+    async (c) => c.json(toDatasetDto(await generation.get(c.get("actor"), c.req.valid("param").id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/datasets/{id}/cancel",
+      summary: "Stop generating; the pairs made so far are kept",
+      request: { params: IdParams },
+      responses: {
+        200: json(DatasetSchema, "Cancelled"),
+        ...errorResponses,
+        409: json(ErrorSchema, "Not generating"),
+      },
+    }),
+    async (c) => c.json(toDatasetDto(await generation.cancel(c.get("actor"), c.req.valid("param").id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/datasets/{id}/pairs",
+      summary: "A dataset's pairs, paged; `status=rejected` shows what the safety filter held back and why",
+      request: { params: IdParams, query: PairQuery },
+      responses: {
+        200: json(z.object({ total: z.number().int(), pairs: z.array(PairSchema) }), "One page of pairs"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const page = await generation.listPairs(c.get("actor"), c.req.valid("param").id, c.req.valid("query"));
+      return c.json({ total: page.total, pairs: page.pairs.map(toPairDto) }, 200);
+    },
+  );
+}
