@@ -110,6 +110,30 @@ describe("fineflow on the embedded database", () => {
     expect(unknown.stderr).toContain('No project named "nope"');
   });
 
+  it("generates a dataset offline with no key, printing how many pairs it made", async () => {
+    const generated = await runCli(["generate", "--project", "demo", "--dataset", "d1", "--mode", "qa"], env);
+    expect(generated.stderr).toBe("");
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toMatch(
+      /Dataset "d1" is ready: [1-9]\d* pairs made by the extractive generator from 2 chunks/,
+    );
+
+    const again = await runCli(["generate", "--project", "demo", "--dataset", "d1", "--json"], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Dataset "d1" already exists and is complete.');
+    const listed = await runCli(["datasets", "list", "--project", "demo", "--json"], env);
+    expect(JSON.parse(listed.stdout)).toMatchObject([
+      { name: "d1", status: "ready", mode: "qa", format: "openai" },
+    ]);
+
+    const bad = await runCli(
+      ["generate", "--project", "demo", "--dataset", "d2", "--pairs-per-chunk", "11"],
+      env,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("pairsPerChunk: must be from 1 to 10");
+  });
+
   it("documents every command with --help", async () => {
     const help = await runCli(["--help"], env);
     expect(help.code).toBe(0);

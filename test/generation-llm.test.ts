@@ -234,6 +234,24 @@ describe("generating with an OpenAI-compatible endpoint", () => {
     expect(rows[0]).toEqual({ n: TOPICS.length, chunks: TOPICS.length });
   });
 
+  it("cancels a run, keeping the pairs made so far", async () => {
+    fake.setOptions({ latencyMs: 400 });
+    const started = await owner.call("POST", `/api/projects/${projectId}/datasets`, {
+      datasetName: "llm-cancel",
+      mode: "qa",
+      pairsPerChunk: 1,
+    });
+    const cancelled = await owner.call("POST", `/api/datasets/${started.body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    fake.setOptions({ latencyMs: 0 });
+    const dataset = await settledDataset(owner.call, started.body.id);
+    expect(dataset.status).toBe("ready");
+    expect(dataset.progress.skipped).toBeGreaterThan(0);
+    expect(dataset.progress.pairs).toBe(dataset.progress.done);
+    expect(dataset.progress.done + dataset.progress.skipped + dataset.progress.failed).toBe(TOPICS.length);
+    expect((await owner.call("POST", `/api/datasets/${started.body.id}/cancel`)).status).toBe(409);
+  });
+
   it("stops on a rejected key without retrying", async () => {
     fake.setOptions({
       respond: () => ({
