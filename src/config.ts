@@ -24,7 +24,7 @@ export const configSchema = z.object({
   FINEFLOW_TOKEN: z.string().startsWith("ff_", "must be a FineFlow API token (ff_…)").optional(),
   /** Documents larger than this fail with a reason instead of being processed. */
   FINEFLOW_MAX_DOCUMENT_MB: z.coerce.number().positive("must be a positive number of megabytes").default(50),
-  FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   OPENAI_BASE_URL: z.url().optional(),
   TOGETHER_BASE_URL: z.url().optional(),
   FINEFLOW_LLM_BASE_URL: z.url().optional(),

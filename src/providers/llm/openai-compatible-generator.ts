@@ -119,16 +119,22 @@ export class OpenAICompatibleGenerator implements PairGenerator {
         if (!isTransient(error) || attempt >= maxAttempts) {
           throw new ChunkGenerationError(`The LLM endpoint failed ${attempt} time(s): ${describe(error)}`);
         }
-        this.gate.pauseFor(this.backoff(error, attempt));
+        // A rate limit holds back every caller; any other failure only this one.
+        if (error instanceof OpenAI.RateLimitError) this.gate.pauseFor(this.backoff(error, attempt));
+        else await this.clock.sleep(this.backoff(error, attempt));
       }
     }
   }
 
-  /** A response that leaves no requests in the window pauses everyone until it resets. */
+  /**
+   * A response that leaves no requests pauses everyone for about one request's share of the window: the
+   * reset header is the time until the whole limit is back, but a slot frees long before that.
+   */
   private respectRemaining(headers: Headers) {
     if (headers.get("x-ratelimit-remaining-requests") !== "0") return;
     const reset = parseResetDuration(headers.get("x-ratelimit-reset-requests"));
-    if (reset) this.gate.pauseFor(reset);
+    const limit = Number(headers.get("x-ratelimit-limit-requests"));
+    if (reset && limit > 0) this.gate.pauseFor(reset / limit);
   }
 
   /** The server's retry-after when it gives one, else exponential backoff with full jitter. */
