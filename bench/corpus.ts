@@ -1,3 +1,5 @@
+import { seededRandom } from "../src/core/random.js";
+
 /**
  * A deterministic Markdown corpus for benchmarks: documentation-like files with headings, prose, lists,
  * code and tables, and a share of repeated and lightly edited sections, as real document sets have.
@@ -11,20 +13,8 @@ const COMMON = (
 ).split(" ");
 const SYLLABLES = "ka lo mi ren tor vel shi qua dex pli mon zu fer gra ni sto vra len ber cus".split(" ");
 
-/** mulberry32: small, fast and seeded, so every run measures the same text. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateCorpus(totalBytes: number, fileBytes = 100_000): string[] {
-  const next = random(42);
+  const next = seededRandom(42);
   const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)] as T;
   const rare = Array.from({ length: 30_000 }, () =>
     Array.from({ length: 2 + Math.floor(next() * 3) }, () => pick(SYLLABLES)).join(""),

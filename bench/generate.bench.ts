@@ -35,7 +35,10 @@ const fake = await startFakeChatServer({
   apiKey: "bench",
 });
 const database = await wrapPglite(await PGlite.create());
-const queue = new Queue(database, silentLogger, { concurrency: flag("concurrency", 8), pollingIntervalSeconds: 0.5 });
+const queue = new Queue(database, silentLogger, {
+  concurrency: flag("concurrency", 8),
+  pollingIntervalSeconds: 0.5,
+});
 const services = createServices(
   database,
   queue,

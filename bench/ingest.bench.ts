@@ -1,6 +1,8 @@
-import { PGlite } from "@electric-sql/pglite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-import { wrapPglite } from "../src/db/client.js";
+import { openPglite } from "../src/db/client.js";
 import { ChunksRepository } from "../src/db/repositories/chunks-repository.js";
 import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
 import { ProjectsRepository } from "../src/db/repositories/projects-repository.js";
@@ -34,7 +36,10 @@ let tokens = 0;
 for (const file of files) tokens += countTokens(decoder.decode(file));
 const rawSeconds = (performance.now() - started) / 1000;
 
-const database = await wrapPglite(await PGlite.create());
+// On disk, as `fineflow` keeps it; what the embedded database itself holds in memory is measured apart.
+const dataDir = mkdtempSync(join(tmpdir(), "fineflow-bench-"));
+const database = await openPglite(dataDir);
+const pgliteRss = process.memoryUsage().rss;
 const user = await new UsersRepository(database.db).insertUser({
   email: "bench@example.com",
   passwordHash: null,
@@ -67,6 +72,7 @@ const stats = (
 ).rows[0] as { chunks: number; duplicates: number };
 const failed = (await database.executeSql("SELECT name, error FROM documents WHERE status <> 'ready'")).rows;
 await database.close();
+rmSync(dataDir, { recursive: true, force: true });
 
 const rawMbps = bytes / MB / rawSeconds;
 const ingestMbps = bytes / MB / ingestSeconds;
@@ -84,6 +90,9 @@ console.log(
 console.log(
   `ratio ingest / raw tokenizer: ${ratio.toFixed(2)} (target ≥ 0.50) ${ratio >= 0.5 ? "PASS" : "MISS"}`,
 );
-console.log(`peak RSS: ${fmt(peakMb, 0)} MB (target < 500 MB) ${peakMb < 500 ? "PASS" : "MISS"}`);
+console.log(
+  `peak RSS: ${fmt(peakMb, 0)} MB (target < 500 MB) ${peakMb < 500 ? "PASS" : "MISS"}; ` +
+    `of which the process with PGlite open, before ingesting: ${fmt(pgliteRss / MB, 0)} MB`,
+);
 if (failed.length > 0) console.log(`failed documents: ${JSON.stringify(failed.slice(0, 3))}`);
 process.exitCode = ratio >= 0.5 && peakMb < 500 && failed.length === 0 ? 0 : 1;

@@ -13,6 +13,7 @@
  * 2^31 − 1, the PRNG seed that draws the permutation coefficients, and the band-key hashing.
  */
 import { createHash } from "node:crypto";
+import { mulberry32 } from "./random.js";
 
 export interface MinHashOptions {
   /** Signature length: more hashes estimate Jaccard more precisely (σ ≈ √(J(1−J)/n)). */
@@ -137,18 +138,6 @@ const COEFFICIENT_SEED = 0x46494e45; // "FINE"
 type Coefficients = Float64Array;
 
 const coefficientCache = new Map<number, Coefficients>();
-
-/** mulberry32: tiny and fully specified, so the coefficients are the same on every platform forever. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** Drawn in order from one seed, so the first n of a longer signature equal a signature of length n. */
 function coefficients(numHashes: number): Coefficients {

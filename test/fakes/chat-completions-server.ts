@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { countTokens, decode, encode } from "gpt-tokenizer/encoding/o200k_base";
+import { seededRandom } from "../../src/core/random.js";
 
 /**
  * A local double of OpenAI's `POST /v1/chat/completions`, faithful to
@@ -152,7 +153,7 @@ const KNOWN_FIELDS = new Set([
 
 export async function startFakeChatServer(options: FakeChatOptions = {}): Promise<FakeChatServer> {
   let current: FakeChatOptions = { ...options };
-  let random = mulberry32(options.seed ?? 1);
+  let random = seededRandom(options.seed ?? 1);
   const limiter = new RollingWindowLimiter();
   const requests: ChatRequest[] = [];
   const stats: FakeChatStats = { ok: 0, rateLimited: 0, failed: 0 };
@@ -247,7 +248,7 @@ export async function startFakeChatServer(options: FakeChatOptions = {}): Promis
     stats,
     setOptions(patch) {
       current = { ...current, ...patch };
-      if (patch.seed !== undefined) random = mulberry32(patch.seed);
+      if (patch.seed !== undefined) random = seededRandom(patch.seed);
     },
     async close() {
       for (const timer of pendingTimers) clearTimeout(timer);
@@ -747,18 +748,6 @@ function delay(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
     }, ms);
     timers.add(timer);
   });
-}
-
-/** mulberry32: tiny, seedable, and the same sequence on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomAlphanumeric(length: number): string {

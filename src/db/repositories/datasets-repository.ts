@@ -60,6 +60,14 @@ export interface TaskOutcome {
 
 type Rows<T> = { rows: T[] };
 
+/** A dataset's pending tasks, or one chunk's task while it is still pending: no task is done twice. */
+const pendingTask = (datasetId: string, chunkId?: string) =>
+  and(
+    eq(generationTasks.datasetId, datasetId),
+    chunkId ? eq(generationTasks.chunkId, chunkId) : undefined,
+    eq(generationTasks.status, "pending"),
+  );
+
 export class DatasetsRepository {
   constructor(private readonly db: Db) {}
 
@@ -191,7 +199,7 @@ export class DatasetsRepository {
       const rows = await tx
         .select({ chunkId: generationTasks.chunkId })
         .from(generationTasks)
-        .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+        .where(pendingTask(datasetId));
       return rows.map((r) => r.chunkId);
     });
   }
@@ -230,13 +238,7 @@ export class DatasetsRepository {
           completionTokens: outcome.completionTokens,
           updatedAt: new Date(),
         })
-        .where(
-          and(
-            eq(generationTasks.datasetId, datasetId),
-            eq(generationTasks.chunkId, chunkId),
-            eq(generationTasks.status, "pending"),
-          ),
-        )
+        .where(pendingTask(datasetId, chunkId))
         .returning({ chunkId: generationTasks.chunkId });
       if (claimed.length === 0) return;
       if (outcome.pairs.length > 0) {
@@ -283,13 +285,7 @@ export class DatasetsRepository {
         completionTokens: usage?.completionTokens ?? 0,
         updatedAt: new Date(),
       })
-      .where(
-        and(
-          eq(generationTasks.datasetId, datasetId),
-          eq(generationTasks.chunkId, chunkId),
-          eq(generationTasks.status, "pending"),
-        ),
-      );
+      .where(pendingTask(datasetId, chunkId));
   }
 
   /** Stops the run: the dataset fails with the reason; pending tasks stay, for a later resume. */
@@ -304,15 +300,12 @@ export class DatasetsRepository {
     await this.db
       .update(generationTasks)
       .set({ status: "skipped", reason: "cancelled", updatedAt: new Date() })
-      .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+      .where(pendingTask(datasetId));
     return this.findById(actor, datasetId);
   }
 
   async hasPendingTasks(datasetId: string): Promise<boolean> {
-    const [row] = await this.db
-      .select({ n: count() })
-      .from(generationTasks)
-      .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.status, "pending")));
+    const [row] = await this.db.select({ n: count() }).from(generationTasks).where(pendingTask(datasetId));
     return (row?.n ?? 0) > 0;
   }
 
