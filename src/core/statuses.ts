@@ -8,7 +8,8 @@ export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 export const DATASET_STATUSES = ["generating", "ready", "training", "failed"] as const;
 export type DatasetStatus = (typeof DATASET_STATUSES)[number];
 
-export const DATASET_FORMATS = ["openai", "anthropic", "alpaca", "sharegpt"] as const;
+/** The seed's four formats and Bedrock's messages format for Claude: a dataset's default export. */
+export const DATASET_FORMATS = ["openai", "anthropic", "anthropic-bedrock", "alpaca", "sharegpt"] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export const GENERATION_MODES = ["auto", "qa", "instruction", "conversation"] as const;

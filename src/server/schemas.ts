@@ -1,4 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import {
+  BUDGET_ENFORCEMENTS,
+  DATASET_FORMATS,
+  DATASET_STATUSES,
+  DOCUMENT_STATUSES,
+  GENERATION_MODES,
+  PAIR_STATUSES,
+} from "../core/statuses.js";
 
 /** Response shapes for the OpenAPI document. Request shapes come from `core/inputs.ts`. */
 export const ErrorSchema = z
@@ -30,7 +38,7 @@ export const ProjectSchema = z
     name: z.string(),
     description: z.string(),
     monthlyBudgetUsd: z.number().nullable(),
-    budgetEnforcement: z.enum(["warn", "block"]),
+    budgetEnforcement: z.enum(BUDGET_ENFORCEMENTS),
     chunkTargetTokens: z.number().int(),
     chunkOverlapTokens: z.number().int(),
     duplicateThreshold: z.number(),
@@ -63,7 +71,7 @@ export const DocumentSchema = z
     type: z.string(),
     sizeBytes: z.number().int(),
     contentHash: z.string(),
-    status: z.enum(["pending", "processing", "ready", "failed"]),
+    status: z.enum(DOCUMENT_STATUSES),
     error: z.string().nullable(),
     chunkCount: z.number().int(),
     duplicateChunks: z.number().int().optional(),
@@ -78,7 +86,7 @@ export const IngestResultSchema = z
     name: z.string(),
     documentId: z.uuid(),
     outcome: z.enum(["queued", "unchanged", "failed"]),
-    status: z.enum(["pending", "processing", "ready", "failed"]),
+    status: z.enum(DOCUMENT_STATUSES),
     error: z.string().nullable(),
   })
   .openapi("IngestResult");
@@ -125,10 +133,10 @@ export const DatasetSchema = z
     id: z.uuid(),
     projectId: z.uuid(),
     name: z.string(),
-    format: z.enum(["openai", "anthropic", "alpaca", "sharegpt"]),
-    mode: z.enum(["auto", "qa", "instruction", "conversation"]),
+    format: z.enum(DATASET_FORMATS),
+    mode: z.enum(GENERATION_MODES),
     systemPrompt: z.string().nullable(),
-    status: z.enum(["generating", "ready", "training", "failed"]),
+    status: z.enum(DATASET_STATUSES),
     generationOptions: z.record(z.string(), z.unknown()),
     error: z.string().nullable(),
     progress: ProgressSchema.optional(),
@@ -142,7 +150,7 @@ export const PairSchema = z
     id: z.uuid(),
     messages: z.array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() })),
     mode: z.enum(["qa", "instruction", "conversation"]).nullable(),
-    status: z.enum(["accepted", "rejected"]),
+    status: z.enum(PAIR_STATUSES),
     rejectionReason: z.string().nullable(),
     qualityScore: z.number().nullable(),
     qualityBreakdown: z.record(z.string(), z.number()).nullable(),
@@ -155,3 +163,31 @@ export const PairSchema = z
     promptVersion: z.string().nullable(),
   })
   .openapi("TrainingPair");
+
+export const ValidationResultSchema = z
+  .object({
+    valid: z.boolean(),
+    errors: z.array(z.string()),
+    warnings: z.array(z.string()),
+    issues: z.array(
+      z.object({
+        code: z.string(),
+        severity: z.enum(["error", "warning"]),
+        message: z.string(),
+        pairIds: z.array(z.string()),
+        lines: z.array(z.number().int()),
+      }),
+    ),
+    stats: z.object({
+      totalPairs: z.number().int(),
+      avgTokensPerPair: z.number(),
+      avgQualityScore: z.number(),
+      uniqueQuestions: z.number().int(),
+      tokens: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }),
+      billableTokens: z.number().int(),
+      recommendedEpochs: z.number().int(),
+      model: z.string(),
+      encoding: z.string(),
+    }),
+  })
+  .openapi("ValidationResult");
