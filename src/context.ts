@@ -12,6 +12,7 @@ import { type LlmEndpoint, OpenAICompatibleGenerator } from "./providers/llm/ope
 import { createJobs } from "./queue/jobs.js";
 import { Queue } from "./queue/queue.js";
 import { AuthService } from "./services/auth-service.js";
+import { DatasetFileService } from "./services/dataset-file-service.js";
 import { DocumentService } from "./services/document-service.js";
 import { GenerationService } from "./services/generation-service.js";
 import { ProjectService } from "./services/project-service.js";
@@ -66,7 +67,8 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     logger,
   });
   const jobs = createJobs({ auth, documents, generation });
-  return { auth, projects, documents, generation, jobs };
+  const files = new DatasetFileService(datasets, projects);
+  return { auth, projects, documents, generation, files, jobs };
 }
 export type Services = ReturnType<typeof createServices>;
 

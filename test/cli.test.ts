@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -126,6 +126,25 @@ describe("fineflow on the embedded database", () => {
       { name: "d1", status: "ready", mode: "qa", format: "openai" },
     ]);
 
+    // Two chunks make fewer than the 10 pairs a fine-tuning job needs: validation says so and exits 1.
+    const verdict = await runCli(["validate", "--dataset", "d1"], env);
+    expect(verdict.code).toBe(1);
+    expect(verdict.stdout).toMatch(/Dataset "d1" is NOT valid for gpt-4o-mini-2024-07-18 \(o200k_base\)/);
+    expect(verdict.stdout).toMatch(/Errors:\n {2}- .*10/);
+
+    const out = join(dataDir, "d1.jsonl");
+    const exported = await runCli(
+      ["export", "--dataset", "d1", "--format", "sharegpt", "--out", out, "--all"],
+      env,
+    );
+    expect(exported.code).toBe(0);
+    const lines = (await readFile(out, "utf8")).split("\n").filter(Boolean);
+    expect(exported.stdout).toBe(`Wrote ${lines.length} examples to ${out}.\n`);
+    expect(JSON.parse(lines[0] ?? "{}").conversations.map((m: { from: string }) => m.from)).toEqual([
+      "human",
+      "gpt",
+    ]);
+
     const bad = await runCli(
       ["generate", "--project", "demo", "--dataset", "d2", "--pairs-per-chunk", "11"],
       env,
@@ -137,8 +156,20 @@ describe("fineflow on the embedded database", () => {
   it("documents every command with --help", async () => {
     const help = await runCli(["--help"], env);
     expect(help.code).toBe(0);
-    for (const command of ["serve", "worker", "project", "user", "token"])
+    const commands = [
+      "serve",
+      "worker",
+      "project",
+      "user",
+      "token",
+      "ingest",
+      "documents",
+      "chunks",
+      "generate",
+    ];
+    for (const command of [...commands, "datasets", "validate", "export", "import"]) {
       expect(help.stdout).toContain(command);
+    }
     const projectHelp = await runCli(["project", "create", "--help"], env);
     expect(projectHelp.stdout).toContain("--budget <usd>");
   });

@@ -24,6 +24,12 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await (await this.send(method, path, body)).text();
+    return (text ? safeJson(text) : undefined) as T;
+  }
+
+  /** The answer itself, for a body to stream (downloads); errors are raised as for `request`. */
+  async send(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     const isForm = body instanceof FormData;
     if (body !== undefined && !isForm) headers["content-type"] = "application/json";
@@ -34,17 +40,15 @@ export class ApiClient {
         body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
       }),
     );
-    const text = await response.text();
-    const parsed = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(
-        response.status,
-        error?.code ?? "http_error",
-        error?.message ?? `HTTP ${response.status}`,
-      );
-    }
-    return parsed as T;
+    if (response.ok) return response;
+    const parsed = safeJson(await response.text()) as
+      | { error?: { code?: string; message?: string } }
+      | undefined;
+    throw new ApiError(
+      response.status,
+      parsed?.error?.code ?? "http_error",
+      parsed?.error?.message ?? `HTTP ${response.status}`,
+    );
   }
 }
 

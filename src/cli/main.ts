@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { ApiError } from "./api-client.js";
 import { registerAccounts } from "./commands/account.js";
 import { registerDocuments } from "./commands/documents.js";
+import { registerFiles } from "./commands/files.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
@@ -20,6 +21,7 @@ registerServe(program);
 registerProject(program);
 registerDocuments(program);
 registerGenerate(program);
+registerFiles(program);
 registerAccounts(program);
 
 /** Errors users can act on are one line on stderr; anything else is a bug, shown with its stack. */

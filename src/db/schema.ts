@@ -251,6 +251,8 @@ export const trainingPairs = pgTable(
   "training_pairs",
   {
     id: id(),
+    /** Insertion order: a dataset's file lists its pairs in this order, as generated or imported. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
     userId: owner(),
     datasetId: uuid("dataset_id")
       .notNull()
@@ -274,7 +276,7 @@ export const trainingPairs = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("training_pairs_dataset_idx").on(t.datasetId),
+    index("training_pairs_dataset_idx").on(t.datasetId, t.seq),
     index("training_pairs_chunk_idx").on(t.sourceChunkId),
   ],
 );

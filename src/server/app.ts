@@ -2,12 +2,14 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import type { ServiceSettings, Services } from "../context.js";
 import type { Logger } from "../logger.js";
 import { VERSION } from "../version.js";
 import type { AppEnv } from "./env.js";
 import { errorBody, handleError, validationHook } from "./errors.js";
 import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.js";
+import { datasetFileRoutes } from "./routes/dataset-file-routes.js";
 import { datasetRoutes } from "./routes/dataset-routes.js";
 import { documentRoutes } from "./routes/document-routes.js";
 import { projectRoutes } from "./routes/project-routes.js";
@@ -49,8 +51,12 @@ export function createApp(deps: AppDeps) {
   authRoutes(app, services.auth);
   projectRoutes(app, services.projects);
   // Room for several documents per upload; a file over the per-document limit is still taken, and fails.
-  documentRoutes(app, services.documents, 4 * deps.settings.maxDocumentBytes);
+  const uploads = uploadLimit(4 * deps.settings.maxDocumentBytes);
+  app.use("/api/projects/:id/documents", uploads);
+  app.use("/api/projects/:id/datasets/import", uploads);
+  documentRoutes(app, services.documents);
   datasetRoutes(app, services.generation);
+  datasetFileRoutes(app, services.files, services.generation);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -80,3 +86,18 @@ export function createApp(deps: AppDeps) {
   return app;
 }
 export type App = ReturnType<typeof createApp>;
+
+/** Uploads larger than this are refused before they are read, with the one error shape. */
+function uploadLimit(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) =>
+      c.json(
+        errorBody(
+          "payload_too_large",
+          `The upload is over ${Math.round(maxBytes / 1024 / 1024)} MB: send fewer or smaller files per request.`,
+        ),
+        413,
+      ),
+  });
+}

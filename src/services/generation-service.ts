@@ -220,9 +220,9 @@ export class GenerationService {
     return { ...dataset, progress: await this.deps.datasets.progress(dataset.id) };
   }
 
-  async list(actor: Actor, projectId: string) {
-    const project = await this.deps.projects.get(actor, projectId);
-    return this.deps.datasets.list(actor, project.id);
+  async list(actor: Actor, filter: { projectId?: string; name?: string }) {
+    if (filter.projectId) await this.deps.projects.get(actor, filter.projectId);
+    return this.deps.datasets.list(actor, filter);
   }
 
   async listPairs(

@@ -151,17 +151,22 @@ function looksRandom(value: string): boolean {
   return hasDigit && hasLetter && new Set(value).size >= Math.min(12, value.length / 2);
 }
 
-function secretReasons(content: string): string[] {
-  const reasons: string[] = [];
+/** The kinds of credential in a text ("OpenAI API key" …), never the values; validation uses it too. */
+export function secretKinds(content: string): string[] {
+  const kinds: string[] = [];
   for (const { name, pattern, group } of SECRET_RULES) {
     for (const match of content.matchAll(pattern)) {
       const value = match[group ?? 0] ?? match[0];
       if (DOCUMENTED_EXAMPLES.test(match[0]) || !looksRandom(value)) continue;
-      reasons.push(`secret: ${name}`);
+      kinds.push(name);
       break;
     }
   }
-  return reasons;
+  return kinds;
+}
+
+function secretReasons(content: string): string[] {
+  return secretKinds(content).map((kind) => `secret: ${kind}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -179,6 +179,7 @@ CREATE TABLE "training_jobs" (
 --> statement-breakpoint
 CREATE TABLE "training_pairs" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"seq" bigserial NOT NULL,
 	"user_id" uuid NOT NULL,
 	"dataset_id" uuid NOT NULL,
 	"messages" jsonb NOT NULL,
@@ -256,5 +257,5 @@ CREATE INDEX "sessions_expires_idx" ON "sessions" USING btree ("expires_at");-->
 CREATE INDEX "spend_ledger_project_month_idx" ON "spend_ledger" USING btree ("project_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "training_jobs_user_idx" ON "training_jobs" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "training_jobs_status_idx" ON "training_jobs" USING btree ("status");--> statement-breakpoint
-CREATE INDEX "training_pairs_dataset_idx" ON "training_pairs" USING btree ("dataset_id");--> statement-breakpoint
+CREATE INDEX "training_pairs_dataset_idx" ON "training_pairs" USING btree ("dataset_id","seq");--> statement-breakpoint
 CREATE INDEX "training_pairs_chunk_idx" ON "training_pairs" USING btree ("source_chunk_id");

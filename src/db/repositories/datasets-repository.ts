@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import type { PairMessage, PairMode, TokenUsage } from "../../core/generation/types.js";
 import { isUuid } from "../../core/ids.js";
@@ -95,11 +95,18 @@ export class DatasetsRepository {
     return row;
   }
 
-  list(actor: Actor, projectId: string): Promise<DatasetRow[]> {
+  /** The user's datasets, of one project or all, optionally only those of one name. */
+  list(actor: Actor, filter: { projectId?: string; name?: string }): Promise<DatasetRow[]> {
     return this.db
       .select()
       .from(trainingDatasets)
-      .where(and(eq(trainingDatasets.projectId, projectId), eq(trainingDatasets.userId, actor.userId)))
+      .where(
+        and(
+          eq(trainingDatasets.userId, actor.userId),
+          filter.projectId ? eq(trainingDatasets.projectId, filter.projectId) : undefined,
+          filter.name ? eq(trainingDatasets.name, filter.name) : undefined,
+        ),
+      )
       .orderBy(desc(trainingDatasets.createdAt));
   }
 
@@ -309,6 +316,47 @@ export class DatasetsRepository {
     return (row?.n ?? 0) > 0;
   }
 
+  /**
+   * Creates a ready dataset holding the given pairs, all at once: an import either lands whole or not at
+   * all. Returns undefined when the project already has a dataset of that name.
+   */
+  async createImported(
+    actor: Actor,
+    projectId: string,
+    values: { name: string; format: DatasetRow["format"]; fileName: string },
+    pairs: { messages: PairMessage[]; mode: PairMode; tokenCount: number }[],
+  ): Promise<DatasetRow | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [dataset] = await tx
+        .insert(trainingDatasets)
+        .values({
+          userId: actor.userId,
+          projectId,
+          name: values.name,
+          format: values.format,
+          mode: "auto",
+          status: "ready",
+          generationOptions: { generator: "import", file: values.fileName },
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!dataset) return undefined;
+      for (let start = 0; start < pairs.length; start += 1000) {
+        await tx.insert(trainingPairs).values(
+          pairs.slice(start, start + 1000).map((pair) => ({
+            userId: actor.userId,
+            datasetId: dataset.id,
+            messages: pair.messages,
+            mode: pair.mode,
+            tokenCount: pair.tokenCount,
+            generator: "import",
+          })),
+        );
+      }
+      return dataset;
+    });
+  }
+
   /** Every accepted pair's first user message, for dataset-wide scoring. */
   async pairQuestions(datasetId: string) {
     const rows = await this.db
@@ -319,7 +367,7 @@ export class DatasetsRepository {
       })
       .from(trainingPairs)
       .where(eq(trainingPairs.datasetId, datasetId))
-      .orderBy(asc(trainingPairs.createdAt));
+      .orderBy(asc(trainingPairs.seq));
     return rows;
   }
 
@@ -344,6 +392,50 @@ export class DatasetsRepository {
     });
   }
 
+  /**
+   * A dataset's accepted pairs in a stable order (the file's line order), read in pages so that memory
+   * stays flat however large the dataset is.
+   */
+  async *acceptedPairs(actor: Actor, datasetId: string, pageSize = 2000) {
+    let after = 0;
+    for (;;) {
+      const page = await this.db
+        .select({
+          id: trainingPairs.id,
+          seq: trainingPairs.seq,
+          messages: trainingPairs.messages,
+          qualityScore: trainingPairs.qualityScore,
+        })
+        .from(trainingPairs)
+        .where(
+          and(
+            eq(trainingPairs.datasetId, datasetId),
+            eq(trainingPairs.userId, actor.userId),
+            eq(trainingPairs.status, "accepted"),
+            gt(trainingPairs.seq, after),
+          ),
+        )
+        .orderBy(asc(trainingPairs.seq))
+        .limit(pageSize);
+      yield* page;
+      const last = page.at(-1);
+      if (!last || page.length < pageSize) return;
+      after = last.seq;
+    }
+  }
+
+  /** Records which pairs the last validation found errors in. */
+  async markValidity(datasetId: string, invalidIds: ReadonlySet<string>) {
+    await this.db.transaction(async (tx) => {
+      await tx.update(trainingPairs).set({ isValid: true }).where(eq(trainingPairs.datasetId, datasetId));
+      if (invalidIds.size === 0) return;
+      await tx
+        .update(trainingPairs)
+        .set({ isValid: false })
+        .where(and(eq(trainingPairs.datasetId, datasetId), inArray(trainingPairs.id, [...invalidIds])));
+    });
+  }
+
   async listPairs(
     actor: Actor,
     datasetId: string,
@@ -360,7 +452,7 @@ export class DatasetsRepository {
       .select()
       .from(trainingPairs)
       .where(where)
-      .orderBy(asc(trainingPairs.createdAt), asc(trainingPairs.id))
+      .orderBy(asc(trainingPairs.seq))
       .limit(filter.limit)
       .offset(filter.offset);
     return { total: total?.n ?? 0, pairs };

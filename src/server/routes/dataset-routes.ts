@@ -70,7 +70,7 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>, generation: GenerationSe
       },
     }),
     async (c) => {
-      const datasets = await generation.list(c.get("actor"), c.req.valid("param").id);
+      const datasets = await generation.list(c.get("actor"), { projectId: c.req.valid("param").id });
       return c.json({ datasets: datasets.map(toDatasetDto) }, 200);
     },
   );

@@ -1,10 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { ChunkRow } from "../../db/repositories/chunks-repository.js";
 import type { DocumentRow, DocumentSummary } from "../../db/repositories/documents-repository.js";
 import type { DocumentService } from "../../services/document-service.js";
 import type { AppEnv } from "../env.js";
-import { errorBody } from "../errors.js";
 import {
   ChunkSchema,
   DocumentSchema,
@@ -60,22 +58,7 @@ const ChunkQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentService, maxUploadBytes: number) {
-  app.use(
-    "/api/projects/:id/documents",
-    bodyLimit({
-      maxSize: maxUploadBytes,
-      onError: (c) =>
-        c.json(
-          errorBody(
-            "payload_too_large",
-            `The upload is over ${Math.round(maxUploadBytes / 1024 / 1024)} MB: send fewer or smaller files per request.`,
-          ),
-          413,
-        ),
-    }),
-  );
-
+export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentService) {
   app.openapi(
     createRoute({
       method: "post",

@@ -1,0 +1,195 @@
+import { createWriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type Command, Option } from "commander";
+import { loadConfig } from "../../config.js";
+import { EXPORT_FORMATS } from "../../core/export/formats.js";
+import type { ValidationResult } from "../../core/validation/validate-dataset.js";
+import type { ApiClient } from "../api-client.js";
+import { CliError, withClient } from "../connect.js";
+import { parseFraction, parseWholeNumber } from "../flags.js";
+import { printJson } from "../output.js";
+import { type DatasetDto, resolveDataset } from "../resolve-dataset.js";
+import { resolveProject } from "../resolve-project.js";
+
+interface ModelFlags {
+  model?: string;
+  maxTokens?: number;
+}
+
+const modelQuery = (flags: ModelFlags) => ({ model: flags.model, hardTokenLimit: flags.maxTokens });
+const number = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+
+function printVerdict(name: string, result: ValidationResult) {
+  const { stats } = result;
+  const lines = [
+    `Dataset "${name}" is ${result.valid ? "valid" : "NOT valid"} for ${stats.model} (${stats.encoding}).`,
+    `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, average quality ${stats.avgQualityScore.toFixed(2)}.`,
+    `Tokens per pair: average ${number(stats.avgTokensPerPair)}, min ${stats.tokens.min}, p50 ${stats.tokens.p50}, p95 ${stats.tokens.p95}, max ${stats.tokens.max}.`,
+    `Billable tokens per epoch ${number(stats.billableTokens)}; recommended epochs ${stats.recommendedEpochs}.`,
+    ...(result.errors.length ? ["Errors:", ...result.errors.map((e) => `  - ${e}`)] : []),
+    ...(result.warnings.length ? ["Warnings:", ...result.warnings.map((w) => `  - ${w}`)] : []),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** Streams one export to a file, in constant memory, and counts its lines. */
+async function download(client: ApiClient, path: string, file: string): Promise<number> {
+  const response = await client.send("GET", path);
+  if (!response.body) throw new CliError("The server sent no file.");
+  let lines = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (const byte of chunk) if (byte === 0x0a) lines++;
+      done(null, chunk);
+    },
+  });
+  await pipeline(
+    Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
+    count,
+    createWriteStream(file),
+  );
+  return lines;
+}
+
+/** `d1.jsonl` → `d1.train.jsonl`: the split's files sit beside the name given. */
+function partFile(out: string, part: string): string {
+  const dot = out.lastIndexOf(".");
+  return dot > out.lastIndexOf("/") ? `${out.slice(0, dot)}.${part}${out.slice(dot)}` : `${out}.${part}`;
+}
+
+export function registerFiles(program: Command) {
+  program
+    .command("import <file>")
+    .description(
+      "Load a JSONL dataset made elsewhere (any export format) into a project, to validate or convert it",
+    )
+    .requiredOption("--project <name>", "the project to add it to")
+    .requiredOption("--dataset <name>", "the new dataset's name")
+    .addOption(
+      new Option("--format <format>", "the file's format")
+        .choices([...EXPORT_FORMATS, "auto"])
+        .default("auto"),
+    )
+    .option("--json", "print the dataset as JSON")
+    .action(
+      async (file: string, flags: { project: string; dataset: string; format: string; json?: boolean }) => {
+        const dataset = await withClient(loadConfig(process.env), "import", async (client) => {
+          const project = await resolveProject(client, flags.project);
+          const form = new FormData();
+          form.append("file", new Blob([await readFile(file)]), basename(file));
+          form.append("datasetName", flags.dataset);
+          form.append("format", flags.format);
+          return client.request<DatasetDto>("POST", `/api/projects/${project.id}/datasets/import`, form);
+        });
+        if (flags.json) return printJson(dataset);
+        process.stdout.write(
+          `Imported "${dataset.name}" (${dataset.format}) into project "${flags.project}": validate it with ` +
+            `\`fineflow validate --dataset ${dataset.name}\`.\n`,
+        );
+      },
+    );
+
+  program
+    .command("validate")
+    .description("Validate a dataset for a base model; exits 1 when it is not valid")
+    .requiredOption("--dataset <name>", "the dataset (name or id)")
+    .option("--project <name>", "the project, when several have a dataset of that name")
+    .option("--model <model>", "the base model to fine-tune (default gpt-4o-mini-2024-07-18)")
+    .option(
+      "--max-tokens <n>",
+      "the per-example token limit, for models FineFlow does not know",
+      parseWholeNumber,
+    )
+    .option("--json", "print the ValidationResult as JSON")
+    .action(async (flags: ModelFlags & { dataset: string; project?: string; json?: boolean }) => {
+      const { name, result } = await withClient(loadConfig(process.env), "validate", async (client) => {
+        const dataset = await resolveDataset(client, flags.dataset, flags.project);
+        const body = modelQuery(flags);
+        return {
+          name: dataset.name,
+          result: await client.request<ValidationResult>(
+            "POST",
+            `/api/datasets/${dataset.id}/validate`,
+            body,
+          ),
+        };
+      });
+      if (flags.json) printJson(result);
+      else printVerdict(name, result);
+      if (!result.valid) process.exitCode = 1;
+    });
+
+  program
+    .command("export")
+    .description(
+      "Write a dataset as JSONL in a training format (with --split: a train and a validation file)",
+    )
+    .requiredOption("--dataset <name>", "the dataset (name or id)")
+    .option("--project <name>", "the project, when several have a dataset of that name")
+    .addOption(
+      new Option("--format <format>", "the file format").choices(EXPORT_FORMATS).makeOptionMandatory(),
+    )
+    .requiredOption("--out <file>", "where to write it")
+    .option(
+      "--split <fraction>",
+      "hold out this share of pairs as a validation file (e.g. 0.1)",
+      parseFraction,
+    )
+    .option("--seed <n>", "the split's seed (default 42)", parseWholeNumber)
+    .option("--no-system-prompt", "leave the dataset's system prompt out")
+    .option("--all", "also export pairs that validation finds errors in")
+    .option("--model <model>", "the base model whose rules decide validity (default gpt-4o-mini-2024-07-18)")
+    .option(
+      "--max-tokens <n>",
+      "the per-example token limit, for models FineFlow does not know",
+      parseWholeNumber,
+    )
+    .option("--json", "print what was written as JSON")
+    .action(
+      async (
+        flags: ModelFlags & {
+          dataset: string;
+          project?: string;
+          format: string;
+          out: string;
+          split?: number;
+          seed?: number;
+          systemPrompt: boolean;
+          all?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const written = await withClient(loadConfig(process.env), "export", async (client) => {
+          const dataset = await resolveDataset(client, flags.dataset, flags.project);
+          const query = new URLSearchParams({
+            format: flags.format,
+            includeSystemPrompt: String(flags.systemPrompt),
+          });
+          if (flags.all) query.set("onlyValid", "false");
+          if (flags.model) query.set("model", flags.model);
+          if (flags.maxTokens) query.set("hardTokenLimit", String(flags.maxTokens));
+          const parts = flags.split === undefined ? [undefined] : (["train", "validation"] as const);
+          const files: { file: string; lines: number }[] = [];
+          for (const part of parts) {
+            const partQuery = new URLSearchParams(query);
+            if (part) {
+              partQuery.set("split", String(flags.split));
+              partQuery.set("seed", String(flags.seed ?? 42));
+              partQuery.set("part", part);
+            }
+            const file = part ? partFile(flags.out, part) : flags.out;
+            files.push({
+              file,
+              lines: await download(client, `/api/datasets/${dataset.id}/export?${partQuery}`, file),
+            });
+          }
+          return files;
+        });
+        if (flags.json) return printJson({ files: written });
+        for (const { file, lines } of written) process.stdout.write(`Wrote ${lines} examples to ${file}.\n`);
+      },
+    );
+}

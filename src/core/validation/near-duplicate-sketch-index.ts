@@ -1,0 +1,196 @@
+/**
+ * Near-duplicate detection over a stream of a million texts in about 200 bytes a text. It reuses the
+ * chunk deduplication's MinHash and LSH banding but none of its per-text objects: buckets are chains
+ * through typed arrays, and a candidate is confirmed from a sketch keeping 4 bits of each MinHash slot
+ * (b-bit MinHash, Li & König 2010), 64 bytes where the signature is 512, for almost the same precision
+ * near the threshold.
+ *
+ * Nothing here is stored or compared across runs, so unlike `near-duplicates.ts` it has no stability
+ * contract: band hashing and sketches may change freely.
+ */
+import { DEFAULT_MINHASH, lshParams, minhashSignature } from "../near-duplicates.js";
+import { GrowingUint32Array } from "./growing-uint32-array.js";
+import { fmix32 } from "./uint64-key-table.js";
+
+export interface NearMatch {
+  /** The label the earlier text was added with. */
+  label: number;
+  /** Estimated Jaccard similarity of the two texts' shingle sets. */
+  similarity: number;
+}
+
+const NONE = 0xffffffff;
+/**
+ * A chain holds the entries of every band key that hashes to its slot, so a common key can make it long;
+ * inspecting at most this many entries a band bounds the work per text. Near-identical texts share
+ * several bands, so a match cut off in one band is still found through another.
+ */
+const MAX_ENTRIES_PER_BAND = 64;
+const SKETCH_BITS = 4;
+const SLOTS_PER_WORD = 32 / SKETCH_BITS;
+/** Two unrelated signatures agree on a slot's low 4 bits by chance once in 16. */
+const CHANCE_AGREEMENT = 1 / 2 ** SKETCH_BITS;
+
+export class NearDuplicateSketchIndex {
+  readonly threshold: number;
+  readonly bands: number;
+  readonly rows: number;
+  private readonly numHashes: number;
+  private readonly sketchWords: number;
+  /** Entry e is band `e % bands` of target `⌊e / bands⌋`. */
+  private readonly entryKeys = new GrowingUint32Array();
+  /** Per entry: the next older entry in the same chain, or NONE. */
+  private readonly entryLinks = new GrowingUint32Array();
+  /** Per slot: the newest entry of its chain, or NONE; at least as many slots as entries. */
+  private heads = new Uint32Array(1024).fill(NONE);
+  private readonly sketches = new GrowingUint32Array();
+  private readonly labels = new GrowingUint32Array();
+
+  constructor(threshold: number, numHashes = DEFAULT_MINHASH.numHashes) {
+    const { bands, rows } = lshParams(numHashes, threshold);
+    this.threshold = threshold;
+    this.bands = bands;
+    this.rows = rows;
+    this.numHashes = numHashes;
+    this.sketchWords = Math.ceil(numHashes / SLOTS_PER_WORD);
+  }
+
+  /** Texts kept as match targets: those that were not near-duplicates of an earlier one. */
+  get targets(): number {
+    return this.labels.length;
+  }
+
+  /** Bucket entries held: exactly `bands` for each target, whatever the texts. */
+  get entries(): number {
+    return this.entryKeys.length;
+  }
+
+  get byteLength(): number {
+    const arrays = [this.entryKeys, this.entryLinks, this.sketches, this.labels];
+    return arrays.reduce((sum, array) => sum + array.byteLength, this.heads.byteLength);
+  }
+
+  /**
+   * The most similar earlier text at or above the threshold (the oldest on a tie); when there is none,
+   * this text becomes a target for the texts after it. A near-duplicate does not, so a chain of small
+   * edits is measured against the text it started from.
+   */
+  add(text: string, label: number): NearMatch | undefined {
+    const signature = minhashSignature(text, { numHashes: this.numHashes });
+    const keys = this.bandKeys(signature);
+    const sketch = sketchOf(signature, this.sketchWords);
+    const match = this.bestMatch(keys, sketch);
+    if (match) return match;
+    this.addTarget(keys, sketch, label);
+    return undefined;
+  }
+
+  private bandKeys(signature: Uint32Array): number[] {
+    const keys: number[] = [];
+    for (let band = 0; band < this.bands; band++) keys.push(bandKey(signature, band, this.rows));
+    return keys;
+  }
+
+  private bestMatch(keys: readonly number[], sketch: Uint32Array): NearMatch | undefined {
+    let best: { target: number; similarity: number } | undefined;
+    for (const target of this.candidates(keys)) {
+      const similarity = this.similarity(sketch, target);
+      if (similarity < this.threshold) continue;
+      const better = !best || similarity > best.similarity;
+      const olderTie = best && similarity === best.similarity && target < best.target;
+      if (better || olderTie) best = { target, similarity };
+    }
+    return best && { label: this.labels.at(best.target), similarity: best.similarity };
+  }
+
+  /** Targets sharing a band key; a slot's chain also holds other keys, told apart by key and band. */
+  private candidates(keys: readonly number[]): Set<number> {
+    const found = new Set<number>();
+    const mask = this.heads.length - 1;
+    keys.forEach((key, band) => {
+      let entry = this.heads[key & mask] as number;
+      for (let seen = 0; entry !== NONE && seen < MAX_ENTRIES_PER_BAND; seen++) {
+        if (this.entryKeys.at(entry) === key && entry % this.bands === band) {
+          found.add(Math.floor(entry / this.bands));
+        }
+        entry = this.entryLinks.at(entry);
+      }
+    });
+    return found;
+  }
+
+  private similarity(sketch: Uint32Array, target: number): number {
+    const start = target * this.sketchWords;
+    const stored = this.sketches.view().subarray(start, start + this.sketchWords);
+    const padding = this.sketchWords * SLOTS_PER_WORD - this.numHashes;
+    const observed = (equalNibbles(sketch, stored) - padding) / this.numHashes;
+    return Math.max(0, (observed - CHANCE_AGREEMENT) / (1 - CHANCE_AGREEMENT));
+  }
+
+  private addTarget(keys: readonly number[], sketch: Uint32Array, label: number): void {
+    for (const key of keys) this.addEntry(key);
+    for (const word of sketch) this.sketches.push(word);
+    this.labels.push(label);
+  }
+
+  private addEntry(key: number): void {
+    const entry = this.entryKeys.length;
+    if (entry >= this.heads.length) this.growHeads();
+    const slot = key & (this.heads.length - 1);
+    this.entryKeys.push(key);
+    this.entryLinks.push(this.heads[slot] as number);
+    this.heads[slot] = entry;
+  }
+
+  /** Relinks every entry oldest first, so each chain stays newest first. */
+  private growHeads(): void {
+    this.heads = new Uint32Array(this.heads.length * 2).fill(NONE);
+    const mask = this.heads.length - 1;
+    const keys = this.entryKeys.view();
+    const links = this.entryLinks.view();
+    for (let entry = 0; entry < keys.length; entry++) {
+      const slot = (keys[entry] as number) & mask;
+      links[entry] = this.heads[slot] as number;
+      this.heads[slot] = entry;
+    }
+  }
+}
+
+/** The low 4 bits of each slot, 8 to a word; padding past `numHashes` is zero in every sketch. */
+function sketchOf(signature: Uint32Array, words: number): Uint32Array {
+  const sketch = new Uint32Array(words);
+  for (let i = 0; i < signature.length; i++) {
+    const word = Math.floor(i / SLOTS_PER_WORD);
+    const nibble = ((signature[i] as number) & 0xf) << ((i % SLOTS_PER_WORD) * SKETCH_BITS);
+    sketch[word] = ((sketch[word] as number) | nibble) >>> 0;
+  }
+  return sketch;
+}
+
+/** Per word: fold each differing nibble onto its low bit, then count the nibbles left at zero. */
+function equalNibbles(a: Uint32Array, b: Uint32Array): number {
+  let equal = 0;
+  for (let i = 0; i < a.length; i++) {
+    const diff = ((a[i] as number) ^ (b[i] as number)) >>> 0;
+    const differing = (diff | (diff >>> 1) | (diff >>> 2) | (diff >>> 3)) & 0x11111111;
+    equal += SLOTS_PER_WORD - popcount(differing);
+  }
+  return equal;
+}
+
+function popcount(value: number): number {
+  let v = value - ((value >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** One murmur3 lane seeded with the band, so equal rows in different bands make different keys. */
+function bandKey(signature: Uint32Array, band: number, rows: number): number {
+  let h = Math.imul(band + 1, 0x9e3779b1);
+  for (let i = band * rows; i < (band + 1) * rows; i++) {
+    const k = Math.imul(signature[i] as number, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  return fmix32(h ^ rows);
+}
