@@ -15,6 +15,7 @@ import { AuthService } from "./services/auth-service.js";
 import { DatasetFileService } from "./services/dataset-file-service.js";
 import { DocumentService } from "./services/document-service.js";
 import { GenerationService } from "./services/generation-service.js";
+import { PairService } from "./services/pair-service.js";
 import { ProjectService } from "./services/project-service.js";
 
 export interface ServiceSettings {
@@ -68,7 +69,8 @@ export function createServices(database: Database, queue: Queue, settings: Servi
   });
   const jobs = createJobs({ auth, documents, generation });
   const files = new DatasetFileService(datasets, projects);
-  return { auth, projects, documents, generation, files, jobs };
+  const pairs = new PairService(datasets);
+  return { auth, projects, documents, generation, files, pairs, jobs };
 }
 export type Services = ReturnType<typeof createServices>;
 

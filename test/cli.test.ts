@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-describe("fineflow on the embedded database", () => {
+// Each CLI call starts a process that opens the database: generous time, since CI machines are shared.
+describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
   it("creates and lists projects as the local owner, with machine-readable --json", async () => {
     const created = await runCli(
       ["project", "create", "demo", "--budget", "40", "--enforce", "block", "--json"],
@@ -126,6 +127,15 @@ describe("fineflow on the embedded database", () => {
       { name: "d1", status: "ready", mode: "qa", format: "openai" },
     ]);
 
+    const bad = await runCli(
+      ["generate", "--project", "demo", "--dataset", "d2", "--pairs-per-chunk", "11"],
+      env,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("pairsPerChunk: must be from 1 to 10");
+  });
+
+  it("validates and exports the dataset", async () => {
     // Two chunks make fewer than the 10 pairs a fine-tuning job needs: validation says so and exits 1.
     const verdict = await runCli(["validate", "--dataset", "d1"], env);
     expect(verdict.code).toBe(1);
@@ -144,13 +154,37 @@ describe("fineflow on the embedded database", () => {
       "human",
       "gpt",
     ]);
+  });
 
-    const bad = await runCli(
-      ["generate", "--project", "demo", "--dataset", "d2", "--pairs-per-chunk", "11"],
-      env,
-    );
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("pairsPerChunk: must be from 1 to 10");
+  it("reviews pairs from the command line: list, edit, add", async () => {
+    const page = JSON.parse((await runCli(["pairs", "list", "--dataset", "d1", "--json"], env)).stdout);
+    const first = page.pairs[0];
+    const edit = [
+      "pairs",
+      "edit",
+      first.id,
+      "--user",
+      "How do I install?",
+      "--assistant",
+      "Run the installer, then sign in.",
+    ];
+    expect((await runCli(edit, env)).code).toBe(0);
+    const shown = JSON.parse((await runCli(["pairs", "show", first.id, "--json"], env)).stdout);
+    expect(shown.messages[1].content).toBe("Run the installer, then sign in.");
+    expect(shown.sourceChunkId).toBe(first.sourceChunkId);
+    const add = [
+      "pairs",
+      "add",
+      "--dataset",
+      "d1",
+      "--user",
+      "Who signs in?",
+      "--assistant",
+      "Your account.",
+    ];
+    expect((await runCli(add, env)).code).toBe(0);
+    const after = JSON.parse((await runCli(["pairs", "list", "--dataset", "d1", "--json"], env)).stdout);
+    expect(after.total).toBe(page.total + 1);
   });
 
   it("documents every command with --help", async () => {
@@ -167,7 +201,7 @@ describe("fineflow on the embedded database", () => {
       "chunks",
       "generate",
     ];
-    for (const command of [...commands, "datasets", "validate", "export", "import"]) {
+    for (const command of [...commands, "datasets", "validate", "export", "import", "pairs"]) {
       expect(help.stdout).toContain(command);
     }
     const projectHelp = await runCli(["project", "create", "--help"], env);
@@ -219,7 +253,7 @@ describe("fineflow on the embedded database", () => {
 
 // Server mode needs PostgreSQL: these run in the suite's PostgreSQL pass (DATABASE_URL set).
 if (process.env.DATABASE_URL) {
-  describe("fineflow in server mode (DATABASE_URL)", () => {
+  describe("fineflow in server mode (DATABASE_URL)", { timeout: 120_000 }, () => {
     let database: TestDatabase;
     let pgEnv: Record<string, string>;
     beforeAll(async () => {

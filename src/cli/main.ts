@@ -8,6 +8,7 @@ import { registerAccounts } from "./commands/account.js";
 import { registerDocuments } from "./commands/documents.js";
 import { registerFiles } from "./commands/files.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerPairs } from "./commands/pairs.js";
 import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
 import { CliError } from "./connect.js";
@@ -21,6 +22,7 @@ registerServe(program);
 registerProject(program);
 registerDocuments(program);
 registerGenerate(program);
+registerPairs(program);
 registerFiles(program);
 registerAccounts(program);
 

@@ -12,6 +12,7 @@ import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.
 import { datasetFileRoutes } from "./routes/dataset-file-routes.js";
 import { datasetRoutes } from "./routes/dataset-routes.js";
 import { documentRoutes } from "./routes/document-routes.js";
+import { pairRoutes } from "./routes/pair-routes.js";
 import { projectRoutes } from "./routes/project-routes.js";
 import { json } from "./schemas.js";
 
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps) {
   documentRoutes(app, services.documents);
   datasetRoutes(app, services.generation);
   datasetFileRoutes(app, services.files, services.generation);
+  pairRoutes(app, services.pairs);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -61,7 +61,13 @@ export const errorResponses = {
   404: json(ErrorSchema, "Not found, or not yours"),
 };
 
-export { json };
+/** A required JSON request body. */
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+
+export { json, jsonBody };
 
 export const DocumentSchema = z
   .object({

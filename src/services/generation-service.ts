@@ -224,13 +224,4 @@ export class GenerationService {
     if (filter.projectId) await this.deps.projects.get(actor, filter.projectId);
     return this.deps.datasets.list(actor, filter);
   }
-
-  async listPairs(
-    actor: Actor,
-    datasetId: string,
-    filter: { status?: PairStatus; limit: number; offset: number },
-  ) {
-    const dataset = await this.getRow(actor, datasetId);
-    return this.deps.datasets.listPairs(actor, dataset.id, filter);
-  }
 }

@@ -1,11 +1,11 @@
-import { and, asc, count, desc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import type { PairMessage, PairMode, TokenUsage } from "../../core/generation/types.js";
 import { isUuid } from "../../core/ids.js";
 import type { GenerateDatasetInput } from "../../core/inputs.js";
 import type { PairStatus } from "../../core/statuses.js";
 import type { Db } from "../client.js";
-import { generationTasks, spendLedger, trainingDatasets, trainingPairs } from "../schema.js";
+import { chunks, generationTasks, spendLedger, trainingDatasets, trainingPairs } from "../schema.js";
 
 export type DatasetRow = typeof trainingDatasets.$inferSelect;
 export type PairRow = typeof trainingPairs.$inferSelect;
@@ -59,6 +59,31 @@ export interface TaskOutcome {
 }
 
 type Rows<T> = { rows: T[] };
+
+export interface PairFilter {
+  status?: PairStatus;
+  valid?: boolean;
+  minQuality?: number;
+  maxQuality?: number;
+  /** Text anywhere in the pair's messages, case-insensitive. */
+  search?: string;
+  sort?: "created" | "quality" | "tokens";
+  order?: "asc" | "desc";
+  limit: number;
+  offset: number;
+}
+
+/** What an edit or a hand-written pair sets: the messages and what is computed from them. */
+export interface EditedPair {
+  messages: PairMessage[];
+  mode: PairMode;
+  tokenCount: number;
+  qualityScore: number;
+  qualityBreakdown: Record<string, number>;
+}
+
+/** `%` and `_` typed by the user are searched for, not used as wildcards. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** A dataset's pending tasks, or one chunk's task while it is still pending: no task is done twice. */
 const pendingTask = (datasetId: string, chunkId?: string) =>
@@ -436,25 +461,91 @@ export class DatasetsRepository {
     });
   }
 
-  async listPairs(
-    actor: Actor,
-    datasetId: string,
-    filter: { status?: PairStatus; limit: number; offset: number },
-  ) {
-    const conditions: SQL[] = [
+  async listPairs(actor: Actor, datasetId: string, filter: PairFilter) {
+    const where = and(
       eq(trainingPairs.datasetId, datasetId),
       eq(trainingPairs.userId, actor.userId),
-    ];
-    if (filter.status) conditions.push(eq(trainingPairs.status, filter.status));
-    const where = and(...conditions);
+      filter.status ? eq(trainingPairs.status, filter.status) : undefined,
+      filter.valid === undefined ? undefined : eq(trainingPairs.isValid, filter.valid),
+      filter.minQuality === undefined ? undefined : gte(trainingPairs.qualityScore, filter.minQuality),
+      filter.maxQuality === undefined ? undefined : lte(trainingPairs.qualityScore, filter.maxQuality),
+      filter.search
+        ? sql`${trainingPairs.messages}::text ILIKE ${`%${escapeLike(filter.search)}%`}`
+        : undefined,
+    );
+    const column = {
+      quality: trainingPairs.qualityScore,
+      tokens: trainingPairs.tokenCount,
+      created: trainingPairs.seq,
+    }[filter.sort ?? "created"];
     const [total] = await this.db.select({ n: count() }).from(trainingPairs).where(where);
     const pairs = await this.db
       .select()
       .from(trainingPairs)
       .where(where)
-      .orderBy(asc(trainingPairs.seq))
+      .orderBy(filter.order === "desc" ? sql`${column} DESC NULLS LAST` : asc(column), asc(trainingPairs.seq))
       .limit(filter.limit)
       .offset(filter.offset);
     return { total: total?.n ?? 0, pairs };
+  }
+
+  /** A pair with its dataset's status and its source chunk's text, for editing. */
+  async findPair(actor: Actor, pairId: string) {
+    if (!isUuid(pairId)) return undefined;
+    const [row] = await this.db
+      .select({ pair: trainingPairs, datasetStatus: trainingDatasets.status, sourceText: chunks.text })
+      .from(trainingPairs)
+      .innerJoin(trainingDatasets, eq(trainingDatasets.id, trainingPairs.datasetId))
+      .leftJoin(chunks, eq(chunks.id, trainingPairs.sourceChunkId))
+      .where(and(eq(trainingPairs.id, pairId), eq(trainingPairs.userId, actor.userId)));
+    return row;
+  }
+
+  async insertPair(actor: Actor, datasetId: string, values: EditedPair) {
+    const [row] = await this.db
+      .insert(trainingPairs)
+      .values({ ...values, userId: actor.userId, datasetId, generator: "manual" })
+      .returning();
+    if (!row) throw new Error("insert returned no row");
+    return row;
+  }
+
+  /** Changes a pair; its provenance (source, generator, model, prompt version) stays as it was. */
+  async updatePair(
+    actor: Actor,
+    pairId: string,
+    values: Partial<EditedPair> & { status?: PairStatus; rejectionReason?: null },
+  ) {
+    const [row] = await this.db
+      .update(trainingPairs)
+      .set({ ...values, updatedAt: new Date() })
+      .where(and(eq(trainingPairs.id, pairId), eq(trainingPairs.userId, actor.userId)))
+      .returning();
+    return row;
+  }
+
+  async deletePairs(actor: Actor, datasetId: string, ids: string[]): Promise<number> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return 0;
+    const rows = await this.db
+      .delete(trainingPairs)
+      .where(
+        and(
+          eq(trainingPairs.datasetId, datasetId),
+          eq(trainingPairs.userId, actor.userId),
+          inArray(trainingPairs.id, valid),
+        ),
+      )
+      .returning({ id: trainingPairs.id });
+    return rows.length;
+  }
+
+  async setSystemPrompt(actor: Actor, datasetId: string, systemPrompt: string | null) {
+    const [row] = await this.db
+      .update(trainingDatasets)
+      .set({ systemPrompt, updatedAt: new Date() })
+      .where(this.owned(actor, datasetId))
+      .returning();
+    return row;
   }
 }

@@ -1,38 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { generateDatasetSchema } from "../../core/inputs.js";
-import { PAIR_STATUSES } from "../../core/statuses.js";
-import type { DatasetRow, GenerationProgress, PairRow } from "../../db/repositories/datasets-repository.js";
+import type { DatasetRow, GenerationProgress } from "../../db/repositories/datasets-repository.js";
 import type { GenerationService } from "../../services/generation-service.js";
 import type { AppEnv } from "../env.js";
-import { DatasetSchema, ErrorSchema, errorResponses, IdParams, json, PairSchema } from "../schemas.js";
+import { DatasetSchema, ErrorSchema, errorResponses, IdParams, json } from "../schemas.js";
 
 export const toDatasetDto = ({ userId: _owner, ...d }: DatasetRow & { progress?: GenerationProgress }) => ({
   ...d,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
-});
-
-export const toPairDto = (p: PairRow) => ({
-  id: p.id,
-  messages: p.messages,
-  mode: p.mode,
-  status: p.status,
-  rejectionReason: p.rejectionReason,
-  qualityScore: p.qualityScore,
-  qualityBreakdown: p.qualityBreakdown,
-  tokenCount: p.tokenCount,
-  isValid: p.isValid,
-  sourceChunkId: p.sourceChunkId,
-  sourceDocumentId: p.sourceDocumentId,
-  generator: p.generator,
-  model: p.model,
-  promptVersion: p.promptVersion,
-});
-
-const PairQuery = z.object({
-  status: z.enum(PAIR_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
 });
 
 export function datasetRoutes(app: OpenAPIHono<AppEnv>, generation: GenerationService) {
@@ -99,22 +75,5 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>, generation: GenerationSe
       },
     }),
     async (c) => c.json(toDatasetDto(await generation.cancel(c.get("actor"), c.req.valid("param").id)), 200),
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/api/datasets/{id}/pairs",
-      summary: "A dataset's pairs, paged; `status=rejected` shows what the safety filter held back and why",
-      request: { params: IdParams, query: PairQuery },
-      responses: {
-        200: json(z.object({ total: z.number().int(), pairs: z.array(PairSchema) }), "One page of pairs"),
-        ...errorResponses,
-      },
-    }),
-    async (c) => {
-      const page = await generation.listPairs(c.get("actor"), c.req.valid("param").id, c.req.valid("query"));
-      return c.json({ total: page.total, pairs: page.pairs.map(toPairDto) }, 200);
-    },
   );
 }

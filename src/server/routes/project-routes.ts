@@ -3,7 +3,7 @@ import { createProjectSchema, updateProjectSchema } from "../../core/inputs.js";
 import type { Project } from "../../db/repositories/projects-repository.js";
 import type { ProjectService } from "../../services/project-service.js";
 import type { AppEnv } from "../env.js";
-import { ErrorSchema, errorResponses, IdParams, json, ProjectSchema } from "../schemas.js";
+import { ErrorSchema, errorResponses, IdParams, json, jsonBody, ProjectSchema } from "../schemas.js";
 
 export const toProjectDto = ({ userId: _owner, ...project }: Project) => ({
   ...project,
@@ -11,7 +11,6 @@ export const toProjectDto = ({ userId: _owner, ...project }: Project) => ({
   updatedAt: project.updatedAt.toISOString(),
 });
 
-const body = (schema: z.ZodType) => ({ content: { "application/json": { schema } }, required: true });
 const conflict = { 409: json(ErrorSchema, "You already have a project with that name") };
 
 export function projectRoutes(app: OpenAPIHono<AppEnv>, projects: ProjectService) {
@@ -33,7 +32,7 @@ export function projectRoutes(app: OpenAPIHono<AppEnv>, projects: ProjectService
       method: "post",
       path: "/api/projects",
       summary: "Create a project",
-      request: { body: body(createProjectSchema) },
+      request: { body: jsonBody(createProjectSchema) },
       responses: { 201: json(ProjectSchema, "The new project"), ...errorResponses, ...conflict },
     }),
     async (c) => c.json(toProjectDto(await projects.create(c.get("actor"), c.req.valid("json"))), 201),
@@ -55,7 +54,7 @@ export function projectRoutes(app: OpenAPIHono<AppEnv>, projects: ProjectService
       method: "patch",
       path: "/api/projects/{id}",
       summary: "Change a project's name, description or budget",
-      request: { params: IdParams, body: body(updateProjectSchema) },
+      request: { params: IdParams, body: jsonBody(updateProjectSchema) },
       responses: { 200: json(ProjectSchema, "The changed project"), ...errorResponses, ...conflict },
     }),
     async (c) => {
