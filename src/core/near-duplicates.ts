@@ -13,6 +13,7 @@
  * 2^31 − 1, the PRNG seed that draws the permutation coefficients, and the band-key hashing.
  */
 import { createHash } from "node:crypto";
+import { fmix32 } from "./hash.js";
 import { mulberry32 } from "./random.js";
 
 export interface MinHashOptions {
@@ -74,17 +75,6 @@ export function resolveMinHashOptions(options: Partial<MinHashOptions> = {}): Mi
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const SHINGLE_SEED = 0x9e3779b9;
-
-/** murmur3's finaliser: FNV alone avalanches poorly, and the permutations need every bit well mixed. */
-function fmix32(input: number): number {
-  let h = input;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Order matters: "a b c" and "c b a" must be different shingles. */
 function hashShingle(ring: Int32Array, oldest: number, count: number): number {

@@ -8,9 +8,10 @@
  * Nothing here is stored or compared across runs, so unlike `near-duplicates.ts` it has no stability
  * contract: band hashing and sketches may change freely.
  */
+
+import { fmix32 } from "../hash.js";
 import { DEFAULT_MINHASH, lshParams, minhashSignature } from "../near-duplicates.js";
 import { GrowingUint32Array } from "./growing-uint32-array.js";
-import { fmix32 } from "./uint64-key-table.js";
 
 export interface NearMatch {
   /** The label the earlier text was added with. */

@@ -3,6 +3,7 @@
  * 12 bytes a slot, against the 50–100 bytes a `Map` entry with a hex-string key costs. Keys are hashes
  * already, so their low bits index the slots directly.
  */
+import { fmix32 } from "../hash.js";
 /** A 64-bit key as two unsigned 32-bit halves. */
 export interface Key64 {
   hi: number;
@@ -28,17 +29,6 @@ export function textKey(text: string): Key64 {
 
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
-}
-
-/** murmur3's finaliser: every input bit flips each output bit with probability ½. */
-export function fmix32(input: number): number {
-  let h = input;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 const MAX_LOAD = 0.7;
