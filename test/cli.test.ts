@@ -208,6 +208,22 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(projectHelp.stdout).toContain("--budget <usd>");
   });
 
+  it("starts with the README's `npm start`: the web app and API on the embedded database, no keys", async () => {
+    const fresh = await mkdtemp(join(tmpdir(), "fineflow-start-"));
+    const server = await startServer({ FINEFLOW_DATA_DIR: fresh }, "npm");
+    try {
+      expect(await (await fetch(`${server.url}/api/health`)).json()).toMatchObject({
+        status: "ok",
+        database: "pglite",
+      });
+      expect(await (await fetch(server.url)).text()).toContain('<div id="root">');
+    } finally {
+      process.kill(-(server.child.pid ?? 0), "SIGTERM"); // npm's shell and the server with it
+      await new Promise((resolve) => server.child.once("exit", resolve));
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
   it("serves the API, signs the owner in by one-time link, and routes the CLI through the running server", async () => {
     const server = await startServer(env);
     try {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const CLI = fileURLToPath(new URL("../../bin/fineflow.js", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -32,12 +33,19 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
   });
 }
 
-/** Starts `fineflow serve` and resolves with its URL and sign-in link once it listens. */
+/**
+ * Starts `fineflow serve` (or, with `npm`, the README's `npm start`, in a process group of its own) and
+ * resolves with its URL and sign-in link once it listens.
+ */
 export function startServer(
   env: Record<string, string>,
+  how: "cli" | "npm" = "cli",
 ): Promise<{ child: ChildProcess; url: string; loginLink?: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], { env: cliEnv(env) });
+    const child =
+      how === "npm"
+        ? spawn("npm", ["start", "--", "--port", "0"], { env: cliEnv(env), cwd: ROOT, detached: true })
+        : spawn(process.execPath, [CLI, "serve", "--port", "0"], { env: cliEnv(env) });
     let output = "";
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
     const onData = (d: Buffer) => {
