@@ -154,6 +154,11 @@ describe("export", () => {
     expect(validation.length).toBeGreaterThan(0);
     expect(new Set([...train, ...validation]).size).toBe(dataset.progress.pairs);
     expect(await part("validation")).toEqual(validation);
+    // However small the fraction, neither file is empty: a provider refuses an empty validation file.
+    const tiny = await download(
+      `/api/datasets/${dataset.id}/export?format=openai&split=0.001&seed=1&part=validation`,
+    );
+    expect(tiny.text.split("\n").filter(Boolean)).toHaveLength(1);
     const file = await download(
       `/api/datasets/${dataset.id}/export?format=openai&split=0.3&seed=42&part=train`,
     );

@@ -2,7 +2,7 @@ import type { Actor } from "../core/actor.js";
 import { ConflictError, type FieldIssue, NotFoundError, ValidationError } from "../core/errors.js";
 import { type ExportFormat, exportIssue, toJsonlLine, toRecord } from "../core/export/formats.js";
 import { ImportLineError, parseJsonlLine } from "../core/export/import-records.js";
-import { assignSplit, checkSplitFraction, type SplitPart } from "../core/export/split.js";
+import { checkSplitFraction, type SplitPart, splitTrainValidation } from "../core/export/split.js";
 import type { PairMessage, PairMode } from "../core/generation/types.js";
 import { countChatTokens } from "../core/tokens.js";
 import { DatasetValidator, type ValidationResult } from "../core/validation/validate-dataset.js";
@@ -81,22 +81,36 @@ export class DatasetFileService {
           );
     const systemPrompt =
       options.includeSystemPrompt === false ? undefined : (dataset.systemPrompt ?? undefined);
+    // A pair the format cannot express (e.g. anthropic's turn markers in its text) is left out.
+    const exportable = (pair: { id: string; messages: PairMessage[] }) =>
+      !excluded.has(pair.id) && !exportIssue(options.format, pair.messages, systemPrompt);
+    const side = options.split && (await this.splitSides(actor, dataset.id, options.split, exportable));
     const datasets = this.datasets;
     async function* lines(): AsyncGenerator<string> {
       for await (const pair of datasets.acceptedPairs(actor, dataset.id)) {
-        if (excluded.has(pair.id)) continue;
-        if (
-          options.split &&
-          assignSplit(pair.id, options.split.fraction, options.split.seed) !== options.split.part
-        ) {
-          continue;
-        }
-        // A pair the format cannot express (e.g. anthropic's turn markers in its text) is left out.
-        if (exportIssue(options.format, pair.messages, systemPrompt)) continue;
+        if (!exportable(pair) || (side && side(pair.id) !== options.split?.part)) continue;
         yield `${toJsonlLine(options.format, pair.messages, systemPrompt)}\n`;
       }
     }
     return { dataset, lines: lines() };
+  }
+
+  /**
+   * Which side of the split each pair is on. Decided over all the ids at once (ids only, not texts) so
+   * that neither file is ever empty: a provider refuses an empty validation file.
+   */
+  private async splitSides(
+    actor: Actor,
+    datasetId: string,
+    split: { fraction: number; seed: number },
+    exportable: (pair: { id: string; messages: PairMessage[] }) => boolean,
+  ) {
+    const ids: string[] = [];
+    for await (const pair of this.datasets.acceptedPairs(actor, datasetId)) {
+      if (exportable(pair)) ids.push(pair.id);
+    }
+    const validation = new Set(splitTrainValidation(ids, split.fraction, split.seed).validation);
+    return (id: string): SplitPart => (validation.has(id) ? "validation" : "train");
   }
 
   /**
