@@ -1,0 +1,130 @@
+import type { TrainingJobStatus } from "../statuses.js";
+
+/**
+ * The one interface every hosted fine-tuning provider sits behind. Adapters (src/providers/finetune)
+ * translate a provider's API into these shapes; the training service never sees a vendor type.
+ * Every call takes the user's key, so nothing key-shaped is held by an adapter.
+ */
+
+export type HostedProvider = "openai" | "together";
+
+export interface Hyperparameters {
+  /** Epochs; undefined lets the provider choose (OpenAI's `auto`). */
+  nEpochs?: number;
+  batchSize?: number;
+  /** OpenAI's multiplier of its own base learning rate. */
+  learningRateMultiplier?: number;
+  /** Together's absolute learning rate. */
+  learningRate?: number;
+}
+
+export interface CreateJobInput {
+  model: string;
+  trainingFileId: string;
+  validationFileId?: string;
+  hyperparameters: Hyperparameters;
+  suffix?: string;
+  /** FineFlow's own job id, recorded with the provider where it allows (OpenAI `metadata`). */
+  fineflowJobId: string;
+}
+
+/** One per-step measurement of a run: the points of a loss curve. */
+export interface StepMetrics {
+  step: number;
+  totalSteps?: number;
+  trainLoss?: number;
+  validLoss?: number;
+  trainAccuracy?: number;
+  validAccuracy?: number;
+}
+
+export interface ProviderJob {
+  id: string;
+  /** The provider's own status word, kept as is (`validating_files`, `paused`, `running`, …). */
+  providerStatus: string;
+  /** FineFlow's status for it, or undefined when the word has no equivalent (then the job keeps its status). */
+  status?: TrainingJobStatus;
+  model: string;
+  trainingFileId: string;
+  validationFileId?: string;
+  fineTunedModel?: string;
+  trainedTokens?: number;
+  /** The provider's own price for the run, when it reports one (Together's `total_price`). */
+  totalPriceUsd?: number;
+  /** Epochs and other hyperparameters as the provider resolved them. */
+  hyperparameters: Hyperparameters;
+  resultFileIds: string[];
+  error?: { code?: string; message: string; param?: string };
+  createdAt: Date;
+  finishedAt?: Date;
+}
+
+export interface ProviderEvent {
+  /** Unique per job at the provider; FineFlow stores each event once under it. */
+  id: string;
+  createdAt: Date;
+  level: "info" | "warn" | "error";
+  type: "message" | "metrics";
+  message: string;
+  metrics?: StepMetrics;
+}
+
+export interface ProviderCheckpoint {
+  id: string;
+  step: number;
+  model?: string;
+  metrics?: StepMetrics;
+  createdAt: Date;
+}
+
+export interface TrainingProvider {
+  readonly name: HostedProvider;
+  /** Uploads a JSONL file for fine-tuning; `filename` is unique per FineFlow job and file role. */
+  uploadFile(apiKey: string, input: { filename: string; content: Uint8Array }): Promise<{ id: string }>;
+  /** The id of a fine-tuning file already uploaded under `filename`, so a restart never uploads twice. */
+  findFile(apiKey: string, filename: string): Promise<{ id: string } | undefined>;
+  createJob(apiKey: string, input: CreateJobInput): Promise<ProviderJob>;
+  /** The job already created on `trainingFileId` (unique per FineFlow job), so a restart never creates twice. */
+  findJobByTrainingFile(apiKey: string, trainingFileId: string): Promise<ProviderJob | undefined>;
+  getJob(apiKey: string, jobId: string): Promise<ProviderJob>;
+  /** Every event of the job, oldest first (the adapter follows the provider's paging). */
+  listEvents(apiKey: string, jobId: string): Promise<ProviderEvent[]>;
+  listCheckpoints(apiKey: string, jobId: string): Promise<ProviderCheckpoint[]>;
+  /** Per-step metrics from the job's result files when the provider writes them (OpenAI's CSV), else []. */
+  readResultMetrics(apiKey: string, job: ProviderJob): Promise<StepMetrics[]>;
+  cancelJob(apiKey: string, jobId: string): Promise<ProviderJob>;
+  /**
+   * The provider's own price in USD for training on an uploaded file, when it offers one (Together counts
+   * the file's tokens itself), else undefined.
+   */
+  estimatePriceUsd?(
+    apiKey: string,
+    input: { model: string; trainingFileId: string; nEpochs?: number },
+  ): Promise<number | undefined>;
+}
+
+/** What went wrong at the provider, classified so the service can say it plainly with a next step. */
+export type ProviderErrorKind =
+  /** The key is missing, wrong or revoked (401). */
+  | "auth"
+  /** Out of credit or over quota; retrying will not help. */
+  | "quota"
+  /** The account may not fine-tune (OpenAI's wind-down answer). */
+  | "not_allowed"
+  /** The provider refused the file or a parameter; `param` names it. */
+  | "invalid_request"
+  | "not_found"
+  /** 429 / 5xx / network: worth retrying later. */
+  | "transient";
+
+export class ProviderError extends Error {
+  constructor(
+    readonly provider: HostedProvider,
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: { status?: number; code?: string; param?: string; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
