@@ -44,6 +44,7 @@ const services = createServices(
   queue,
   {
     maxDocumentBytes: 1 << 20,
+    encryptionSecret: "bench-encryption-secret-0123456789abcdef",
     llm: { baseURL: `${fake.url}/v1`, model: "gpt-4o-mini", apiKey: "bench", maxAttempts: 10 },
   },
   silentLogger,

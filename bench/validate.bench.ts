@@ -261,7 +261,7 @@ const services = createServices(
   database,
   // Never started: validation and export queue nothing.
   new Queue(database, silentLogger, { concurrency: 1 }),
-  { maxDocumentBytes: MB },
+  { maxDocumentBytes: MB, encryptionSecret: "bench-encryption-secret-0123456789abcdef" },
   silentLogger,
 );
 const user = await new UsersRepository(database.db).insertUser({

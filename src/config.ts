@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
 
 /**
  * The environment, parsed once at start-up and passed down. Nothing else reads `process.env`, so every
@@ -25,6 +26,18 @@ export const configSchema = z.object({
   /** Documents larger than this fail with a reason instead of being processed. */
   FINEFLOW_MAX_DOCUMENT_MB: z.coerce.number().positive("must be a positive number of megabytes").default(50),
   FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** Seconds between two polls of a running training job at its provider (the seed's 30 s). */
+  FINEFLOW_TRAINING_POLL_SECONDS: z.coerce
+    .number()
+    .min(0.1)
+    .max(3600)
+    .default(TRAINING_DEFAULTS.pollIntervalSeconds),
+  /** Hours a job is tracked before polling pauses (resumable; the job itself is not failed). */
+  FINEFLOW_TRAINING_MAX_TRACKING_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(TRAINING_DEFAULTS.maxTrackingHours),
   OPENAI_BASE_URL: z.url().optional(),
   TOGETHER_BASE_URL: z.url().optional(),
   FINEFLOW_LLM_BASE_URL: z.url().optional(),

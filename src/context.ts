@@ -1,31 +1,58 @@
 import type { Config } from "./config.js";
 import { extractiveGenerator } from "./core/generation/extractive-generator.js";
+import { TRAINING_DEFAULTS, type TrainingSettings } from "./core/training/lifecycle.js";
 import { type Database, openPglite, openPostgres } from "./db/client.js";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock.js";
+import { ApiKeysRepository } from "./db/repositories/api-keys-repository.js";
 import { ChunksRepository } from "./db/repositories/chunks-repository.js";
 import { DatasetsRepository } from "./db/repositories/datasets-repository.js";
 import { DocumentsRepository } from "./db/repositories/documents-repository.js";
+import { LlmEndpointsRepository } from "./db/repositories/llm-endpoints-repository.js";
 import { ProjectsRepository } from "./db/repositories/projects-repository.js";
+import { TrainingRepository } from "./db/repositories/training-repository.js";
 import { UsersRepository } from "./db/repositories/users-repository.js";
 import type { Logger } from "./logger.js";
-import { type LlmEndpoint, OpenAICompatibleGenerator } from "./providers/llm/openai-compatible-generator.js";
+import { createOpenAiTrainingProvider } from "./providers/finetune/openai.js";
+import { createTogetherTrainingProvider } from "./providers/finetune/together.js";
+import type { LlmEndpoint } from "./providers/llm/openai-compatible-generator.js";
 import { createJobs } from "./queue/jobs.js";
 import { Queue } from "./queue/queue.js";
+import { resolveEncryptionSecret } from "./secret-file.js";
 import { AuthService } from "./services/auth-service.js";
 import { DatasetFileService } from "./services/dataset-file-service.js";
 import { DocumentService } from "./services/document-service.js";
 import { GenerationService } from "./services/generation-service.js";
+import { KeyService } from "./services/key-service.js";
+import { LlmEndpointService } from "./services/llm-endpoint-service.js";
 import { PairService } from "./services/pair-service.js";
 import { ProjectService } from "./services/project-service.js";
+import { TrainingService } from "./services/training-service.js";
+import { TrainingUpdates } from "./services/training-updates.js";
 
 export interface ServiceSettings {
   maxDocumentBytes: number;
   /** The chat endpoint dataset generation uses when the user picks (or defaults to) `llm`. */
   llm?: LlmEndpoint;
+  /** Encrypts users' API keys at rest (see secret-file.ts for where it comes from). */
+  encryptionSecret: string;
+  /** Polling of training jobs, and where the providers' APIs are (their public ones by default). */
+  training?: Partial<TrainingSettings> & {
+    openaiBaseUrl?: string;
+    togetherBaseUrl?: string;
+    /** The wall clock training decisions read (budget month, tracking limit, OpenAI's cut-off); tests set it. */
+    now?: () => Date;
+  };
 }
 
-export const settingsFrom = (config: Config): ServiceSettings => ({
+export const settingsFrom = (config: Config, encryptionSecret: string): ServiceSettings => ({
   maxDocumentBytes: Math.round(config.FINEFLOW_MAX_DOCUMENT_MB * 1024 * 1024),
+  encryptionSecret,
+  training: {
+    pollIntervalSeconds: config.FINEFLOW_TRAINING_POLL_SECONDS,
+    maxTrackingHours: config.FINEFLOW_TRAINING_MAX_TRACKING_HOURS,
+    openaiBaseUrl: config.OPENAI_BASE_URL,
+    togetherBaseUrl: config.TOGETHER_BASE_URL,
+  },
   llm:
     config.FINEFLOW_LLM_BASE_URL && config.FINEFLOW_LLM_MODEL
       ? {
@@ -40,6 +67,12 @@ export const settingsFrom = (config: Config): ServiceSettings => ({
 export function createServices(database: Database, queue: Queue, settings: ServiceSettings, logger: Logger) {
   const auth = new AuthService(new UsersRepository(database.db));
   const projects = new ProjectService(new ProjectsRepository(database.db));
+  const keys = new KeyService(new ApiKeysRepository(database.db), settings.encryptionSecret);
+  const llmEndpoints = new LlmEndpointService({
+    endpoints: new LlmEndpointsRepository(database.db),
+    keys,
+    server: settings.llm,
+  });
   const documents: DocumentService = new DocumentService({
     documents: new DocumentsRepository(database.db),
     chunks: new ChunksRepository(database.db),
@@ -55,10 +88,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     datasets,
     documents: new DocumentsRepository(database.db),
     projects,
-    generators: {
-      extractive: extractiveGenerator,
-      llm: settings.llm ? new OpenAICompatibleGenerator(settings.llm) : undefined,
-    },
+    generators: { extractive: extractiveGenerator, llm: llmEndpoints },
     enqueueChunk: async (data) => {
       await queue.send(jobs.generateChunk, data);
     },
@@ -67,10 +97,28 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     },
     logger,
   });
-  const jobs = createJobs({ auth, documents, generation });
   const files = new DatasetFileService(datasets, projects);
+  const training: TrainingService = new TrainingService({
+    jobs: new TrainingRepository(database.db),
+    datasets,
+    projects,
+    files,
+    keys,
+    providers: {
+      openai: createOpenAiTrainingProvider({ baseURL: settings.training?.openaiBaseUrl }),
+      together: createTogetherTrainingProvider({ baseURL: settings.training?.togetherBaseUrl }),
+    },
+    schedule: async (step, delaySeconds) => {
+      await queue.send(jobs.trackTraining, step, delaySeconds);
+    },
+    settings: { ...TRAINING_DEFAULTS, ...settings.training },
+    now: settings.training?.now,
+    logger,
+  });
+  const updates = new TrainingUpdates(database.listen, logger);
+  const jobs = createJobs({ auth, documents, generation, training });
   const pairs = new PairService(datasets);
-  return { auth, projects, documents, generation, files, pairs, jobs };
+  return { auth, projects, documents, generation, files, pairs, jobs, keys, llmEndpoints, training, updates };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -92,11 +140,12 @@ export async function openRuntime(config: Config, command: string, logger: Logge
   const lock = config.DATABASE_URL ? undefined : acquireDataDirLock(config.FINEFLOW_DATA_DIR, command);
   let database: Database | undefined;
   try {
+    // Before the database: server mode without a secret stops here, with a message naming the variable.
+    const settings = settingsFrom(config, resolveEncryptionSecret(config));
     database = config.DATABASE_URL
       ? await openPostgres(config.DATABASE_URL)
       : await openPglite(`${config.FINEFLOW_DATA_DIR}/pgdata`);
     const queue = new Queue(database, logger, { concurrency: config.FINEFLOW_QUEUE_CONCURRENCY });
-    const settings = settingsFrom(config);
     const services = createServices(database, queue, settings, logger);
     const opened = database;
     return {
@@ -105,8 +154,12 @@ export async function openRuntime(config: Config, command: string, logger: Logge
       queue,
       services,
       lock,
-      startWorkers: () => queue.work(services.jobs.all),
+      async startWorkers() {
+        await queue.work(services.jobs.all);
+        await services.training.recover();
+      },
       async close() {
+        await services.updates.close();
         await queue.stop();
         await opened.close();
         lock?.release();

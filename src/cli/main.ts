@@ -8,9 +8,12 @@ import { registerAccounts } from "./commands/account.js";
 import { registerDocuments } from "./commands/documents.js";
 import { registerFiles } from "./commands/files.js";
 import { registerGenerate } from "./commands/generate.js";
+import { registerKeys } from "./commands/keys.js";
+import { registerLlm } from "./commands/llm.js";
 import { registerPairs } from "./commands/pairs.js";
 import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTrain } from "./commands/train.js";
 import { CliError } from "./connect.js";
 
 const program = new Command("fineflow")
@@ -25,6 +28,9 @@ registerGenerate(program);
 registerPairs(program);
 registerFiles(program);
 registerAccounts(program);
+registerKeys(program);
+registerLlm(program);
+registerTrain(program);
 
 /** Errors users can act on are one line on stderr; anything else is a bug, shown with its stack. */
 const EXPECTED = [ApiError, AppError, CliError, ConfigError, DataDirBusyError];

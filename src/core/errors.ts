@@ -2,7 +2,18 @@
  * The errors the domain speaks. Services throw these; only the transports (HTTP, CLI) turn them into
  * status codes or exit codes. Their messages are written for the user and never carry secrets.
  */
-export type ErrorCode = "validation_error" | "unauthorized" | "not_found" | "conflict" | "internal_error";
+export type ErrorCode =
+  | "validation_error"
+  | "unauthorized"
+  | "not_found"
+  | "conflict"
+  /** A `block` budget refuses the job. */
+  | "budget_exceeded"
+  /** A `warn` budget: the same request succeeds once the user confirms. */
+  | "confirmation_required"
+  /** An outside provider refused or failed; the message says what to do next. */
+  | "provider_error"
+  | "internal_error";
 
 export class AppError extends Error {
   constructor(
@@ -50,5 +61,22 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, details?: Record<string, unknown>) {
     super("conflict", message, details);
+  }
+}
+
+/** The budget guard's answer: blocked outright, or allowed only once the user confirms. */
+export class BudgetError extends AppError {
+  constructor(
+    code: "budget_exceeded" | "confirmation_required",
+    message: string,
+    details: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}
+
+export class ProviderRefusedError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("provider_error", message, details);
   }
 }

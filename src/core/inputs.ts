@@ -105,3 +105,40 @@ export const generateDatasetSchema = z.object({
   includeFlagged: z.boolean().default(false),
 });
 export type GenerateDatasetInput = z.output<typeof generateDatasetSchema>;
+
+const positiveInt = (max: number, what: string) =>
+  z
+    .number()
+    .int(`must be a whole number of ${what}`)
+    .min(1, `must be from 1 to ${max}`)
+    .max(max, `must be from 1 to ${max}`);
+
+/** What a cost preview needs: the seed's Cost Preview modal, for one dataset, provider and base model. */
+export const estimateTrainingSchema = z.object({
+  datasetId: z.string().min(1, "must name a dataset"),
+  provider: z.enum(["openai", "together"], { error: "must be openai or together" }),
+  model: z.string().trim().min(1, "must name a base model").max(200),
+  /** Undefined: as OpenAI's `auto` picks them. */
+  epochs: positiveInt(50, "epochs").optional(),
+  /** Share of pairs held out as the validation file (not billed). */
+  validationSplit: z
+    .number()
+    .min(0.01, "must be from 0.01 to 0.5")
+    .max(0.5, "must be from 0.01 to 0.5")
+    .optional(),
+});
+export type EstimateTrainingInput = z.output<typeof estimateTrainingSchema>;
+
+/** The seed's start-training request; the key comes from the user's key store, never from the request. */
+export const startTrainingSchema = estimateTrainingSchema.extend({
+  batchSize: positiveInt(256, "examples").optional(),
+  learningRateMultiplier: z.number().positive("must be positive").max(10, "must be at most 10").optional(),
+  learningRate: z.number().positive("must be positive").max(1, "must be at most 1").optional(),
+  suffix: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,40}$/, "must be 1 to 40 letters, digits, - or _")
+    .optional(),
+  /** Confirms starting over a `warn` budget (the CLI's `--yes`). */
+  confirmOverBudget: z.boolean().default(false),
+});
+export type StartTrainingInput = z.input<typeof startTrainingSchema>;

@@ -26,3 +26,32 @@ export function chatCostUsd(model: string, usage: { promptTokens: number; comple
   if (!price) return undefined;
   return (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1_000_000;
 }
+
+/**
+ * Supervised fine-tuning, USD per 1M training tokens (SPEC §4.7). Together's are its LoRA prices by model
+ * size; FineFlow asks Together's price-estimate endpoint first and falls back to this table. `local`
+ * trains on the user's own hardware.
+ */
+const TRAINING_PRICES: Record<"openai" | "together", Record<string, number>> = {
+  openai: {
+    "gpt-4o-mini-2024-07-18": 3,
+    "gpt-4o-2024-08-06": 25,
+    "gpt-4.1-2025-04-14": 25,
+    "gpt-4.1-mini-2025-04-14": 5,
+    "gpt-4.1-nano-2025-04-14": 1.5,
+  },
+  together: {
+    "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference": 0.48,
+    "Qwen/Qwen2.5-7B-Instruct": 0.48,
+    "meta-llama/Llama-3.3-70B-Instruct-Reference": 2.9,
+  },
+};
+
+/** The price of training `model` per 1M tokens, or undefined when it is unknown (never 0 by accident). */
+export function trainingPricePerMillion(provider: "openai" | "together" | "local", model: string) {
+  if (provider === "local") return 0;
+  const table = TRAINING_PRICES[provider];
+  // A fine-tuned model trains further at its base's price: `ft:<base>:<org>:<suffix>:<id>`.
+  const base = model.startsWith("ft:") ? (model.split(":")[1] ?? "") : model;
+  return table[base];
+}

@@ -21,6 +21,8 @@ export interface Database {
   readonly db: Db;
   /** Raw SQL with positional parameters; what the queue library runs its own statements through. */
   executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** Calls `onPayload` for each `NOTIFY` on `channel` until the returned function is called. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function wrapPglite(lite: PGlite): Promise<Database> {
       const results = await lite.exec(text);
       return (results.at(-1) as SqlResult | undefined) ?? { rows: [] };
     },
+    listen: (channel, onPayload) => lite.listen(channel, onPayload),
     close: () => lite.close(),
   };
 }
@@ -71,6 +74,25 @@ export async function openPostgres(connectionString: string): Promise<Database> 
     kind: "postgres",
     db: drizzlePg(pool, { schema }) as unknown as Db,
     executeSql: (text, values) => pool.query(text, values) as Promise<SqlResult>,
+    listen: (channel, onPayload) => listenPostgres(pool, channel, onPayload),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * LISTEN holds a connection for as long as it listens, so each listener gets its own client, returned to
+ * the pool (and its LISTEN dropped) when it stops.
+ */
+async function listenPostgres(pool: pg.Pool, channel: string, onPayload: (payload: string) => void) {
+  const client = await pool.connect();
+  const onNotification = (message: pg.Notification) => {
+    if (message.channel === channel) onPayload(message.payload ?? "");
+  };
+  client.on("notification", onNotification);
+  await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  return async () => {
+    client.off("notification", onNotification);
+    await client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+    client.release();
   };
 }

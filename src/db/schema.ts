@@ -311,6 +311,13 @@ export const trainingJobs = pgTable(
     actualCostUsd: usd("actual_cost_usd"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
+    /** Checkpoints the provider kept, read when the job ends. */
+    checkpoints: jsonb("checkpoints").$type<Record<string, unknown>[]>().notNull().default([]),
+    /**
+     * The one scheduled poll that may act on this job: a poll carrying another token is stale and does
+     * nothing, so a restart or a resume never starts a second polling chain.
+     */
+    pollToken: uuid("poll_token"),
     trackingStartedAt: timestamp("tracking_started_at", { withTimezone: true }),
     trackingPausedAt: timestamp("tracking_paused_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
@@ -356,6 +363,15 @@ export const userApiKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.provider] })],
 );
+
+/** A user's own chat endpoint for dataset generation; its key is the `llm` row of `user_api_keys`. */
+export const userLlmEndpoints = pgTable("user_llm_endpoints", {
+  userId: owner().primaryKey(),
+  baseUrl: text("base_url").notNull(),
+  model: text("model").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
 
 /** What a project spent or reserved, per calendar month: generation calls and training jobs. */
 export const spendLedger = pgTable(

@@ -1,6 +1,7 @@
 import type { AuthService } from "../services/auth-service.js";
 import type { DocumentService } from "../services/document-service.js";
 import type { GenerationService } from "../services/generation-service.js";
+import type { TrackStep, TrainingService } from "../services/training-service.js";
 import type { JobDefinition } from "./queue.js";
 
 /** Every kind of background work; each handler is a line that calls a service. */
@@ -8,6 +9,7 @@ export function createJobs(services: {
   auth: AuthService;
   documents: DocumentService;
   generation: GenerationService;
+  training: TrainingService;
 }) {
   const purgeExpiredSessions: JobDefinition = {
     name: "maintenance.purge-expired-sessions",
@@ -27,12 +29,31 @@ export function createJobs(services: {
     name: "generation.finish",
     handle: ({ datasetId }) => services.generation.finish(datasetId),
   };
+  const trackTraining: JobDefinition<TrackStep> = {
+    name: "training.track",
+    handle: (step) => services.training.track(step),
+  };
+  const trainingWatchdog: JobDefinition = {
+    name: "training.watchdog",
+    cron: "*/5 * * * *",
+    // Well past any poll interval and provider retry: only a chain that broke is that quiet.
+    handle: async () => ({ recovered: await services.training.recover(15 * 60) }),
+  };
   return {
+    trackTraining,
+    trainingWatchdog,
     purgeExpiredSessions,
     processDocument,
     generateChunk,
     finishDataset,
-    all: [purgeExpiredSessions, processDocument, generateChunk, finishDataset] as JobDefinition[],
+    all: [
+      purgeExpiredSessions,
+      processDocument,
+      generateChunk,
+      finishDataset,
+      trackTraining,
+      trainingWatchdog,
+    ] as JobDefinition[],
   };
 }
 export type Jobs = ReturnType<typeof createJobs>;

@@ -58,12 +58,14 @@ export class Queue {
     this.queues.add(name);
   }
 
-  async send<T extends object>(job: JobDefinition<T>, data: T): Promise<string> {
+  /** Queues a job, to run now or once `delaySeconds` have passed. */
+  async send<T extends object>(job: JobDefinition<T>, data: T, delaySeconds = 0): Promise<string> {
     const boss = await this.boss();
     await this.ensureQueue(boss, job.name);
-    const id = await boss.send(job.name, data);
+    const startAfter = delaySeconds > 0 ? new Date(Date.now() + delaySeconds * 1000) : undefined;
+    const id = await boss.send(job.name, data, startAfter ? { startAfter } : {});
     if (!id) throw new Error(`The queue refused a ${job.name} job.`);
-    for (const worker of this.workers.get(job.name) ?? []) boss.notifyWorker(worker);
+    if (!startAfter) for (const worker of this.workers.get(job.name) ?? []) boss.notifyWorker(worker);
     return id;
   }
 

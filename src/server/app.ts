@@ -12,8 +12,11 @@ import { authRoutes, publicAuthRoutes, requireUser } from "./routes/auth-routes.
 import { datasetFileRoutes } from "./routes/dataset-file-routes.js";
 import { datasetRoutes } from "./routes/dataset-routes.js";
 import { documentRoutes } from "./routes/document-routes.js";
+import { keyRoutes } from "./routes/key-routes.js";
+import { llmEndpointRoutes } from "./routes/llm-endpoint-routes.js";
 import { pairRoutes } from "./routes/pair-routes.js";
 import { projectRoutes } from "./routes/project-routes.js";
+import { trainingRoutes } from "./routes/training-routes.js";
 import { json } from "./schemas.js";
 
 const webRoot = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -51,6 +54,8 @@ export function createApp(deps: AppDeps) {
   app.use("/api/*", requireUser(services.auth));
   authRoutes(app, services.auth);
   projectRoutes(app, services.projects);
+  keyRoutes(app, services.keys);
+  llmEndpointRoutes(app, services.llmEndpoints);
   // Room for several documents per upload; a file over the per-document limit is still taken, and fails.
   const uploads = uploadLimit(4 * deps.settings.maxDocumentBytes);
   app.use("/api/projects/:id/documents", uploads);
@@ -59,6 +64,7 @@ export function createApp(deps: AppDeps) {
   datasetRoutes(app, services.generation);
   datasetFileRoutes(app, services.files, services.generation);
   pairRoutes(app, services.pairs);
+  trainingRoutes(app, services.training, services.updates);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -14,6 +14,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
+  budget_exceeded: 409,
+  confirmation_required: 409,
+  provider_error: 502,
   internal_error: 500,
 };
 

@@ -1,5 +1,5 @@
 import type { Actor } from "../core/actor.js";
-import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
 import { combineQuality, PairDiversity, scorePair } from "../core/generation/pair-quality.js";
 import { reviewPair } from "../core/generation/pair-safety.js";
 import { buildGenerationPrompt } from "../core/generation/prompts.js";
@@ -27,12 +27,21 @@ import type { ProjectService } from "./project-service.js";
 
 type GeneratorName = (typeof GENERATORS)[number];
 
+const RESUME_HINT = "Then run `fineflow generate` again with the same dataset name to resume.";
+
+/** The LLM generator for a user: their own endpoint, else the server's, else none. */
+export interface LlmGenerators {
+  isConfigured(actor: Actor): Promise<boolean>;
+  /** Decrypts the user's key, if their endpoint needs one: call it only when about to generate. */
+  generatorFor(actor: Actor): Promise<PairGenerator | undefined>;
+}
+
 export interface GenerationServiceDeps {
   datasets: DatasetsRepository;
   documents: DocumentsRepository;
   projects: ProjectService;
-  /** The offline generator, and the LLM endpoint's when one is configured. */
-  generators: { extractive: PairGenerator; llm?: PairGenerator };
+  /** The offline generator, and the way to each user's LLM endpoint. */
+  generators: { extractive: PairGenerator; llm: LlmGenerators };
   enqueueChunk: (job: { userId: string; datasetId: string; chunkId: string }) => Promise<void>;
   enqueueFinish: (job: { userId: string; datasetId: string }) => Promise<void>;
   logger: Logger;
@@ -52,7 +61,7 @@ export class GenerationService {
     const existing = await this.deps.datasets.findByName(actor, project.id, input.datasetName);
     if (existing) return this.resume(actor, existing);
 
-    const generator = this.chooseGenerator(input.generator);
+    const generator = await this.chooseGenerator(actor, input.generator);
     for (const id of input.documentIds ?? []) {
       const document = await this.deps.documents.findById(actor, id);
       if (!document || document.projectId !== project.id) {
@@ -75,14 +84,16 @@ export class GenerationService {
     return this.resume(actor, dataset);
   }
 
-  private chooseGenerator(requested: GeneratorName | undefined): GeneratorName {
-    if (requested === "llm" && !this.deps.generators.llm) {
+  private async chooseGenerator(actor: Actor, requested: GeneratorName | undefined): Promise<GeneratorName> {
+    if (requested === "extractive") return requested;
+    const configured = await this.deps.generators.llm.isConfigured(actor);
+    if (requested === "llm" && !configured) {
       throw ValidationError.forField(
         "generator",
-        "no LLM endpoint is configured: set FINEFLOW_LLM_BASE_URL and FINEFLOW_LLM_MODEL, or use the extractive generator",
+        "no LLM endpoint is configured: set yours with `fineflow llm set` (PUT /api/llm-endpoint), or the server's with FINEFLOW_LLM_BASE_URL and FINEFLOW_LLM_MODEL; or use the extractive generator",
       );
     }
-    return requested ?? (this.deps.generators.llm ? "llm" : "extractive");
+    return configured ? "llm" : "extractive";
   }
 
   private async resume(actor: Actor, dataset: DatasetRow): Promise<DatasetRow> {
@@ -104,11 +115,22 @@ export class GenerationService {
   async generateChunk(actor: Actor, datasetId: string, chunkId: string): Promise<void> {
     const task = await this.deps.datasets.loadTask(actor, datasetId, chunkId);
     if (task?.status !== "pending" || task.datasetStatus !== "generating") return;
-    const generator = task.generator === "llm" ? this.deps.generators.llm : this.deps.generators.extractive;
+    let generator: PairGenerator | undefined;
+    try {
+      generator =
+        task.generator === "llm"
+          ? await this.deps.generators.llm.generatorFor(actor)
+          : this.deps.generators.extractive;
+    } catch (error) {
+      // The user's key could not be decrypted (another secret, a damaged value): no chunk can go on.
+      if (!(error instanceof AppError)) throw error;
+      await this.deps.datasets.stop(datasetId, `${error.message} ${RESUME_HINT}`);
+      return;
+    }
     if (!generator) {
       await this.deps.datasets.stop(
         datasetId,
-        "This worker has no LLM endpoint configured (FINEFLOW_LLM_BASE_URL).",
+        `No LLM endpoint is configured: set yours with \`fineflow llm set\` (or the server's FINEFLOW_LLM_BASE_URL). ${RESUME_HINT}`,
       );
       return;
     }

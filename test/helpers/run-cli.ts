@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TEST_ENCRYPTION_SECRET } from "./test-secret.js";
 
 export const CLI = fileURLToPath(new URL("../../bin/fineflow.js", import.meta.url));
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -10,9 +11,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The environment a test's CLI runs in: only what it is given, so the developer's settings never leak in. */
+/**
+ * The environment a test's CLI runs in: only what it is given, so the developer's settings never leak in.
+ * Server mode (DATABASE_URL) gets the tests' encryption secret unless the test sets its own (`""`: none).
+ */
 export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  const secret = env.DATABASE_URL ? { API_KEY_ENCRYPTION_SECRET: TEST_ENCRYPTION_SECRET } : {};
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...secret, ...env };
 }
 
 /** Runs `fineflow …` as a user would, as a separate process. */

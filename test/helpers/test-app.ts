@@ -1,8 +1,9 @@
 import { createServices, type ServiceSettings, type Services } from "../../src/context.js";
-import { silentLogger } from "../../src/logger.js";
+import { type Logger, silentLogger } from "../../src/logger.js";
 import { Queue } from "../../src/queue/queue.js";
 import { type App, createApp } from "../../src/server/app.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
+import { TEST_ENCRYPTION_SECRET } from "./test-secret.js";
 
 export interface TestApp {
   database: TestDatabase;
@@ -27,16 +28,23 @@ export interface TestAppOptions {
   /** Run the background jobs (document processing …) in the test's process. */
   workers?: boolean;
   settings?: Partial<ServiceSettings>;
+  /** Where the services and the app log (a test can capture the lines); silent by default. */
+  logger?: Logger;
 }
 
 /** The real HTTP app, services and queue on a fresh database, driven in-process through `app.request`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const queue = new Queue(database, silentLogger, { concurrency: 2, pollingIntervalSeconds: 0.5 });
-  const settings = { maxDocumentBytes: 50 * 1024 * 1024, ...options.settings };
-  const services = createServices(database, queue, settings, silentLogger);
+  const logger = options.logger ?? silentLogger;
+  const queue = new Queue(database, logger, { concurrency: 2, pollingIntervalSeconds: 0.5 });
+  const settings = {
+    maxDocumentBytes: 50 * 1024 * 1024,
+    encryptionSecret: TEST_ENCRYPTION_SECRET,
+    ...options.settings,
+  };
+  const services = createServices(database, queue, settings, logger);
   if (options.workers) await queue.work(services.jobs.all);
-  const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
+  const app = createApp({ services, logger, databaseKind: database.kind, settings });
   const callAs =
     (token?: string): ApiCall =>
     async (method, path, body) => {
@@ -62,6 +70,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return { userId: user.id, token, call: callAs(token) };
     },
     async close() {
+      await services.updates.close();
       await queue.stop();
       await database.close();
     },

@@ -174,12 +174,12 @@ function stoppingError(error: unknown, model: string): GenerationStoppedError | 
   }
   if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
     return new GenerationStoppedError(
-      `The LLM endpoint refused the API key (HTTP ${error.status}). Set a valid key, ${RESUME_HINT}.`,
+      `The LLM endpoint refused the API key (HTTP ${error.status}). Set a valid key (\`fineflow keys set llm\` for your own endpoint), ${RESUME_HINT}.`,
     );
   }
   if (error instanceof OpenAI.NotFoundError) {
     return new GenerationStoppedError(
-      `The LLM endpoint does not know the model "${model}" (HTTP 404). Check FINEFLOW_LLM_MODEL and FINEFLOW_LLM_BASE_URL, ${RESUME_HINT}.`,
+      `The LLM endpoint does not know the model "${model}" (HTTP 404). Check the endpoint's base URL and model (\`fineflow llm show\`), ${RESUME_HINT}.`,
     );
   }
   return undefined;

@@ -1,0 +1,667 @@
+import { randomUUID } from "node:crypto";
+import type { Actor } from "../core/actor.js";
+import {
+  BudgetError,
+  ConflictError,
+  NotFoundError,
+  ProviderRefusedError,
+  ValidationError,
+} from "../core/errors.js";
+import type { SplitPart } from "../core/export/split.js";
+import { type EstimateTrainingInput, estimateTrainingSchema, startTrainingSchema } from "../core/inputs.js";
+import { recommendedEpochs } from "../core/models.js";
+import { trainingPricePerMillion } from "../core/prices.js";
+import type { TrainingJobStatus } from "../core/statuses.js";
+import { type BudgetVerdict, checkBudget, monthStart, trainingCostUsd } from "../core/training/budget.js";
+import {
+  CANCELLABLE_TRAINING_STATUSES,
+  describeProgress,
+  explainProviderError,
+  isTerminal,
+  OPENAI_NO_NEW_JOBS_FROM,
+  type TrainingSettings,
+} from "../core/training/lifecycle.js";
+import {
+  type HostedProvider,
+  type Hyperparameters,
+  ProviderError,
+  type ProviderJob,
+  type StepMetrics,
+  type TrainingProvider,
+} from "../core/training/provider.js";
+import type { DatasetsRepository } from "../db/repositories/datasets-repository.js";
+import type {
+  TrainingJobPatch,
+  TrainingJobRow,
+  TrainingRepository,
+} from "../db/repositories/training-repository.js";
+import type { Logger } from "../logger.js";
+import type { DatasetFileService } from "./dataset-file-service.js";
+import { parseInput } from "./parse-input.js";
+import type { ProjectService } from "./project-service.js";
+
+/** One scheduled poll of one job; `token` makes every other scheduled poll of the job stale. */
+export interface TrackStep {
+  userId: string;
+  jobId: string;
+  token: string;
+}
+
+export interface TrainingDeps {
+  jobs: TrainingRepository;
+  datasets: DatasetsRepository;
+  projects: ProjectService;
+  files: DatasetFileService;
+  keys: { reveal(actor: Actor, provider: HostedProvider): Promise<string | undefined> };
+  providers: Record<HostedProvider, TrainingProvider>;
+  schedule(step: TrackStep, delaySeconds: number): Promise<void>;
+  settings: TrainingSettings;
+  now?: () => Date;
+  logger: Logger;
+}
+
+/** The seed's Cost Preview: the estimate beside the month's spend, the budget and the projected total. */
+export interface CostPreview {
+  datasetId: string;
+  provider: HostedProvider;
+  model: string;
+  trainingExamples: number;
+  validationExamples: number;
+  /** One epoch's billable tokens of the training file. */
+  billableTokens: number;
+  epochs: number;
+  epochsSource: "auto" | "requested";
+  pricePerMillionUsd: number | null;
+  priceSource: "price table" | "unknown";
+  /** null means unknown, never 0. */
+  estimatedCostUsd: number | null;
+  spentThisMonthUsd: number;
+  monthlyBudgetUsd: number | null;
+  budgetEnforcement: "warn" | "block";
+  projectedTotalUsd: number | null;
+  budget: BudgetVerdict;
+  validation: { valid: boolean; errors: string[] };
+}
+
+/** A training job as users see it: the row without its internal polling token. */
+export type TrainingJobView = Omit<TrainingJobRow, "pollToken"> & { trackingPaused: boolean };
+
+export function toJobView(row: TrainingJobRow): TrainingJobView {
+  const { pollToken: _internal, ...view } = row;
+  return { ...view, trackingPaused: row.trackingPausedAt !== null };
+}
+
+/** The file a FineFlow job uploads, named after it so a restart can find it instead of uploading again. */
+const fileName = (jobId: string, part: SplitPart) => `fineflow-${jobId}-${part}.jsonl`;
+/** A validation split is decided by this seed, so retries upload the same files. */
+const SPLIT_SEED = 42;
+
+/**
+ * The seed's training lifecycle (SPEC §4.6–4.7): cost preview, budget guard, start, tracking, cancel.
+ * Every provider id is recorded before the next step, and each step first looks for what an interrupted
+ * attempt may already have made, so no retry or restart uploads a file or creates a job twice.
+ */
+export class TrainingService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: TrainingDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async estimate(actor: Actor, input: unknown): Promise<CostPreview> {
+    return this.preview(actor, parseInput(estimateTrainingSchema, input));
+  }
+
+  private async preview(actor: Actor, input: EstimateTrainingInput): Promise<CostPreview> {
+    const dataset = await this.deps.datasets.findById(actor, input.datasetId);
+    if (!dataset) throw new NotFoundError("Dataset", input.datasetId);
+    const project = await this.deps.projects.get(actor, dataset.projectId);
+    const validation = await this.deps.files.validate(actor, dataset.id, { model: input.model });
+    const total = validation.stats.totalPairs;
+    const validationExamples = input.validationSplit
+      ? Math.max(1, Math.round(total * input.validationSplit))
+      : 0;
+    const trainingExamples = Math.max(0, total - validationExamples);
+    // The validation file is not billed: the training share of the tokens, pairs being alike on average.
+    const billableTokens =
+      total === 0 ? 0 : Math.round(validation.stats.billableTokens * (trainingExamples / total));
+    const epochs = input.epochs ?? recommendedEpochs(trainingExamples);
+    const price = this.price(input, billableTokens, epochs);
+    const spentThisMonthUsd = await this.deps.jobs.spendSince(project.id, monthStart(this.now()));
+    const budget = checkBudget({
+      budgetUsd: project.monthlyBudgetUsd ?? undefined,
+      enforcement: project.budgetEnforcement,
+      spentUsd: spentThisMonthUsd,
+      estimateUsd: price.costUsd,
+    });
+    return {
+      datasetId: dataset.id,
+      provider: input.provider,
+      model: input.model,
+      trainingExamples,
+      validationExamples,
+      billableTokens,
+      epochs,
+      epochsSource: input.epochs ? "requested" : "auto",
+      pricePerMillionUsd: price.perMillion ?? null,
+      priceSource: price.source,
+      estimatedCostUsd: price.costUsd ?? null,
+      spentThisMonthUsd,
+      monthlyBudgetUsd: project.monthlyBudgetUsd ?? null,
+      budgetEnforcement: project.budgetEnforcement,
+      projectedTotalUsd: budget.projectedUsd ?? null,
+      budget,
+      validation: { valid: validation.valid, errors: validation.errors },
+    };
+  }
+
+  /** From the dated table; a provider that quotes its own price (Together) refines it once the file is up. */
+  private price(input: EstimateTrainingInput, tokens: number, epochs: number) {
+    const perMillion = trainingPricePerMillion(input.provider, input.model);
+    const costUsd = trainingCostUsd(tokens, epochs, perMillion);
+    return {
+      source: costUsd === undefined ? ("unknown" as const) : ("price table" as const),
+      costUsd,
+      perMillion,
+    };
+  }
+
+  /** Checks the seed's prerequisites and the budget, then creates the job and schedules its first step. */
+  async start(actor: Actor, raw: unknown): Promise<TrainingJobView> {
+    const input = parseInput(startTrainingSchema, raw);
+    if (input.provider === "openai" && this.now() >= OPENAI_NO_NEW_JOBS_FROM) {
+      throw new ProviderRefusedError(
+        "OpenAI takes no new fine-tuning jobs since 2027-01-06. Train with Together AI (`--provider together`) or export the dataset for self-hosting.",
+      );
+    }
+    if (input.provider === "openai" && input.learningRate !== undefined) {
+      throw ValidationError.forField(
+        "learningRate",
+        "OpenAI takes learningRateMultiplier, not an absolute learning rate",
+      );
+    }
+    if (input.provider === "together" && input.learningRateMultiplier !== undefined) {
+      throw ValidationError.forField(
+        "learningRateMultiplier",
+        "Together AI takes learningRate, not a multiplier",
+      );
+    }
+    const dataset = await this.deps.datasets.findById(actor, input.datasetId);
+    if (!dataset) throw new NotFoundError("Dataset", input.datasetId);
+    if (dataset.status !== "ready") {
+      throw new ConflictError(
+        `Dataset "${dataset.name}" is ${dataset.status}; a training job needs it ready.`,
+      );
+    }
+    if (!(await this.deps.keys.reveal(actor, input.provider))) {
+      throw ValidationError.forField(
+        "provider",
+        `no ${input.provider} API key is set; set one under Training → API keys, or with \`fineflow keys set ${input.provider}\``,
+      );
+    }
+    const preview = await this.preview(actor, input);
+    if (!preview.validation.valid) {
+      throw new ConflictError(
+        `Dataset "${dataset.name}" does not pass validation for ${input.model}: ${preview.validation.errors.slice(0, 3).join("; ")}`,
+        { errors: preview.validation.errors },
+      );
+    }
+    const verdict = preview.budget;
+    const budgetDetails = {
+      estimatedCostUsd: preview.estimatedCostUsd,
+      spentThisMonthUsd: preview.spentThisMonthUsd,
+      monthlyBudgetUsd: preview.monthlyBudgetUsd,
+      projectedTotalUsd: preview.projectedTotalUsd,
+    };
+    if (verdict.decision === "blocked") {
+      throw new BudgetError(
+        "budget_exceeded",
+        `Budget exceeded: ${verdict.reason}. The project's budget is enforced (block).`,
+        budgetDetails,
+      );
+    }
+    if (verdict.decision === "confirm" && !input.confirmOverBudget) {
+      throw new BudgetError("confirmation_required", `Confirm to go on: ${verdict.reason}.`, budgetDetails);
+    }
+    const hyperparameters: Hyperparameters = {
+      nEpochs: input.epochs,
+      batchSize: input.batchSize,
+      learningRateMultiplier: input.learningRateMultiplier,
+      learningRate: input.learningRate,
+    };
+    const job = await this.deps.jobs.create(
+      actor,
+      {
+        projectId: dataset.projectId,
+        datasetId: dataset.id,
+        provider: input.provider,
+        baseModel: input.model,
+        hyperparameters: JSON.parse(JSON.stringify(hyperparameters)),
+        validationSplit: input.validationSplit ?? null,
+        suffix: input.suffix ?? null,
+        estimatedCostUsd: preview.estimatedCostUsd,
+        pollToken: randomUUID(),
+        currentStep: "Waiting to start",
+      },
+      preview.estimatedCostUsd
+        ? {
+            amountUsd: preview.estimatedCostUsd,
+            description: `reserved: ${preview.billableTokens} tokens × ${preview.epochs} epochs on ${input.model}`,
+          }
+        : undefined,
+    );
+    if (!job) throw new ConflictError(`Dataset "${dataset.name}" was taken by another training job.`);
+    await this.scheduleNext(job, 0);
+    return toJobView(job);
+  }
+
+  private async scheduleNext(job: TrainingJobRow, delaySeconds: number) {
+    if (!job.pollToken) return;
+    await this.deps.schedule({ userId: job.userId, jobId: job.id, token: job.pollToken }, delaySeconds);
+  }
+
+  /**
+   * One step of a job's life, run by the queue: launch it at the provider if that is not done, then poll
+   * it, then schedule the next poll under a fresh token. A stale step (another token) does nothing.
+   */
+  async track(step: TrackStep): Promise<void> {
+    const actor = { userId: step.userId };
+    const job = await this.deps.jobs.find(actor, step.jobId);
+    if (!job || isTerminal(job.status) || job.pollToken !== step.token) return;
+    const key = await this.deps.keys.reveal(actor, job.provider as HostedProvider);
+    if (!key) {
+      await this.pauseTracking(
+        job,
+        `the ${job.provider} API key was deleted; set it again with \`fineflow keys set ${job.provider}\`, then resume with \`fineflow jobs resume ${job.id}\``,
+      );
+      return;
+    }
+    try {
+      const launched = job.providerJobId ? job : await this.launch(job, key);
+      if (!launched?.providerJobId) return;
+      const polled = await this.poll(launched, key);
+      if (polled) await this.continueTracking(polled);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      await this.handleProviderError(job.id, actor, error);
+    }
+  }
+
+  /**
+   * Transient trouble: try again later. Anything else fails the job if nothing runs at the provider yet;
+   * once a provider job exists it may still be training (and billing), so tracking pauses instead, with
+   * the reason, until the user fixes it and resumes.
+   */
+  private async handleProviderError(jobId: string, actor: Actor, error: ProviderError) {
+    const job = await this.deps.jobs.find(actor, jobId);
+    if (!job || isTerminal(job.status)) return;
+    if (error.kind === "transient") {
+      this.deps.logger.warn("provider unavailable; retrying", { jobId, error: error.message });
+      const retry = await this.deps.jobs.update(actor, jobId, { pollToken: randomUUID() });
+      const delay = Math.max(
+        this.deps.settings.pollIntervalSeconds,
+        (error.details.retryAfterMs ?? 0) / 1000,
+      );
+      if (retry) await this.scheduleNext(retry, delay);
+      return;
+    }
+    const dataset = await this.deps.datasets.findById(actor, job.datasetId);
+    const message = explainProviderError(error, {
+      datasetName: dataset?.name ?? job.datasetId,
+      model: job.baseModel,
+    });
+    if (job.providerJobId && error.kind !== "not_found") await this.pauseTracking(job, message);
+    else await this.fail(job, error.kind, message);
+  }
+
+  /** Uploads the files and creates the provider job, each only if an earlier attempt did not. */
+  private async launch(job: TrainingJobRow, key: string): Promise<TrainingJobRow | undefined> {
+    const actor = { userId: job.userId };
+    const provider = this.deps.providers[job.provider as HostedProvider];
+    let current: TrainingJobRow | undefined = await this.deps.jobs.update(actor, job.id, {
+      status: "uploading",
+      currentStep: describeProgress({ status: "uploading" }).currentStep,
+    });
+    if (!current) return undefined;
+    const split = current.validationSplit ?? undefined;
+    if (!current.providerFileId) {
+      const id = await this.ensureFile(provider, key, current, split ? "train" : undefined);
+      current = await this.deps.jobs.update(actor, job.id, { providerFileId: id });
+      if (!current) return undefined;
+    }
+    if (split && !current.providerValidationFileId) {
+      const id = await this.ensureFile(provider, key, current, "validation");
+      current = await this.deps.jobs.update(actor, job.id, { providerValidationFileId: id });
+      if (!current) return undefined;
+    }
+    const trainingFileId = current.providerFileId as string;
+    const existing = await provider.findJobByTrainingFile(key, trainingFileId);
+    if (!existing) {
+      current = await this.quote(provider, key, current, trainingFileId);
+      if (!current) return undefined;
+    }
+    const created =
+      existing ??
+      (await provider.createJob(key, {
+        model: current.baseModel,
+        trainingFileId,
+        validationFileId: current.providerValidationFileId ?? undefined,
+        hyperparameters: current.hyperparameters as Hyperparameters,
+        suffix: current.suffix ?? undefined,
+        fineflowJobId: current.id,
+      }));
+    const status = created.status ?? "validating";
+    const recorded = await this.deps.jobs.update(actor, job.id, {
+      providerJobId: created.id,
+      providerStatus: created.providerStatus,
+      status,
+      currentStep: describeProgress({ status, providerStatus: created.providerStatus }).currentStep,
+      trackingStartedAt: this.now(),
+    });
+    // Cancelled while the provider job was being created: cancel that one too, or it would train unseen.
+    if (!recorded) await provider.cancelJob(key, created.id).catch(() => undefined);
+    return recorded;
+  }
+
+  /**
+   * The provider's own price for the uploaded file replaces the table's estimate (and its reservation); a
+   * `block` budget is checked again against it before any training is bought.
+   */
+  private async quote(provider: TrainingProvider, key: string, job: TrainingJobRow, trainingFileId: string) {
+    if (!provider.estimatePriceUsd) return job;
+    const nEpochs = (job.hyperparameters as Hyperparameters).nEpochs;
+    const quoted = await provider.estimatePriceUsd(key, { model: job.baseModel, trainingFileId, nEpochs });
+    if (quoted === undefined || quoted === job.estimatedCostUsd) return job;
+    const actor = { userId: job.userId };
+    const project = await this.deps.projects.get(actor, job.projectId);
+    const spent = await this.deps.jobs.spendSince(project.id, monthStart(this.now()));
+    const verdict = checkBudget({
+      budgetUsd: project.monthlyBudgetUsd ?? undefined,
+      enforcement: project.budgetEnforcement,
+      spentUsd: spent - (job.estimatedCostUsd ?? 0),
+      estimateUsd: quoted,
+    });
+    if (verdict.decision === "blocked") {
+      await this.fail(
+        job,
+        "budget_exceeded",
+        `Budget exceeded at ${job.provider}'s own price: ${verdict.reason}.`,
+      );
+      return undefined;
+    }
+    return this.deps.jobs.reprice(
+      actor,
+      job.id,
+      quoted,
+      `reserved: ${job.provider}'s estimate for ${job.baseModel}`,
+    );
+  }
+
+  private async ensureFile(
+    provider: TrainingProvider,
+    key: string,
+    job: TrainingJobRow,
+    part: SplitPart | undefined,
+  ) {
+    const name = fileName(job.id, part ?? "train");
+    const found = await provider.findFile(key, name);
+    if (found) return found.id;
+    const split =
+      part && job.validationSplit ? { fraction: job.validationSplit, seed: SPLIT_SEED, part } : undefined;
+    const { lines } = await this.deps.files.export({ userId: job.userId }, job.datasetId, {
+      format: "openai",
+      model: job.baseModel,
+      split,
+    });
+    const chunks: Buffer[] = [];
+    for await (const line of lines) chunks.push(Buffer.from(line));
+    const uploaded = await provider.uploadFile(key, { filename: name, content: Buffer.concat(chunks) });
+    return uploaded.id;
+  }
+
+  /** Reads the provider's state and events; finishes the job when the provider has. */
+  private async poll(job: TrainingJobRow, key: string): Promise<TrainingJobRow | undefined> {
+    const provider = this.deps.providers[job.provider as HostedProvider];
+    const remote = await provider.getJob(key, job.providerJobId as string);
+    const events = await provider.listEvents(key, remote.id);
+    await this.deps.jobs.addEvents(job.id, events);
+    const latest = events.filter((e) => e.metrics).at(-1)?.metrics;
+    const status = remote.status ?? job.status;
+    if (isTerminal(status)) return this.finishFromProvider(job, remote, key, latest);
+    return this.deps.jobs.update({ userId: job.userId }, job.id, {
+      status,
+      providerStatus: remote.providerStatus,
+      trainedTokens: remote.trainedTokens ?? job.trainedTokens,
+      ...describeProgress({
+        status,
+        providerStatus: remote.providerStatus,
+        latest,
+        trainedTokens: remote.trainedTokens,
+      }),
+    });
+  }
+
+  private async finishFromProvider(
+    job: TrainingJobRow,
+    remote: ProviderJob,
+    key: string,
+    latest?: StepMetrics,
+  ) {
+    const provider = this.deps.providers[job.provider as HostedProvider];
+    const status = remote.status as TrainingJobStatus;
+    const results = status === "completed" ? await provider.readResultMetrics(key, remote) : [];
+    await this.deps.jobs.addEvents(
+      job.id,
+      results.map((metrics) => ({
+        id: `result:${metrics.step}`,
+        createdAt: remote.finishedAt ?? this.now(),
+        level: "info",
+        type: "metrics",
+        message: "from the result file",
+        metrics,
+      })),
+    );
+    const checkpoints = await provider.listCheckpoints(key, remote.id);
+    const costUsd =
+      remote.totalPriceUsd ??
+      trainingCostUsd(remote.trainedTokens ?? 0, 1, trainingPricePerMillion(job.provider, job.baseModel));
+    const dataset = await this.deps.datasets.findById({ userId: job.userId }, job.datasetId);
+    const errorMessage =
+      remote.error &&
+      explainProviderError(
+        new ProviderError(job.provider as HostedProvider, "invalid_request", remote.error.message, {
+          code: remote.error.code,
+          param: remote.error.param,
+        }),
+        { datasetName: dataset?.name ?? job.datasetId, model: job.baseModel },
+      );
+    const patch: TrainingJobPatch & { status: TrainingJobStatus } = {
+      status,
+      providerStatus: remote.providerStatus,
+      fineTunedModel: remote.fineTunedModel ?? null,
+      trainedTokens: remote.trainedTokens ?? null,
+      actualCostUsd: costUsd ?? null,
+      checkpoints: checkpoints.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })),
+      errorCode: remote.error?.code ?? (status === "failed" ? "failed" : null),
+      errorMessage: errorMessage ?? (status === "failed" ? "The provider reported the job failed." : null),
+      ...describeProgress({
+        status,
+        latest,
+        fineTunedModel: remote.fineTunedModel,
+        errorMessage: errorMessage ?? "The provider reported the job failed.",
+      }),
+    };
+    await this.deps.jobs.finish(
+      { userId: job.userId },
+      job.id,
+      patch,
+      this.spend(job, costUsd, remote.trainedTokens),
+    );
+    return undefined;
+  }
+
+  private spend(job: TrainingJobRow, costUsd: number | undefined, trainedTokens: number | undefined) {
+    if (costUsd === undefined) return undefined;
+    return { amountUsd: costUsd, description: `${job.baseModel}: ${trainedTokens ?? 0} tokens trained` };
+  }
+
+  /** Schedules the next poll, or pauses tracking once the limit is reached (the job itself goes on). */
+  private async continueTracking(job: TrainingJobRow) {
+    const actor = { userId: job.userId };
+    const started = job.trackingStartedAt ?? job.createdAt;
+    const elapsedHours = (this.now().getTime() - started.getTime()) / 3_600_000;
+    if (elapsedHours >= this.deps.settings.maxTrackingHours) {
+      const hours = this.deps.settings.maxTrackingHours;
+      await this.pauseTracking(job, `after ${hours} h; resume it with \`fineflow jobs resume ${job.id}\``);
+      return;
+    }
+    const next = await this.deps.jobs.update(actor, job.id, { pollToken: randomUUID() });
+    if (next) await this.scheduleNext(next, this.deps.settings.pollIntervalSeconds);
+  }
+
+  /** Stops polling without ending the job: the provider may still be running it. */
+  private async pauseTracking(job: TrainingJobRow, reason: string) {
+    await this.deps.jobs.update({ userId: job.userId }, job.id, {
+      pollToken: null,
+      trackingPausedAt: this.now(),
+      currentStep: `${job.currentStep ?? describeProgress({ status: job.status }).currentStep} — tracking paused: ${reason}`,
+    });
+  }
+
+  private async fail(job: TrainingJobRow, code: string, message: string) {
+    await this.deps.jobs.finish(
+      { userId: job.userId },
+      job.id,
+      { status: "failed", errorCode: code, errorMessage: message, currentStep: `Failed: ${message}` },
+      undefined,
+    );
+  }
+
+  /** The seed's cancellation: allowed states, owner only, the provider's cancel when it has the job. */
+  async cancel(actor: Actor, jobId: string): Promise<TrainingJobView> {
+    const job = await this.deps.jobs.find(actor, jobId);
+    if (!job) throw new NotFoundError("Training job", jobId);
+    if (!CANCELLABLE_TRAINING_STATUSES.has(job.status)) {
+      throw new ConflictError(
+        `Training job ${jobId} is ${job.status}; only pending, uploading, validating, queued or training jobs can be cancelled.`,
+      );
+    }
+    let trainedTokens = job.trainedTokens ?? undefined;
+    if (job.providerJobId) {
+      const key = await this.deps.keys.reveal(actor, job.provider as HostedProvider);
+      if (!key)
+        throw ValidationError.forField(
+          "provider",
+          `set your ${job.provider} API key again to cancel this job at the provider`,
+        );
+      try {
+        const remote = await this.deps.providers[job.provider as HostedProvider].cancelJob(
+          key,
+          job.providerJobId,
+        );
+        trainedTokens = remote.trainedTokens ?? trainedTokens;
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        if (error.kind !== "not_found") {
+          const dataset = await this.deps.datasets.findById(actor, job.datasetId);
+          throw new ProviderRefusedError(
+            explainProviderError(error, {
+              datasetName: dataset?.name ?? job.datasetId,
+              model: job.baseModel,
+            }),
+          );
+        }
+      }
+    }
+    const costUsd = trainingCostUsd(
+      trainedTokens ?? 0,
+      1,
+      trainingPricePerMillion(job.provider, job.baseModel),
+    );
+    const finished = await this.deps.jobs.finish(
+      actor,
+      job.id,
+      {
+        status: "cancelled",
+        currentStep: "Cancelled",
+        trainedTokens: trainedTokens ?? null,
+        actualCostUsd: costUsd ?? null,
+      },
+      this.spend(job, costUsd, trainedTokens),
+    );
+    return finished ? toJobView(finished) : this.get(actor, jobId);
+  }
+
+  /** Starts polling again a job whose tracking paused (or that a restart left behind). */
+  async resume(actor: Actor, jobId: string): Promise<TrainingJobView> {
+    const job = await this.deps.jobs.find(actor, jobId);
+    if (!job) throw new NotFoundError("Training job", jobId);
+    if (isTerminal(job.status))
+      throw new ConflictError(`Training job ${jobId} is ${job.status}; there is nothing to track.`);
+    const resumed = await this.deps.jobs.update(actor, jobId, {
+      pollToken: randomUUID(),
+      trackingPausedAt: null,
+      trackingStartedAt: job.providerJobId ? this.now() : job.trackingStartedAt,
+    });
+    if (!resumed) throw new ConflictError(`Training job ${jobId} has just ended.`);
+    await this.scheduleNext(resumed, 0);
+    return toJobView(resumed);
+  }
+
+  /**
+   * Every job still tracked gets one fresh polling chain: all of them after a restart, and, from the
+   * watchdog, those whose chain broke (no update for `idleSeconds`, e.g. a step that kept crashing).
+   */
+  async recover(idleSeconds?: number): Promise<number> {
+    const idleSince =
+      idleSeconds === undefined ? undefined : new Date(this.now().getTime() - idleSeconds * 1000);
+    const jobs = await this.deps.jobs.tracked(idleSince);
+    for (const job of jobs) {
+      const next = await this.deps.jobs.update({ userId: job.userId }, job.id, { pollToken: randomUUID() });
+      if (next) await this.scheduleNext(next, 0);
+    }
+    return jobs.length;
+  }
+
+  async get(actor: Actor, jobId: string): Promise<TrainingJobView> {
+    const job = await this.deps.jobs.find(actor, jobId);
+    if (!job) throw new NotFoundError("Training job", jobId);
+    return toJobView(job);
+  }
+
+  async list(actor: Actor, filter: { projectId?: string; datasetId?: string }) {
+    return (await this.deps.jobs.list(actor, filter)).map(toJobView);
+  }
+
+  /** The loss curve and the provider's messages, from the stored events. */
+  async events(actor: Actor, jobId: string) {
+    await this.get(actor, jobId);
+    const rows = await this.deps.jobs.events(actor, jobId);
+    return rows.map((row) => ({
+      id: row.providerEventId,
+      occurredAt: row.occurredAt,
+      level: row.level,
+      type: row.type,
+      message: row.message,
+      step: row.step,
+      trainLoss: row.trainLoss,
+      validLoss: row.validLoss,
+      trainAccuracy: row.trainAccuracy,
+      validAccuracy: row.validAccuracy,
+    }));
+  }
+
+  /** One point per step: the result file's numbers win over the live events' for the same step. */
+  async metrics(actor: Actor, jobId: string): Promise<StepMetrics[]> {
+    const byStep = new Map<number, StepMetrics>();
+    for (const event of await this.events(actor, jobId)) {
+      if (event.type !== "metrics" || event.step === null) continue;
+      const point: StepMetrics = { ...byStep.get(event.step), step: event.step };
+      for (const key of ["trainLoss", "validLoss", "trainAccuracy", "validAccuracy"] as const) {
+        if (event[key] !== null) point[key] = event[key];
+      }
+      byStep.set(event.step, point);
+    }
+    return [...byStep.values()].sort((a, b) => a.step - b.step);
+  }
+}

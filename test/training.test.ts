@@ -1,0 +1,754 @@
+import { eq } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createServices, type ServiceSettings } from "../src/context.js";
+import { spendLedger, trainingDatasets, trainingJobs } from "../src/db/schema.js";
+import { silentLogger } from "../src/logger.js";
+import { Queue } from "../src/queue/queue.js";
+import {
+  type FakeFineTuningServer,
+  startFakeOpenAiFineTuningServer,
+} from "./fakes/openai-fine-tuning-server.js";
+import {
+  FAKE_TOGETHER_KEY,
+  FAKE_TOGETHER_MODELS,
+  type FakeTogetherModel,
+  type FakeTogetherServer,
+  startFakeTogetherServer,
+} from "./fakes/together-fine-tuning-server.js";
+import { type ApiCall, createTestApp, type TestApp } from "./helpers/test-app.js";
+import { TEST_ENCRYPTION_SECRET } from "./helpers/test-secret.js";
+
+const OPENAI_KEY = "sk-test-fineflow";
+const MINI = "gpt-4o-mini-2024-07-18";
+const LLAMA = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference";
+
+let openai: FakeFineTuningServer;
+let together: FakeTogetherServer;
+let t: TestApp;
+let clock: Date;
+let user: { userId: string; token: string; call: ApiCall };
+
+const settings = (): Partial<ServiceSettings> => ({
+  training: {
+    openaiBaseUrl: openai.baseURL,
+    togetherBaseUrl: together.baseURL,
+    pollIntervalSeconds: 30,
+    maxTrackingHours: 6,
+    now: () => clock,
+  },
+});
+
+beforeAll(async () => {
+  openai = await startFakeOpenAiFineTuningServer({
+    apiKeys: [OPENAI_KEY, "sk-test-winddown", "sk-test-broke"],
+  });
+  together = await startFakeTogetherServer({ apiKeys: [FAKE_TOGETHER_KEY] });
+});
+afterAll(async () => {
+  await openai.close();
+  await together.close();
+});
+
+beforeEach(async () => {
+  clock = new Date("2026-11-26T10:00:00Z");
+  openai.setOptions({
+    windDownKeys: [],
+    quotaExceededKeys: [],
+    rejectTrainingFile: undefined,
+    failTraining: undefined,
+  });
+  together.setOptions({ rejectFile: undefined, failTraining: undefined });
+  t = await createTestApp({ settings: settings() });
+  user = await t.signUp("trainer@example.com");
+});
+afterEach(async () => {
+  expect(openai.contractViolations).toEqual([]);
+  expect(together.contractViolations).toEqual([]);
+  await t.close();
+});
+
+const pairLine = (i: number) =>
+  JSON.stringify({
+    messages: [
+      { role: "user", content: `How do I configure feature ${i} of the deployment tool?` },
+      {
+        role: "assistant",
+        content: `Open the settings page, choose feature ${i}, and save: it applies at once.`,
+      },
+    ],
+  });
+
+/** A project with a ready dataset of `pairs` distinct pairs, and optionally a monthly budget. */
+async function dataset(
+  options: { pairs?: number; budget?: number; enforcement?: "warn" | "block"; call?: ApiCall } = {},
+) {
+  const call = options.call ?? user.call;
+  const project = await call("POST", "/api/projects", {
+    name: `p-${Math.random().toString(36).slice(2, 8)}`,
+    monthlyBudgetUsd: options.budget ?? null,
+    budgetEnforcement: options.enforcement ?? "warn",
+  });
+  expect(project.status).toBe(201);
+  const text = Array.from({ length: options.pairs ?? 12 }, (_, i) => pairLine(i)).join("\n");
+  const form = new FormData();
+  form.append("file", new Blob([text]), "d.jsonl");
+  form.append("datasetName", "d1");
+  form.append("format", "openai");
+  const token = call === user.call ? user.token : undefined;
+  const imported = await t.app.request(`/api/projects/${project.body.id}/datasets/import`, {
+    method: "POST",
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    body: form,
+  });
+  expect(imported.status).toBe(201);
+  return { projectId: project.body.id as string, datasetId: ((await imported.json()) as { id: string }).id };
+}
+
+async function setKey(provider: "openai" | "together", apiKey: string, call = user.call) {
+  expect((await call("PUT", `/api/keys/${provider}`, { apiKey })).status).toBe(200);
+}
+
+/** Sets the key, makes a ready dataset and starts a job on it: how most tests begin. */
+async function startJob(provider: "openai" | "together" = "openai") {
+  await setKey(provider, provider === "openai" ? OPENAI_KEY : FAKE_TOGETHER_KEY);
+  const made = await dataset();
+  const started = await user.call("POST", "/api/training-jobs", {
+    datasetId: made.datasetId,
+    provider,
+    model: provider === "openai" ? MINI : LLAMA,
+  });
+  expect(started.status).toBe(202);
+  return { ...made, started };
+}
+
+async function jobRow(id: string) {
+  const [row] = await t.database.db.select().from(trainingJobs).where(eq(trainingJobs.id, id));
+  if (!row) throw new Error(`no job ${id}`);
+  return row;
+}
+
+/** Runs the job's scheduled step now, as the queue would when its time comes. */
+async function step(id: string) {
+  const row = await jobRow(id);
+  if (row.pollToken) await t.services.training.track({ userId: row.userId, jobId: id, token: row.pollToken });
+  return jobRow(id);
+}
+
+async function ledger(projectId: string) {
+  return t.database.db
+    .select({ kind: spendLedger.kind, amountUsd: spendLedger.amountUsd })
+    .from(spendLedger)
+    .where(eq(spendLedger.projectId, projectId));
+}
+
+async function datasetStatus(id: string) {
+  const [row] = await t.database.db.select().from(trainingDatasets).where(eq(trainingDatasets.id, id));
+  return row?.status;
+}
+
+describe("cost preview", () => {
+  it("prices billable tokens × auto epochs from the dated table, beside the month's spend and budget", async () => {
+    const { datasetId } = await dataset({ budget: 50 });
+    const { status, body } = await user.call("POST", "/api/training/estimate", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(status).toBe(200);
+    // 12 examples: OpenAI's auto raises 3 epochs to floor(100 / 12) = 8.
+    expect(body).toMatchObject({
+      trainingExamples: 12,
+      epochs: 8,
+      epochsSource: "auto",
+      pricePerMillionUsd: 3,
+    });
+    expect(body.billableTokens).toBeGreaterThan(12 * 20);
+    expect(body.estimatedCostUsd).toBeCloseTo((body.billableTokens * 8 * 3) / 1_000_000, 10);
+    expect(body).toMatchObject({
+      spentThisMonthUsd: 0,
+      monthlyBudgetUsd: 50,
+      projectedTotalUsd: body.estimatedCostUsd,
+    });
+    expect(body.budget.decision).toBe("allowed");
+  });
+
+  it("says unknown, never 0, for a model without a price", async () => {
+    const { datasetId } = await dataset();
+    const { body } = await user.call("POST", "/api/training/estimate", {
+      datasetId,
+      provider: "together",
+      model: "some-org/unpriced-model",
+      epochs: 2,
+    });
+    expect(body).toMatchObject({
+      estimatedCostUsd: null,
+      priceSource: "unknown",
+      epochs: 2,
+      epochsSource: "requested",
+    });
+  });
+
+  it("names the field of a bad request", async () => {
+    const { datasetId } = await dataset();
+    const { status, body } = await user.call("POST", "/api/training/estimate", {
+      datasetId,
+      provider: "azure",
+      model: MINI,
+      epochs: 0,
+    });
+    expect(status).toBe(400);
+    expect(body.error.details.issues.map((i: { field: string }) => i.field).sort()).toEqual([
+      "epochs",
+      "provider",
+    ]);
+  });
+});
+
+describe("an OpenAI job, start to finish", () => {
+  it("uploads, creates, tracks every status with progress, and settles the cost", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { projectId, datasetId } = await dataset();
+    const before = { ...openai.stats };
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+      suffix: "support",
+    });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ status: "pending", provider: "openai", baseModel: MINI });
+    expect(await datasetStatus(datasetId)).toBe("training");
+    const reserved = await ledger(projectId);
+    expect(reserved).toEqual([{ kind: "training_reservation", amountUsd: started.body.estimatedCostUsd }]);
+    const id = started.body.id as string;
+
+    let job = await step(id);
+    expect(job.status).toBe("validating");
+    expect(job.providerFileId).toMatch(/^file-/);
+    expect(job.providerJobId).toMatch(/^ftjob-/);
+    expect(openai.stats.uploads - before.uploads).toBe(1);
+    expect(openai.stats.jobsCreated - before.jobsCreated).toBe(1);
+
+    openai.advance(10);
+    job = await step(id);
+    expect(job.status).toBe("queued");
+    openai.advance(25);
+    job = await step(id);
+    expect(job.status).toBe("training");
+    expect(job.currentStep).toMatch(/^Step \d+\/\d+ — train loss \d+\.\d{4}$/);
+    expect(job.progressPercent).toBeGreaterThan(0);
+
+    openai.runToEnd(job.providerJobId as string);
+    job = await step(id);
+    expect(job).toMatchObject({ status: "completed", progressPercent: 100, providerStatus: "succeeded" });
+    expect(job.fineTunedModel).toMatch(/^ft:gpt-4o-mini-2024-07-18:.*:support:/);
+    expect(job.trainedTokens).toBeGreaterThan(0);
+    expect(job.actualCostUsd).toBeCloseTo(((job.trainedTokens ?? 0) * 3) / 1_000_000, 10);
+    expect(job.checkpoints.length).toBeGreaterThan(0);
+    expect(job.pollToken).toBeNull();
+    expect(await datasetStatus(datasetId)).toBe("ready");
+    expect(await ledger(projectId)).toEqual([{ kind: "training", amountUsd: job.actualCostUsd }]);
+
+    const events = await user.call("GET", `/api/training-jobs/${id}/events`);
+    expect(events.status).toBe(200);
+    const curve = events.body.metrics as { step: number; trainLoss?: number }[];
+    expect(curve.length).toBeGreaterThan(3);
+    expect(curve.map((p) => p.step)).toEqual([...curve.map((p) => p.step)].sort((a, b) => a - b));
+    expect(curve.every((p) => typeof p.trainLoss === "number")).toBe(true);
+    expect(events.body.events.some((e: { type: string }) => e.type === "message")).toBe(true);
+
+    // A step that comes late (the job has ended) changes nothing and calls nobody.
+    const calls = JSON.stringify(openai.stats);
+    await t.services.training.track({
+      userId: user.userId,
+      jobId: id,
+      token: "00000000-0000-0000-0000-000000000000",
+    });
+    expect(JSON.stringify(openai.stats)).toBe(calls);
+  });
+
+  it("fails with OpenAI's reason when it refuses the training file, and frees the dataset and the reservation", async () => {
+    await setKey("openai", OPENAI_KEY);
+    openai.setOptions({ rejectTrainingFile: () => "Line 3: the assistant message is missing." });
+    const { projectId, datasetId } = await dataset();
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    let job = await step(started.body.id);
+    openai.advance(10);
+    job = await step(job.id);
+    expect(job.status).toBe("failed");
+    expect(job.errorCode).toBe("invalid_training_file");
+    expect(job.errorMessage).toContain("Line 3: the assistant message is missing.");
+    expect(job.errorMessage).toContain("`training_file`");
+    expect(job.errorMessage).toContain(`fineflow validate --dataset d1 --model ${MINI}`);
+    expect(await datasetStatus(datasetId)).toBe("ready");
+    expect(await ledger(projectId)).toEqual([]);
+  });
+
+  it("turns the wind-down refusal into a message that points to Together and to export", async () => {
+    await setKey("openai", "sk-test-winddown");
+    openai.setOptions({ windDownKeys: ["sk-test-winddown"] });
+    const { datasetId } = await dataset();
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    const job = await step(started.body.id);
+    expect(job.status).toBe("failed");
+    expect(job.errorCode).toBe("not_allowed");
+    expect(job.errorMessage).toContain("winding self-serve fine-tuning down");
+    expect(job.errorMessage).toContain("--provider together");
+    expect(job.errorMessage).toContain("fineflow export --dataset d1");
+    expect(await datasetStatus(datasetId)).toBe("ready");
+  });
+
+  it("says plainly when the key is wrong or the account has no quota", async () => {
+    await setKey("openai", "sk-test-not-a-known-key");
+    const first = await dataset();
+    const badKey = await user.call("POST", "/api/training-jobs", {
+      datasetId: first.datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    const failed = await step(badKey.body.id);
+    expect(failed).toMatchObject({ status: "failed", errorCode: "auth" });
+    expect(failed.errorMessage).toContain("fineflow keys set openai");
+    expect(failed.errorMessage).not.toContain("sk-test-not-a-known-key");
+
+    await setKey("openai", "sk-test-broke");
+    openai.setOptions({ quotaExceededKeys: ["sk-test-broke"] });
+    const broke = await user.call("POST", "/api/training-jobs", {
+      datasetId: first.datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    const quota = await step(broke.body.id);
+    expect(quota).toMatchObject({ status: "failed", errorCode: "quota" });
+    expect(quota.errorMessage).toContain("out of credit or over its quota");
+  });
+
+  it("refuses new OpenAI jobs from 2027-01-06 before calling OpenAI", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { datasetId } = await dataset();
+    clock = new Date("2027-01-06T00:00:00Z");
+    const before = openai.stats.uploads;
+    const { status, body } = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(status).toBe(502);
+    expect(body.error.message).toContain("Together AI");
+    expect(openai.stats.uploads).toBe(before);
+    expect(await datasetStatus(datasetId)).toBe("ready");
+  });
+
+  it("retries later, without failing, when OpenAI is rate limiting", async () => {
+    const { started } = await startJob();
+    // The SDK tries each call 3 times: all of this step's first call fails, and the step gives up for now.
+    openai.failNext(3, 503, { message: "The server is overloaded.", type: "server_error" });
+    const token = (await jobRow(started.body.id)).pollToken;
+    const job = await step(started.body.id);
+    expect(job.status).toBe("uploading");
+    expect(job.pollToken).not.toBeNull();
+    expect(job.pollToken).not.toBe(token);
+    const done = await step(job.id);
+    expect(done.status).toBe("validating");
+    expect(done.providerJobId).toMatch(/^ftjob-/);
+  });
+});
+
+describe("a Together job with a validation split", () => {
+  it("uploads both files, tracks to completion and charges Together's own price", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    const { projectId, datasetId } = await dataset({ pairs: 20 });
+    const before = { ...together.counters };
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "together",
+      model: LLAMA,
+      epochs: 2,
+      validationSplit: 0.2,
+      learningRate: 0.0001,
+    });
+    expect(started.status).toBe(202);
+    let job = await step(started.body.id);
+    // Together's own quote for the uploaded file replaces the table's estimate, reservation included.
+    expect(job.estimatedCostUsd).toBeGreaterThan(0);
+    expect(await ledger(projectId)).toEqual([
+      { kind: "training_reservation", amountUsd: job.estimatedCostUsd },
+    ]);
+    expect(job.providerFileId).toBeTruthy();
+    expect(job.providerValidationFileId).toBeTruthy();
+    expect(job.providerFileId).not.toBe(job.providerValidationFileId);
+    expect(together.counters.uploads - before.uploads).toBe(2);
+    expect(together.counters.jobCreations - before.jobCreations).toBe(1);
+    for (let i = 0; i < 200 && job.status !== "completed"; i++) {
+      together.advance(5);
+      job = await step(job.id);
+      expect(job.status).not.toBe("failed");
+    }
+    expect(job.status).toBe("completed");
+    expect(job.fineTunedModel).toBeTruthy();
+    expect(job.actualCostUsd).toBeGreaterThan(0);
+    expect(await ledger(projectId)).toEqual([{ kind: "training", amountUsd: job.actualCostUsd }]);
+    const { body } = await user.call("GET", `/api/training-jobs/${job.id}/events`);
+    expect(body.metrics.length).toBeGreaterThan(0);
+  });
+
+  it("stops before training when Together's own quote breaks a block budget the table's estimate fitted", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    together.setOptions({
+      models: {
+        [LLAMA]: { ...(FAKE_TOGETHER_MODELS[LLAMA] as FakeTogetherModel), usdPerMillionTokens: 100 },
+      },
+    });
+    try {
+      const { projectId, datasetId } = await dataset({ budget: 0.01, enforcement: "block" });
+      const started = await user.call("POST", "/api/training-jobs", {
+        datasetId,
+        provider: "together",
+        model: LLAMA,
+      });
+      expect(started.status).toBe(202);
+      expect(started.body.estimatedCostUsd).toBeLessThan(0.01);
+      const creations = together.counters.jobCreations;
+      const job = await step(started.body.id);
+      expect(job).toMatchObject({ status: "failed", errorCode: "budget_exceeded", providerJobId: null });
+      expect(job.errorMessage).toContain("over the budget of $0.01");
+      expect(together.counters.jobCreations).toBe(creations);
+      expect(await ledger(projectId)).toEqual([]);
+      expect(await datasetStatus(datasetId)).toBe("ready");
+    } finally {
+      together.setOptions({ models: FAKE_TOGETHER_MODELS });
+    }
+  });
+
+  it("refuses an OpenAI-only setting for Together, naming it", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    const { datasetId } = await dataset();
+    const { status, body } = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "together",
+      model: LLAMA,
+      learningRateMultiplier: 2,
+    });
+    expect(status).toBe(400);
+    expect(body.error.details.issues[0].field).toBe("learningRateMultiplier");
+  });
+});
+
+describe("prerequisites and the budget guard", () => {
+  it("needs a key, a ready dataset that passes validation, and answers 404 for another user's dataset", async () => {
+    const { datasetId } = await dataset();
+    const noKey = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.error.message).toContain("fineflow keys set openai");
+
+    await setKey("openai", OPENAI_KEY);
+    const small = await dataset({ pairs: 5 });
+    const invalid = await user.call("POST", "/api/training-jobs", {
+      datasetId: small.datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(invalid.status).toBe(409);
+    expect(invalid.body.error.message).toContain("does not pass validation");
+
+    const other = await t.signUp("other@example.com");
+    await setKey("openai", OPENAI_KEY, other.call);
+    const theirs = await other.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(theirs.status).toBe(404);
+
+    const first = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(first.status).toBe(202);
+    const second = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain("is training");
+  });
+
+  it("blocks a job over a block budget, storing nothing", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { projectId, datasetId } = await dataset({ budget: 0.0001, enforcement: "block" });
+    const { status, body } = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+    });
+    expect(status).toBe(409);
+    expect(body.error.code).toBe("budget_exceeded");
+    expect(body.error.details.monthlyBudgetUsd).toBe(0.0001);
+    expect((await user.call("GET", "/api/training-jobs")).body.jobs).toEqual([]);
+    expect(await ledger(projectId)).toEqual([]);
+    expect(await datasetStatus(datasetId)).toBe("ready");
+  });
+
+  it("asks for confirmation over a warn budget, then starts, with earlier spend counted", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { projectId, datasetId } = await dataset({ budget: 1, enforcement: "warn" });
+    await t.database.db.insert(spendLedger).values({
+      userId: user.userId,
+      projectId,
+      kind: "generation",
+      amountUsd: 0.999,
+      description: "earlier",
+    });
+    const request = { datasetId, provider: "openai", model: MINI };
+    const preview = await user.call("POST", "/api/training/estimate", request);
+    expect(preview.body.spentThisMonthUsd).toBeCloseTo(0.999, 10);
+    expect(preview.body.budget.decision).toBe("confirm");
+    const refused = await user.call("POST", "/api/training-jobs", request);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("confirmation_required");
+    const confirmed = await user.call("POST", "/api/training-jobs", { ...request, confirmOverBudget: true });
+    expect(confirmed.status).toBe(202);
+  });
+});
+
+describe("no second file or job, whatever restarts", () => {
+  it("finds the file and the provider job an interrupted step made instead of making them again", async () => {
+    const { started } = await startJob();
+    const id = started.body.id as string;
+    // What a crash right after the upload, before its id was recorded, leaves behind.
+    const provider = (await import("../src/providers/finetune/openai.js")).createOpenAiTrainingProvider({
+      baseURL: openai.baseURL,
+    });
+    const content = new TextEncoder().encode(
+      `${Array.from({ length: 12 }, (_, i) => pairLine(i)).join("\n")}\n`,
+    );
+    const orphanFile = await provider.uploadFile(OPENAI_KEY, {
+      filename: `fineflow-${id}-train.jsonl`,
+      content,
+    });
+    const orphanJob = await provider.createJob(OPENAI_KEY, {
+      model: MINI,
+      trainingFileId: orphanFile.id,
+      hyperparameters: {},
+      fineflowJobId: id,
+    });
+    const before = { ...openai.stats };
+    const job = await step(id);
+    expect(job.providerFileId).toBe(orphanFile.id);
+    expect(job.providerJobId).toBe(orphanJob.id);
+    expect(openai.stats.uploads).toBe(before.uploads);
+    expect(openai.stats.jobsCreated).toBe(before.jobsCreated);
+  });
+
+  it("picks tracking up again after a restart, with one polling chain and no new upload or job", async () => {
+    const { started } = await startJob();
+    const launched = await step(started.body.id);
+    const staleToken = launched.pollToken as string;
+    const before = { ...openai.stats };
+
+    // A new process over the same database: its services recover the job with a fresh token.
+    const queue = new Queue(t.database, silentLogger, { concurrency: 1 });
+    const restarted = createServices(
+      t.database,
+      queue,
+      { maxDocumentBytes: 1024, encryptionSecret: TEST_ENCRYPTION_SECRET, ...settings() },
+      silentLogger,
+    );
+    expect(await restarted.training.recover()).toBe(1);
+    const recovered = await jobRow(launched.id);
+    expect(recovered.pollToken).not.toBe(staleToken);
+    // The poll the old process had scheduled is stale now, and does nothing.
+    await restarted.training.track({ userId: user.userId, jobId: launched.id, token: staleToken });
+    expect((await jobRow(launched.id)).updatedAt).toEqual(recovered.updatedAt);
+
+    openai.runToEnd(launched.providerJobId as string);
+    await restarted.training.track({
+      userId: user.userId,
+      jobId: launched.id,
+      token: recovered.pollToken as string,
+    });
+    expect((await jobRow(launched.id)).status).toBe("completed");
+    expect(openai.stats.uploads).toBe(before.uploads);
+    expect(openai.stats.jobsCreated).toBe(before.jobsCreated);
+    await restarted.updates.close();
+    await queue.stop();
+  });
+
+  it("gives a job whose polling chain broke a new one from the watchdog, and leaves healthy ones alone", async () => {
+    clock = new Date();
+    const { started } = await startJob();
+    const launched = await step(started.body.id);
+    expect(await t.services.training.recover(15 * 60)).toBe(0);
+    clock = new Date(clock.getTime() + 20 * 60_000);
+    expect(await t.services.training.recover(15 * 60)).toBe(1);
+    expect((await jobRow(launched.id)).pollToken).not.toBe(launched.pollToken);
+  });
+
+  it("pauses tracking after the limit without failing the job, and resumes on request", async () => {
+    const { started } = await startJob();
+    await step(started.body.id);
+    clock = new Date(clock.getTime() + 6 * 3_600_000);
+    const paused = await step(started.body.id);
+    expect(paused.status).toBe("validating");
+    expect(paused.trackingPausedAt).not.toBeNull();
+    expect(paused.pollToken).toBeNull();
+    expect(paused.currentStep).toContain(`fineflow jobs resume ${paused.id}`);
+    expect((await user.call("GET", `/api/training-jobs/${paused.id}`)).body.trackingPaused).toBe(true);
+
+    const resumed = await user.call("POST", `/api/training-jobs/${paused.id}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.trackingPaused).toBe(false);
+    openai.runToEnd(paused.providerJobId as string);
+    expect((await step(paused.id)).status).toBe("completed");
+  });
+});
+
+describe("when the key goes away mid-run", () => {
+  it("pauses tracking (the provider may still be training) and resumes once the key is back", async () => {
+    const { started } = await startJob();
+    const launched = await step(started.body.id);
+    expect((await user.call("DELETE", "/api/keys/openai")).status).toBeLessThan(300);
+    const paused = await step(launched.id);
+    expect(paused.status).toBe("validating");
+    expect(paused.trackingPausedAt).not.toBeNull();
+    expect(paused.currentStep).toContain("fineflow keys set openai");
+
+    // A key the provider refuses: still paused, not failed, with the plain reason.
+    await setKey("openai", "sk-test-revoked-at-openai");
+    await user.call("POST", `/api/training-jobs/${launched.id}/resume`);
+    const refused = await step(launched.id);
+    expect(refused.status).toBe("validating");
+    expect(refused.trackingPausedAt).not.toBeNull();
+    expect(refused.currentStep).toContain("OpenAI rejected the API key");
+
+    await setKey("openai", OPENAI_KEY);
+    await user.call("POST", `/api/training-jobs/${launched.id}/resume`);
+    openai.runToEnd(launched.providerJobId as string);
+    expect((await step(launched.id)).status).toBe("completed");
+  });
+});
+
+describe("cancel", () => {
+  it("cancels a job before it reaches the provider without calling it", async () => {
+    const { projectId, datasetId, started } = await startJob();
+    const cancels = openai.stats.cancels;
+    const scheduled = (await jobRow(started.body.id)).pollToken as string;
+    const cancelled = await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe("cancelled");
+    expect(openai.stats.cancels).toBe(cancels);
+    expect(await datasetStatus(datasetId)).toBe("ready");
+    expect(await ledger(projectId)).toEqual([]);
+    // Its scheduled step finds it ended and does nothing.
+    const uploads = openai.stats.uploads;
+    await t.services.training.track({ userId: user.userId, jobId: started.body.id, token: scheduled });
+    expect(openai.stats.uploads).toBe(uploads);
+    expect((await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`)).status).toBe(409);
+  });
+
+  it.each([
+    ["validating", 0],
+    ["queued", 12],
+    ["training", 40],
+  ])("cancels a %s job at the provider too", async (expected, seconds) => {
+    const { datasetId, started } = await startJob();
+    let job = await step(started.body.id);
+    openai.advance(seconds);
+    job = await step(job.id);
+    expect(job.status).toBe(expected);
+    const cancels = openai.stats.cancels;
+    const other = await t.signUp(`other-${expected}@example.com`);
+    expect((await other.call("POST", `/api/training-jobs/${job.id}/cancel`)).status).toBe(404);
+    const cancelled = await user.call("POST", `/api/training-jobs/${job.id}/cancel`);
+    expect(cancelled.body.status).toBe("cancelled");
+    expect(openai.stats.cancels).toBe(cancels + 1);
+    expect(await datasetStatus(datasetId)).toBe("ready");
+  });
+
+  it("cancels a Together job at Together", async () => {
+    const { started } = await startJob("together");
+    await step(started.body.id);
+    const cancels = together.counters.cancels;
+    const cancelled = await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`);
+    expect(cancelled.body.status).toBe("cancelled");
+    expect(together.counters.cancels).toBe(cancels + 1);
+  });
+});
+
+describe("the key stays secret", () => {
+  it("appears in no job, event or response of a whole run", async () => {
+    const { started } = await startJob();
+    await step(started.body.id);
+    openai.runToEnd((await jobRow(started.body.id)).providerJobId as string);
+    await step(started.body.id);
+    const answers = JSON.stringify([
+      await user.call("GET", "/api/training-jobs"),
+      await user.call("GET", `/api/training-jobs/${started.body.id}/events`),
+      await user.call("GET", "/api/keys"),
+    ]);
+    expect(answers).not.toContain(OPENAI_KEY);
+    const rows = await t.database.executeSql(
+      "SELECT * FROM training_jobs; SELECT * FROM training_job_events",
+    );
+    expect(JSON.stringify(rows)).not.toContain(OPENAI_KEY);
+  });
+});
+
+describe("through the queue", () => {
+  it("runs a job from start to completion on the background worker, polling on schedule", async () => {
+    const worker = await createTestApp({
+      workers: true,
+      settings: { training: { ...settings().training, pollIntervalSeconds: 0.2 } },
+    });
+    try {
+      const owner = await worker.signUp("queue@example.com");
+      expect((await owner.call("PUT", "/api/keys/openai", { apiKey: OPENAI_KEY })).status).toBe(200);
+      const project = await owner.call("POST", "/api/projects", { name: "q" });
+      const form = new FormData();
+      form.append(
+        "file",
+        new Blob([Array.from({ length: 12 }, (_, i) => pairLine(i)).join("\n")]),
+        "d.jsonl",
+      );
+      form.append("datasetName", "d1");
+      const imported = await worker.app.request(`/api/projects/${project.body.id}/datasets/import`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${owner.token}` },
+        body: form,
+      });
+      const datasetId = ((await imported.json()) as { id: string }).id;
+      const started = await owner.call("POST", "/api/training-jobs", {
+        datasetId,
+        provider: "openai",
+        model: MINI,
+      });
+      expect(started.status).toBe(202);
+      const seen = new Set<string>();
+      let job = started.body;
+      for (let i = 0; i < 300 && job.status !== "completed" && job.status !== "failed"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (job.providerJobId) openai.advance(5);
+        job = (await owner.call("GET", `/api/training-jobs/${started.body.id}`)).body;
+        seen.add(job.status);
+      }
+      expect(job.status).toBe("completed");
+      expect([...seen]).toEqual(expect.arrayContaining(["validating", "queued", "training", "completed"]));
+    } finally {
+      await worker.close();
+    }
+  }, 60_000);
+});
