@@ -2,11 +2,14 @@ import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, api, type User } from "./api";
 import { LoginPage } from "./LoginPage";
+import { Nav, usePage } from "./Nav";
 import { ProjectsPage } from "./ProjectsPage";
+import { TrainingPage } from "./TrainingPage";
 import "./style.css";
 
 function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
+  const page = usePage();
 
   useEffect(() => {
     api<{ user: User }>("GET", "/api/auth/me")
@@ -20,6 +23,7 @@ function App() {
     <>
       <header>
         <strong>FineFlow</strong>
+        <Nav page={page} />
         <span className="muted">{user.isLocalOwner ? "local owner" : user.email}</span>
         <button
           type="button"
@@ -31,7 +35,7 @@ function App() {
           Sign out
         </button>
       </header>
-      <ProjectsPage />
+      {page === "training" ? <TrainingPage /> : <ProjectsPage />}
     </>
   );
 }
