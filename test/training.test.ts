@@ -428,6 +428,17 @@ describe("a Together job with a validation split", () => {
     }
   });
 
+  it("trains for the epochs the estimate priced when none are given", async () => {
+    const { started } = await startJob("together");
+    // 12 examples: the estimate's auto epochs are floor(100 / 12) = 8, and Together is asked for 8.
+    expect(started.body.hyperparameters).toEqual({ nEpochs: 8 });
+    const job = await step(started.body.id);
+    const remote = await fetch(`${together.baseURL}/fine-tunes/${job.providerJobId}`, {
+      headers: { authorization: `Bearer ${FAKE_TOGETHER_KEY}` },
+    });
+    expect(((await remote.json()) as { n_epochs: number }).n_epochs).toBe(8);
+  });
+
   it("refuses an OpenAI-only setting for Together, naming it", async () => {
     await setKey("together", FAKE_TOGETHER_KEY);
     const { datasetId } = await dataset();
@@ -586,6 +597,49 @@ describe("no second file or job, whatever restarts", () => {
     expect(openai.stats.jobsCreated).toBe(before.jobsCreated);
     await restarted.updates.close();
     await queue.stop();
+  });
+
+  it.each([
+    ["pending", 0],
+    ["validating", 0],
+    ["queued", 12],
+    ["training", 40],
+  ])("restarted while %s, finishes with one upload and one provider job", async (state, seconds) => {
+    const { started } = await startJob();
+    const before = { ...openai.stats };
+    let job = await jobRow(started.body.id);
+    if (state !== "pending") {
+      job = await step(job.id);
+      openai.advance(seconds);
+      job = await step(job.id);
+    }
+    expect(job.status).toBe(state);
+    const queue = new Queue(t.database, silentLogger, { concurrency: 1 });
+    const restarted = createServices(
+      t.database,
+      queue,
+      { maxDocumentBytes: 1024, encryptionSecret: TEST_ENCRYPTION_SECRET, ...settings() },
+      silentLogger,
+    );
+    try {
+      await restarted.training.recover();
+      job = await jobRow(job.id);
+      for (let i = 0; i < 10 && job.status !== "completed"; i++) {
+        if (job.providerJobId) openai.runToEnd(job.providerJobId);
+        await restarted.training.track({
+          userId: user.userId,
+          jobId: job.id,
+          token: job.pollToken as string,
+        });
+        job = await jobRow(job.id);
+      }
+    } finally {
+      await restarted.updates.close();
+      await queue.stop();
+    }
+    expect(job.status).toBe("completed");
+    expect(openai.stats.uploads - before.uploads).toBe(1);
+    expect(openai.stats.jobsCreated - before.jobsCreated).toBe(1);
   });
 
   it("gives a job whose polling chain broke a new one from the watchdog, and leaves healthy ones alone", async () => {

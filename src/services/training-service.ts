@@ -224,7 +224,8 @@ export class TrainingService {
       throw new BudgetError("confirmation_required", `Confirm to go on: ${verdict.reason}.`, budgetDetails);
     }
     const hyperparameters: Hyperparameters = {
-      nEpochs: input.epochs,
+      // OpenAI picks `auto` epochs itself; Together would use its own default, so it gets the estimate's.
+      nEpochs: input.provider === "together" ? preview.epochs : input.epochs,
       batchSize: input.batchSize,
       learningRateMultiplier: input.learningRateMultiplier,
       learningRate: input.learningRate,
