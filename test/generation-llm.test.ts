@@ -150,6 +150,16 @@ describe("generating with an OpenAI-compatible endpoint", () => {
       [dataset.id],
     );
     expect(rows[0]?.reason).toMatch(/could not be used twice in a row/);
+    // The failed chunk's two calls were billed all the same: its tokens are in the ledger too.
+    const { rows: spent } = await t.database.executeSql(
+      `SELECT count(*)::int AS n, sum(t.prompt_tokens)::int AS failed_prompt
+         FROM spend_ledger l, generation_tasks t
+        WHERE l.dataset_id = $1 AND l.kind = 'generation' AND t.dataset_id = $1 AND t.status = 'failed'
+          AND l.description LIKE '%(failed chunk)'`,
+      [dataset.id],
+    );
+    expect(spent[0]?.n).toBe(1);
+    expect(spent[0]?.failed_prompt).toBeGreaterThan(0);
   });
 
   it("keeps a pair that obeyed an injected instruction or leaks a secret, as rejected with the reason", async () => {

@@ -161,7 +161,12 @@ export class GenerationService {
         return;
       }
       if (!(error instanceof ChunkGenerationError)) throw error;
-      await this.deps.datasets.failTask(datasetId, chunkId, error.message, error.usage);
+      const costUsd = error.usage && error.model ? chatCostUsd(error.model, error.usage) : undefined;
+      await this.deps.datasets.failTask(actor, datasetId, chunkId, error.message, {
+        usage: error.usage,
+        model: error.model,
+        costUsd,
+      });
     }
     if (!(await this.deps.datasets.hasPendingTasks(datasetId))) {
       await this.deps.enqueueFinish({ userId: actor.userId, datasetId });

@@ -70,6 +70,8 @@ export class ChunkGenerationError extends Error {
     message: string,
     /** Tokens spent on the attempts that failed: they are billed all the same. */
     readonly usage?: TokenUsage,
+    /** The model that billed them. */
+    readonly model?: string,
   ) {
     super(message);
   }

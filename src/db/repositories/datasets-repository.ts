@@ -306,18 +306,39 @@ export class DatasetsRepository {
     });
   }
 
-  async failTask(datasetId: string, chunkId: string, reason: string, usage?: TokenUsage) {
-    await this.db
-      .update(generationTasks)
-      .set({
-        status: "failed",
-        reason,
-        attempts: sql`${generationTasks.attempts} + 1`,
-        promptTokens: usage?.promptTokens ?? 0,
-        completionTokens: usage?.completionTokens ?? 0,
-        updatedAt: new Date(),
-      })
-      .where(pendingTask(datasetId, chunkId));
+  /** Marks the chunk failed; the tokens its failed attempts used are billed to the ledger all the same. */
+  async failTask(
+    actor: Actor,
+    datasetId: string,
+    chunkId: string,
+    reason: string,
+    spent: { usage?: TokenUsage; model?: string; costUsd?: number } = {},
+  ) {
+    await this.db.transaction(async (tx) => {
+      const [task] = await tx
+        .update(generationTasks)
+        .set({
+          status: "failed",
+          reason,
+          attempts: sql`${generationTasks.attempts} + 1`,
+          promptTokens: spent.usage?.promptTokens ?? 0,
+          completionTokens: spent.usage?.completionTokens ?? 0,
+          updatedAt: new Date(),
+        })
+        .where(pendingTask(datasetId, chunkId))
+        .returning({
+          projectId: sql<string>`(SELECT project_id FROM training_datasets WHERE id = ${datasetId})`,
+        });
+      if (!task || !spent.costUsd || !spent.usage) return;
+      await tx.insert(spendLedger).values({
+        userId: actor.userId,
+        projectId: task.projectId,
+        kind: "generation",
+        amountUsd: spent.costUsd,
+        datasetId,
+        description: `${spent.model}: ${spent.usage.promptTokens} prompt + ${spent.usage.completionTokens} completion tokens (failed chunk)`,
+      });
+    });
   }
 
   /** Stops the run: the dataset fails with the reason; pending tasks stay, for a later resume. */

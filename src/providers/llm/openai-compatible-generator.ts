@@ -72,7 +72,11 @@ export class OpenAICompatibleGenerator implements PairGenerator {
       usage.completionTokens += completion.usage?.completion_tokens ?? 0;
       const message = completion.choices[0]?.message;
       if (message?.refusal) {
-        throw new ChunkGenerationError(`The model refused: ${message.refusal.slice(0, 200)}`, usage);
+        throw new ChunkGenerationError(
+          `The model refused: ${message.refusal.slice(0, 200)}`,
+          usage,
+          this.endpoint.model,
+        );
       }
       const parsed = parseGeneratedPairs(message?.content ?? "", request.mode);
       if (parsed.ok) {
@@ -86,7 +90,11 @@ export class OpenAICompatibleGenerator implements PairGenerator {
       }
       reason = parsed.reason;
     }
-    throw new ChunkGenerationError(`The model's answer could not be used twice in a row: ${reason}`, usage);
+    throw new ChunkGenerationError(
+      `The model's answer could not be used twice in a row: ${reason}`,
+      usage,
+      this.endpoint.model,
+    );
   }
 
   private async complete(
