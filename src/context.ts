@@ -89,8 +89,8 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     documents: new DocumentsRepository(database.db),
     projects,
     generators: { extractive: extractiveGenerator, llm: llmEndpoints },
-    enqueueChunk: async (data) => {
-      await queue.send(jobs.generateChunk, data);
+    enqueueChunk: async (data, delaySeconds) => {
+      await queue.send(jobs.generateChunk, data, delaySeconds);
     },
     enqueueFinish: async (data) => {
       await queue.send(jobs.finishDataset, data);
@@ -155,6 +155,7 @@ export async function openRuntime(config: Config, command: string, logger: Logge
       services,
       lock,
       async startWorkers() {
+        if (opened.kind === "pglite") await services.generation.releaseClaims();
         await queue.work(services.jobs.all);
         await services.training.recover();
       },

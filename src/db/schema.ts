@@ -239,6 +239,11 @@ export const generationTasks = pgTable(
     /** What generating from this chunk cost, as the endpoint reported it. */
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
+    /**
+     * Until when one worker holds this chunk: a second delivery of its job (a resume, a queue retry) waits
+     * instead of paying the LLM for the same chunk again.
+     */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
     updatedAt: updatedAt(),
   },
   (t) => [

@@ -27,6 +27,9 @@ import type { ProjectService } from "./project-service.js";
 
 type GeneratorName = (typeof GENERATORS)[number];
 
+/** Long enough for one chunk's calls with their retries and backoff; a worker that dies holds it this long. */
+const CLAIM_SECONDS = 10 * 60;
+
 const RESUME_HINT = "Then run `fineflow generate` again with the same dataset name to resume.";
 
 /** The LLM generator for a user: their own endpoint, else the server's, else none. */
@@ -42,7 +45,10 @@ export interface GenerationServiceDeps {
   projects: ProjectService;
   /** The offline generator, and the way to each user's LLM endpoint. */
   generators: { extractive: PairGenerator; llm: LlmGenerators };
-  enqueueChunk: (job: { userId: string; datasetId: string; chunkId: string }) => Promise<void>;
+  enqueueChunk: (
+    job: { userId: string; datasetId: string; chunkId: string },
+    delaySeconds?: number,
+  ) => Promise<void>;
   enqueueFinish: (job: { userId: string; datasetId: string }) => Promise<void>;
   logger: Logger;
 }
@@ -111,10 +117,35 @@ export class GenerationService {
     return this.get(actor, dataset.id);
   }
 
+  /** On the embedded database one process runs the workers: claims left by an earlier one are void. */
+  releaseClaims(): Promise<void> {
+    return this.deps.datasets.releaseClaims();
+  }
+
   /** One chunk's work, run by a queue worker; a repeated or late job changes nothing. */
   async generateChunk(actor: Actor, datasetId: string, chunkId: string): Promise<void> {
     const task = await this.deps.datasets.loadTask(actor, datasetId, chunkId);
     if (task?.status !== "pending" || task.datasetStatus !== "generating") return;
+    const claim = await this.deps.datasets.claimTask(datasetId, chunkId, CLAIM_SECONDS);
+    if (!claim.claimed) {
+      // Another worker is on it: look again once its claim runs out, in case that worker died.
+      if (claim.retryInSeconds !== undefined) {
+        await this.deps.enqueueChunk({ userId: actor.userId, datasetId, chunkId }, claim.retryInSeconds);
+      }
+      return;
+    }
+    try {
+      await this.generateClaimed(actor, task, datasetId, chunkId);
+    } finally {
+      // Done, failed or stopped: a later resume may take the chunk at once.
+      await this.deps.datasets.releaseClaim(datasetId, chunkId);
+    }
+    if (!(await this.deps.datasets.hasPendingTasks(datasetId))) {
+      await this.deps.enqueueFinish({ userId: actor.userId, datasetId });
+    }
+  }
+
+  private async generateClaimed(actor: Actor, task: GenerationTask, datasetId: string, chunkId: string) {
     let generator: PairGenerator | undefined;
     try {
       generator =
@@ -167,9 +198,6 @@ export class GenerationService {
         model: error.model,
         costUsd,
       });
-    }
-    if (!(await this.deps.datasets.hasPendingTasks(datasetId))) {
-      await this.deps.enqueueFinish({ userId: actor.userId, datasetId });
     }
   }
 

@@ -306,6 +306,50 @@ export class DatasetsRepository {
     });
   }
 
+  /**
+   * Claims a pending chunk for `leaseSeconds`. `claimed: false` with the seconds left when another worker
+   * holds it; with nothing left to wait for when the chunk is no longer pending.
+   */
+  async claimTask(
+    datasetId: string,
+    chunkId: string,
+    leaseSeconds: number,
+  ): Promise<{ claimed: true } | { claimed: false; retryInSeconds?: number }> {
+    const claimed = await this.db
+      .update(generationTasks)
+      .set({ claimedUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+      .where(
+        and(
+          pendingTask(datasetId, chunkId),
+          sql`(${generationTasks.claimedUntil} IS NULL OR ${generationTasks.claimedUntil} <= now())`,
+        ),
+      )
+      .returning({ chunkId: generationTasks.chunkId });
+    if (claimed.length > 0) return { claimed: true };
+    const [held] = await this.db
+      .select({
+        seconds: sql<number>`ceil(extract(epoch from ${generationTasks.claimedUntil} - now()))::int`,
+      })
+      .from(generationTasks)
+      .where(pendingTask(datasetId, chunkId));
+    return { claimed: false, retryInSeconds: held ? Math.max(1, held.seconds) : undefined };
+  }
+
+  async releaseClaim(datasetId: string, chunkId: string): Promise<void> {
+    await this.db
+      .update(generationTasks)
+      .set({ claimedUntil: null })
+      .where(and(eq(generationTasks.datasetId, datasetId), eq(generationTasks.chunkId, chunkId)));
+  }
+
+  /** Drops every claim: on the embedded database, whoever held them is a process that has ended. */
+  async releaseClaims(): Promise<void> {
+    await this.db
+      .update(generationTasks)
+      .set({ claimedUntil: null })
+      .where(sql`${generationTasks.claimedUntil} IS NOT NULL`);
+  }
+
   /** Marks the chunk failed; the tokens its failed attempts used are billed to the ledger all the same. */
   async failTask(
     actor: Actor,
