@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServices, type ServiceSettings } from "../src/context.js";
 import { spendLedger, trainingDatasets, trainingJobs } from "../src/db/schema.js";
-import { silentLogger } from "../src/logger.js";
+import { createLogger, silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
 import {
   type FakeFineTuningServer,
@@ -15,6 +15,7 @@ import {
   type FakeTogetherServer,
   startFakeTogetherServer,
 } from "./fakes/together-fine-tuning-server.js";
+import { tablesContaining } from "./helpers/scan-database.js";
 import { type ApiCall, createTestApp, type TestApp } from "./helpers/test-app.js";
 import { TEST_ENCRYPTION_SECRET } from "./helpers/test-secret.js";
 
@@ -22,6 +23,16 @@ const OPENAI_KEY = "sk-test-fineflow";
 const MINI = "gpt-4o-mini-2024-07-18";
 const LLAMA = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference";
 
+/** Every key the tests set, looked for in logs and tables. */
+const KEYS = [
+  OPENAI_KEY,
+  FAKE_TOGETHER_KEY,
+  "sk-test-winddown",
+  "sk-test-broke",
+  "sk-test-not-a-known-key",
+  "sk-test-revoked-at-openai",
+];
+const logLines: string[] = [];
 let openai: FakeFineTuningServer;
 let together: FakeTogetherServer;
 let t: TestApp;
@@ -58,12 +69,15 @@ beforeEach(async () => {
     failTraining: undefined,
   });
   together.setOptions({ rejectFile: undefined, failTraining: undefined });
-  t = await createTestApp({ settings: settings() });
+  logLines.length = 0;
+  t = await createTestApp({ settings: settings(), logger: createLogger((line) => logLines.push(line)) });
   user = await t.signUp("trainer@example.com");
 });
 afterEach(async () => {
   expect(openai.contractViolations).toEqual([]);
   expect(together.contractViolations).toEqual([]);
+  // Whatever the test did, no log line carries a key.
+  for (const key of KEYS) expect(logLines.filter((line) => line.includes(key))).toEqual([]);
   await t.close();
 });
 
@@ -755,10 +769,8 @@ describe("the key stays secret", () => {
       await user.call("GET", "/api/keys"),
     ]);
     expect(answers).not.toContain(OPENAI_KEY);
-    const rows = await t.database.executeSql(
-      "SELECT * FROM training_jobs; SELECT * FROM training_job_events",
-    );
-    expect(JSON.stringify(rows)).not.toContain(OPENAI_KEY);
+    // Every table, the queue's included: only ciphertext anywhere.
+    expect(await tablesContaining(t.database, OPENAI_KEY)).toEqual([]);
   });
 });
 
