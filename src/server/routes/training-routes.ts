@@ -239,14 +239,17 @@ function streamRoutes(app: OpenAPIHono<AppEnv>, training: TrainingService, updat
     const initial = jobId ? [await training.get(actor, jobId)] : await training.list(actor, {});
     return streamSSE(c, async (sse) => {
       let pending = Promise.resolve();
-      const send = (job: TrainingJobView) =>
-        sse.writeSSE({
-          event: "job",
-          id: `${job.id}:${job.updatedAt.getTime()}`,
-          data: JSON.stringify(toJobDto(job)),
-        });
+      const lastSent = new Map<string, string>();
+      const send = async (job: TrainingJobView) => {
+        const data = JSON.stringify(toJobDto(job));
+        // Quick updates arrive together and read the same latest row: each state is sent once.
+        if (lastSent.get(job.id) === data) return;
+        lastSent.set(job.id, data);
+        await sse.writeSSE({ event: "job", id: `${job.id}:${job.updatedAt.getTime()}`, data });
+      };
       const unsubscribe = await updates.subscribe(actor.userId, jobId, (changed) => {
-        // In order, one at a time: the row is read when its turn comes, so the last one sent is the latest.
+        // In order, one at a time, each reading the row when its turn comes: the last one sent is the
+        // latest state, though states that follow each other within moments may be sent as one.
         pending = pending.then(() => training.get(actor, changed).then(send, () => undefined));
       });
       sse.onAbort(unsubscribe);
