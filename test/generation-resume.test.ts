@@ -79,4 +79,4 @@ it("resumes a generation run whose process was killed, with no chunk lost and no
   } finally {
     await database.close();
   }
-});
+}, 120_000);
