@@ -91,6 +91,9 @@ export function toJobView(row: TrainingJobRow): TrainingJobView {
   return { ...view, trackingPaused: row.trackingPausedAt !== null };
 }
 
+/** The provider's word when its adapter found no FineFlow status for it (`paused`), to show as it is. */
+const unmapped = (job: ProviderJob) => (job.status === undefined ? job.providerStatus : undefined);
+
 /** The file a FineFlow job uploads, named after it so a restart can find it instead of uploading again. */
 const fileName = (jobId: string, part: SplitPart) => `fineflow-${jobId}-${part}.jsonl`;
 /** A validation split is decided by this seed, so retries upload the same files. */
@@ -356,7 +359,7 @@ export class TrainingService {
       providerJobId: created.id,
       providerStatus: created.providerStatus,
       status,
-      currentStep: describeProgress({ status, providerStatus: created.providerStatus }).currentStep,
+      currentStep: describeProgress({ status, unmappedProviderStatus: unmapped(created) }).currentStep,
       trackingStartedAt: this.now(),
     });
     // Cancelled while the provider job was being created: cancel that one too, or it would train unseen.
@@ -435,7 +438,7 @@ export class TrainingService {
       trainedTokens: remote.trainedTokens ?? job.trainedTokens,
       ...describeProgress({
         status,
-        providerStatus: remote.providerStatus,
+        unmappedProviderStatus: unmapped(remote),
         latest,
         trainedTokens: remote.trainedTokens,
       }),

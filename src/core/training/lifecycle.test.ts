@@ -35,7 +35,7 @@ describe("describeProgress", () => {
   });
 
   it("keeps a provider status FineFlow has no word for, and is 100% only when completed", () => {
-    expect(describeProgress({ status: "training", providerStatus: "paused" }).currentStep).toBe(
+    expect(describeProgress({ status: "training", unmappedProviderStatus: "paused" }).currentStep).toBe(
       "Training (provider status: paused)",
     );
     expect(

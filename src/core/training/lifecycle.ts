@@ -57,7 +57,8 @@ const STATUS_TEXT: Record<TrainingJobStatus, string> = {
  */
 export function describeProgress(input: {
   status: TrainingJobStatus;
-  providerStatus?: string | null;
+  /** A provider word with no FineFlow equivalent (`paused`), shown beside the status. */
+  unmappedProviderStatus?: string;
   latest?: StepMetrics;
   trainedTokens?: number | null;
   fineTunedModel?: string | null;
@@ -72,8 +73,7 @@ export function describeProgress(input: {
   }
   if (status === "failed")
     return { progressPercent: 0, currentStep: `Failed: ${input.errorMessage ?? "unknown error"}` };
-  const paused = input.providerStatus && !KNOWN_PROVIDER_WORDS.has(input.providerStatus);
-  const suffix = paused ? ` (provider status: ${input.providerStatus})` : "";
+  const suffix = input.unmappedProviderStatus ? ` (provider status: ${input.unmappedProviderStatus})` : "";
   if (latest?.totalSteps && latest.totalSteps > 0) {
     const percent = Math.min(99, Math.floor((latest.step / latest.totalSteps) * 100));
     const loss = latest.trainLoss === undefined ? "" : ` — train loss ${latest.trainLoss.toFixed(4)}`;
@@ -90,23 +90,6 @@ export function describeProgress(input: {
   }
   return { progressPercent: 0, currentStep: `${STATUS_TEXT[status]}${suffix}` };
 }
-
-/** Provider words that map onto a FineFlow status; anything else is shown beside the status. */
-const KNOWN_PROVIDER_WORDS = new Set([
-  "validating_files",
-  "queued",
-  "running",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "pending",
-  "compressing",
-  "uploading",
-  "completed",
-  "cancel_requested",
-  "error",
-  "user_error",
-]);
 
 /**
  * A provider's refusal said plainly, with the next step. Never includes the key: adapters build their
