@@ -97,6 +97,14 @@ describe("reviewPair", () => {
     ["bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.Xk3Lq8Zr2Wv"],
     ["API key or token", 'api_key = "q8Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6"'],
     ["API key or token", "BILLING_SERVICE_API_KEY: Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6q8"],
+    ["API key or token", "aws_access_key_id = Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6q8"],
+    ["Anthropic API key", "sk-ant-api03-Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6q8Lx0"],
+    ["OpenRouter API key", `sk-or-v1-${"3f9a1c7e5b2d8046".repeat(4)}`],
+    ["GitHub token", "github_pat_11AB2CD3E4fG5hI6jK7lM8nO9pQ0rS1tU2vW3xY4zA5bC6d"],
+    ["Slack webhook", "https://hooks.slack.com/services/T0A1B2C3D/B4E5F6G7H/Zq8Wx3Ky7Lm2Np5Rs9Tv1Ab"],
+    ["Google API key", "AIzaSyD3x9Kq2Lm8Np4Rs7Tv1Wx5Yz0Ab6Cd2Ef"],
+    ["Stripe secret key", "sk_live_Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6"],
+    ["Stripe secret key", "rk_live_Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6"],
   ])("rejects a %s", (name, secret) => {
     const result = review(qa(QUESTION, `Use this: ${secret}`));
     expect(result.rejected).toBe(true);
