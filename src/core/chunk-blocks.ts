@@ -1,5 +1,6 @@
 import { countTokens, decode, encode } from "gpt-tokenizer/encoding/o200k_base";
 import type { Block, BlockKind, BodyBlock } from "./blocks.js";
+import { PLAIN_TEXT } from "./tokens.js";
 
 /**
  * Turns a document's blocks into heading-aware, token-sized chunks.
@@ -85,9 +86,6 @@ function contextFrom(options: Partial<ChunkOptions> | undefined): Context {
 // So when text grows by a separator and a piece, only the stretch from the text's last safe cut (its tail)
 // to the piece's first safe cut (its head) is tokenized again. Those corrections are memoised, as the same
 // tails ("." ";" "```") and heads ("The") recur throughout a document.
-
-/** Documents are data: text that looks like `<|endoftext|>` is counted as characters, never as control. */
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 const OTHER = 0;
 const SPACE = 1;
