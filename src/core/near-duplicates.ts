@@ -79,17 +79,20 @@ const SHINGLE_SEED = 0x9e3779b9;
 /** Order matters: "a b c" and "c b a" must be different shingles. */
 function hashShingle(ring: Int32Array, oldest: number, count: number): number {
   let h = SHINGLE_SEED;
-  for (let j = 0; j < count; j++) {
-    h = Math.imul(h ^ (ring[(oldest + j) % ring.length] ?? 0), FNV_PRIME);
+  // Every ingested and validated word passes here: a wrap-around test instead of `%`, reads in bounds.
+  for (let j = 0, at = oldest; j < count; j++) {
+    h = Math.imul(h ^ (ring[at] as number), FNV_PRIME);
+    if (++at === ring.length) at = 0;
   }
   return fmix32(h);
 }
 
 /**
- * One pass over the normalised text: each word is FNV-1a hashed as its characters go by, and a ring of
- * the last `k` word hashes yields each shingle's hash without building any shingle string.
+ * One pass over the normalised text (`normalizeForHash`: words between single spaces): each word is
+ * FNV-1a hashed as its characters go by, and a ring of the last `k` word hashes yields each shingle's
+ * hash without building any shingle string.
  */
-function shingleHashes(normalized: string, k: number): number[] {
+export function shingleHashes(normalized: string, k: number): number[] {
   const ring = new Int32Array(k);
   const hashes: number[] = [];
   let words = 0;

@@ -1,16 +1,18 @@
 /**
  * Near-duplicate detection over a stream of a million texts in about 200 bytes a text. It reuses the
- * chunk deduplication's MinHash and LSH banding but none of its per-text objects: buckets are chains
- * through typed arrays, and a candidate is confirmed from a sketch keeping 4 bits of each MinHash slot
- * (b-bit MinHash, Li & König 2010), 64 bytes where the signature is 512, for almost the same precision
- * near the threshold.
+ * chunk deduplication's word shingles and LSH banding but none of its per-text objects: buckets are
+ * chains through typed arrays, and a candidate is confirmed from a sketch keeping 4 bits of each MinHash
+ * slot (b-bit MinHash, Li & König 2010), 64 bytes where the signature is 512, for almost the same
+ * precision near the threshold.
  *
  * Nothing here is stored or compared across runs, so unlike `near-duplicates.ts` it has no stability
- * contract: band hashing and sketches may change freely.
+ * contract: signatures, band hashing and sketches may change freely. That is why signatures here come
+ * from one-permutation hashing, one hash per shingle instead of 128 — it was the validator's costliest
+ * step after token counting.
  */
 
 import { fmix32 } from "../hash.js";
-import { DEFAULT_MINHASH, lshParams, minhashSignature } from "../near-duplicates.js";
+import { DEFAULT_MINHASH, lshParams, shingleHashes } from "../near-duplicates.js";
 import { GrowingUint32Array } from "./growing-uint32-array.js";
 
 export interface NearMatch {
@@ -72,12 +74,15 @@ export class NearDuplicateSketchIndex {
   }
 
   /**
-   * The most similar earlier text at or above the threshold (the oldest on a tie); when there is none,
+   * `normalized` is `normalizeForHash` output. The most similar earlier text at or above the threshold (the oldest on a tie); when there is none,
    * this text becomes a target for the texts after it. A near-duplicate does not, so a chain of small
    * edits is measured against the text it started from.
    */
-  add(text: string, label: number): NearMatch | undefined {
-    const signature = minhashSignature(text, { numHashes: this.numHashes });
+  add(normalized: string, label: number): NearMatch | undefined {
+    const signature = onePermutationSignature(
+      shingleHashes(normalized, DEFAULT_MINHASH.shingleSize),
+      this.numHashes,
+    );
     const keys = this.bandKeys(signature);
     const sketch = sketchOf(signature, this.sketchWords);
     const match = this.bestMatch(keys, sketch);
@@ -155,6 +160,74 @@ export class NearDuplicateSketchIndex {
       this.heads[slot] = entry;
     }
   }
+}
+
+/** Bins hold signed values (int32 arithmetic is V8's fastest), so the largest int32 marks an empty one. */
+const EMPTY_BIN = 0x7fffffff;
+const VALUE_SEED = 0x2545f491;
+
+/**
+ * One-permutation hashing with optimal densification (Li, Owen & Zhang 2012; Shrivastava 2017): each
+ * shingle's hash picks one of `bins` bins and keeps the bin's minimum of a second, independent hash;
+ * an empty bin then borrows the value of the first non-empty bin a hash of (bin, attempt) lands on.
+ * Two texts agree on a bin with probability equal to their Jaccard similarity, as with `bins`
+ * permutations, at the cost of one hash per shingle instead of `bins`.
+ */
+export function onePermutationSignature(shingles: readonly number[], bins: number): Uint32Array {
+  const own = new Int32Array(bins).fill(EMPTY_BIN);
+  const scale = bins / 2 ** 32;
+  let filled = 0;
+  for (let s = 0; s < shingles.length; s++) {
+    const shingle = shingles[s] as number;
+    const bin = Math.floor((shingle >>> 0) * scale);
+    const value = fmix32(shingle ^ VALUE_SEED) | 0;
+    const current = own[bin] as number;
+    if (current === EMPTY_BIN) filled++;
+    // A value equal to EMPTY_BIN would read as empty: it becomes the next smaller one.
+    if (value < current) own[bin] = value;
+    else if (current === EMPTY_BIN) own[bin] = EMPTY_BIN - 1;
+  }
+  if (filled === 0 || filled === bins) return new Uint32Array(own.buffer);
+  const signature = Int32Array.from(own);
+  const probes = probeTable(bins);
+  for (let bin = 0; bin < bins; bin++) {
+    if (own[bin] !== EMPTY_BIN) continue;
+    for (let attempt = 0; ; attempt++) {
+      const from =
+        attempt < TABLED_PROBES
+          ? (probes[bin * TABLED_PROBES + attempt] as number)
+          : probe(bin, attempt, bins);
+      const value = own[from] as number;
+      if (value !== EMPTY_BIN) {
+        signature[bin] = value;
+        break;
+      }
+    }
+  }
+  return new Uint32Array(signature.buffer);
+}
+
+/** Where an empty bin looks on its `attempt`th try: the same sequence for every text. */
+function probe(bin: number, attempt: number, bins: number): number {
+  return fmix32(Math.imul(bin + 1, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) % bins;
+}
+
+/** Short texts fill few bins, so empty bins take many tries: the first ones are looked up, not hashed. */
+const TABLED_PROBES = 32;
+const probeTables = new Map<number, Uint32Array>();
+
+function probeTable(bins: number): Uint32Array {
+  let table = probeTables.get(bins);
+  if (!table) {
+    table = new Uint32Array(bins * TABLED_PROBES);
+    for (let bin = 0; bin < bins; bin++) {
+      for (let attempt = 0; attempt < TABLED_PROBES; attempt++) {
+        table[bin * TABLED_PROBES + attempt] = probe(bin, attempt, bins);
+      }
+    }
+    probeTables.set(bins, table);
+  }
+  return table;
 }
 
 /** The low 4 bits of each slot, 8 to a word; padding past `numHashes` is zero in every sketch. */

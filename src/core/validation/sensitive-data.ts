@@ -37,6 +37,7 @@ const EMAIL = /(?<![\w.%+-])[\w.%+-]{1,64}@((?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z
 const RESERVED_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
 
 function hasEmailAddress(text: string): boolean {
+  if (!text.includes("@")) return false; // one fast scan; most texts have no address
   for (const match of text.matchAll(EMAIL)) {
     if (!RESERVED_DOMAIN.test(match[1] ?? "")) return true;
   }
@@ -58,7 +59,11 @@ const PHONE_PATTERNS: readonly RegExp[] = [
 const MIN_PHONE_DIGITS = 8;
 const MAX_PHONE_DIGITS = 15;
 
+/** Every phone pattern starts with "+digit" or "(digit", or holds three digits, a separator and three more. */
+const PHONE_HINT = /[+(]\d|\d{3}[ .-]\d{3}/;
+
 function hasPhoneNumber(text: string): boolean {
+  if (!PHONE_HINT.test(text)) return false;
   for (const pattern of PHONE_PATTERNS) {
     for (const match of text.matchAll(pattern)) {
       const digits = match[0].replace(/\D/g, "").length;

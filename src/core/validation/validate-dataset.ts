@@ -236,7 +236,7 @@ export class DatasetValidator {
     const text = normalized
       .filter((m) => m.role !== "system")
       .map((m) => m.content)
-      .join("\n");
+      .join(" ");
     const match = this.nearDuplicates.add(text, pair.line);
     if (match) this.flag("near_duplicate", pair, { note: `like line ${match.label}` });
   }
