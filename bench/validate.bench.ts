@@ -191,7 +191,8 @@ const dir = mkdtempSync(join(tmpdir(), "fineflow-bench-"));
 
 const coreRssBefore = process.memoryUsage().rss;
 peakRss = coreRssBefore;
-const coreOut = createWriteStream(join(dir, "core.openai.jsonl"));
+// Buffered as `fineflow export` writes its file: a 16 KB buffer spent a tenth of the time waiting on drains.
+const coreOut = createWriteStream(join(dir, "core.openai.jsonl"), { highWaterMark: 1024 * 1024 });
 const validator = new DatasetValidator({ model: MODEL });
 let coreSeconds = 0;
 let coreBytes = 0;
@@ -309,7 +310,7 @@ const e2eResult = await services.files.validate(actor, dataset.id, { model: MODE
 const validateSeconds = (performance.now() - started) / 1000;
 started = performance.now();
 const { lines } = await services.files.export(actor, dataset.id, { format: "openai", model: MODEL });
-const e2eOut = createWriteStream(join(dir, "e2e.openai.jsonl"));
+const e2eOut = createWriteStream(join(dir, "e2e.openai.jsonl"), { highWaterMark: 1024 * 1024 });
 let exportedLines = 0;
 for await (const line of lines) {
   exportedLines++;

@@ -39,14 +39,14 @@ const FORMAT_CHARACTERS = /\p{Cf}+/gu;
 // Leaves single spaces alone: rewriting each of them with itself took a third of normalisation time.
 const WHITESPACE = /\s{2,}|[^\S ]/g;
 
+// ASCII is its own NFKC form and holds no format character: most text skips both steps.
+const NON_ASCII = /[^\p{ASCII}]/u;
+
 export function normalizeForHash(text: string): string {
-  return text
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(FORMAT_CHARACTERS, "")
-    .replace(PUNCTUATION, " ")
-    .replace(WHITESPACE, " ")
-    .trim();
+  const folded = !NON_ASCII.test(text)
+    ? text.toLowerCase()
+    : text.normalize("NFKC").toLowerCase().replace(FORMAT_CHARACTERS, "");
+  return folded.replace(PUNCTUATION, " ").replace(WHITESPACE, " ").trim();
 }
 
 export function contentHash(text: string): string {

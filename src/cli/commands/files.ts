@@ -42,14 +42,15 @@ async function download(client: ApiClient, path: string, file: string): Promise<
   let lines = 0;
   const count = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      for (const byte of chunk) if (byte === 0x0a) lines++;
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
       done(null, chunk);
     },
   });
   await pipeline(
     Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
     count,
-    createWriteStream(file),
+    // A large buffer: with the default 16 KB, waiting for the disk took about a tenth of an export's time.
+    createWriteStream(file, { highWaterMark: 1024 * 1024 }),
   );
   return lines;
 }

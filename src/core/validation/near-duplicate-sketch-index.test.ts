@@ -59,6 +59,19 @@ describe("NearDuplicateSketchIndex", () => {
     expect(Math.abs(total / 50 - 796 / 1196)).toBeLessThan(0.015);
   });
 
+  it("finds near-duplicates among short texts, whose empty bins are filled from their neighbours", () => {
+    const index = new NearDuplicateSketchIndex(0.9);
+    for (let i = 0; i < 1_000; i++) expect(index.add(words(i + 500, 60).join(" "), i)).toBeUndefined();
+    let found = 0;
+    for (let i = 0; i < 100; i++) {
+      // The last word replaced: 55 of the 56 shingles kept, Jaccard 55 / 57 ≈ 0.96.
+      const copy = [...words(i + 500, 59), "changed"].join(" ");
+      if (index.add(copy, 1_000 + i)?.label === i) found++;
+    }
+    expect(found).toBeGreaterThanOrEqual(95);
+    expect(index.targets).toBe(1_000 + 100 - found);
+  });
+
   it("keeps unrelated texts and near-duplicates below the threshold apart", () => {
     const base = words(4, 400);
     const index = new NearDuplicateSketchIndex(0.9);

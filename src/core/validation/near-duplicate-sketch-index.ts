@@ -167,11 +167,11 @@ const EMPTY_BIN = 0x7fffffff;
 const VALUE_SEED = 0x2545f491;
 
 /**
- * One-permutation hashing with optimal densification (Li, Owen & Zhang 2012; Shrivastava 2017): each
- * shingle's hash picks one of `bins` bins and keeps the bin's minimum of a second, independent hash;
- * an empty bin then borrows the value of the first non-empty bin a hash of (bin, attempt) lands on.
- * Two texts agree on a bin with probability equal to their Jaccard similarity, as with `bins`
- * permutations, at the cost of one hash per shingle instead of `bins`.
+ * One-permutation hashing (Li, Owen & Zhang 2012) densified by rotation (Shrivastava & Li 2014): each
+ * shingle's hash picks one of `bins` bins and keeps the bin's minimum of a second, independent hash; an
+ * empty bin then takes the value of the nearest filled bin to its right, offset by the distance so that
+ * the copies differ from their source. Two texts agree on a bin with probability equal to their Jaccard
+ * similarity, as with `bins` permutations, at the cost of one hash per shingle instead of `bins`.
  */
 export function onePermutationSignature(shingles: readonly number[], bins: number): Uint32Array {
   const own = new Int32Array(bins).fill(EMPTY_BIN);
@@ -187,47 +187,28 @@ export function onePermutationSignature(shingles: readonly number[], bins: numbe
     if (value < current) own[bin] = value;
     else if (current === EMPTY_BIN) own[bin] = EMPTY_BIN - 1;
   }
-  if (filled === 0 || filled === bins) return new Uint32Array(own.buffer);
-  const signature = Int32Array.from(own);
-  const probes = probeTable(bins);
-  for (let bin = 0; bin < bins; bin++) {
-    if (own[bin] !== EMPTY_BIN) continue;
-    for (let attempt = 0; ; attempt++) {
-      const from =
-        attempt < TABLED_PROBES
-          ? (probes[bin * TABLED_PROBES + attempt] as number)
-          : probe(bin, attempt, bins);
-      const value = own[from] as number;
-      if (value !== EMPTY_BIN) {
-        signature[bin] = value;
-        break;
-      }
-    }
-  }
-  return new Uint32Array(signature.buffer);
+  if (filled > 0 && filled < bins) densify(own);
+  return new Uint32Array(own.buffer);
 }
 
-/** Where an empty bin looks on its `attempt`th try: the same sequence for every text. */
-function probe(bin: number, attempt: number, bins: number): number {
-  return fmix32(Math.imul(bin + 1, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) % bins;
-}
-
-/** Short texts fill few bins, so empty bins take many tries: the first ones are looked up, not hashed. */
-const TABLED_PROBES = 32;
-const probeTables = new Map<number, Uint32Array>();
-
-function probeTable(bins: number): Uint32Array {
-  let table = probeTables.get(bins);
-  if (!table) {
-    table = new Uint32Array(bins * TABLED_PROBES);
-    for (let bin = 0; bin < bins; bin++) {
-      for (let attempt = 0; attempt < TABLED_PROBES; attempt++) {
-        table[bin * TABLED_PROBES + attempt] = probe(bin, attempt, bins);
-      }
+/** Walks leftwards from a filled bin, once around, carrying the last filled value into empty bins. */
+function densify(bins: Int32Array): void {
+  const n = bins.length;
+  let start = n - 1;
+  while (bins[start] === EMPTY_BIN) start--;
+  let carried = bins[start] as number;
+  let distance = 0;
+  for (let step = 1, bin = start - 1; step < n; step++, bin--) {
+    if (bin < 0) bin += n;
+    const value = bins[bin] as number;
+    if (value !== EMPTY_BIN) {
+      carried = value;
+      distance = 0;
+    } else {
+      distance++;
+      bins[bin] = (carried + Math.imul(distance, 0x9e3779b1)) | 0;
     }
-    probeTables.set(bins, table);
   }
-  return table;
 }
 
 /** The low 4 bits of each slot, 8 to a word; padding past `numHashes` is zero in every sketch. */

@@ -185,16 +185,11 @@ export class DatasetValidator {
     if (messages.some((m) => m.content !== "" && BLANK.test(m.content))) this.flag("empty_content", pair);
   }
 
+  /** One scan of all the messages: no rule matches across the separator, which is neither space nor text. */
   private checkSensitiveData(pair: ValidationPair, messages: ChatMessage[]): void {
-    const secrets = new Set<string>();
-    const personalData = new Set<string>();
-    for (const message of messages) {
-      const found = findSensitiveData(message.content);
-      for (const kind of found.secrets) secrets.add(kind);
-      for (const kind of found.personalData) personalData.add(kind);
-    }
-    if (secrets.size > 0) this.flag("secret", pair, { kinds: [...secrets] });
-    if (personalData.size > 0) this.flag("personal_data", pair, { kinds: [...personalData] });
+    const found = findSensitiveData(messages.map((m) => m.content).join(MESSAGE_SEPARATOR));
+    if (found.secrets.length > 0) this.flag("secret", pair, { kinds: found.secrets });
+    if (found.personalData.length > 0) this.flag("personal_data", pair, { kinds: found.personalData });
   }
 
   /**
