@@ -5,7 +5,11 @@ import { ImportLineError, parseJsonlLine } from "../core/export/import-records.j
 import { checkSplitFraction, type SplitPart, splitTrainValidation } from "../core/export/split.js";
 import type { PairMessage, PairMode } from "../core/generation/types.js";
 import { countChatTokens } from "../core/tokens.js";
-import { DatasetValidator, type ValidationResult } from "../core/validation/validate-dataset.js";
+import {
+  DatasetValidator,
+  type ValidationPair,
+  type ValidationResult,
+} from "../core/validation/validate-dataset.js";
 import type { DatasetRow, DatasetsRepository } from "../db/repositories/datasets-repository.js";
 import type { ProjectService } from "./project-service.js";
 
@@ -47,70 +51,62 @@ export class DatasetFileService {
 
   async validate(actor: Actor, datasetId: string, options: ValidateOptions = {}): Promise<ValidationResult> {
     const dataset = await this.dataset(actor, datasetId);
-    const result = await this.run(actor, dataset, options);
+    const validator = new DatasetValidator(options);
+    let line = 0;
+    for await (const pair of this.datasets.acceptedPairs(actor, dataset.id)) {
+      validator.add(validationPair(pair, ++line, dataset));
+    }
+    const result = validator.result();
     const invalid = new Set(result.issues.filter((i) => i.severity === "error").flatMap((i) => i.pairIds));
     await this.datasets.markValidity(dataset.id, invalid);
     return result;
   }
 
-  private async run(actor: Actor, dataset: DatasetRow, options: ValidateOptions): Promise<ValidationResult> {
-    const validator = new DatasetValidator(options);
-    let line = 0;
-    for await (const pair of this.datasets.acceptedPairs(actor, dataset.id)) {
-      validator.add({
-        id: pair.id,
-        line: ++line,
-        messages: openaiMessages(pair.messages, dataset.systemPrompt ?? undefined),
-        qualityScore: pair.qualityScore,
-      });
-    }
-    return validator.result();
-  }
-
-  /** The file name and its lines, produced lazily: the caller streams them. */
+  /**
+   * The file name and its lines, produced lazily: the caller streams them. Invalid pairs are found in the
+   * same pass that writes the others (see `DatasetValidator.add`); a split needs one pass more, to know
+   * every pair that goes in before it divides them.
+   */
   async export(actor: Actor, datasetId: string, options: ExportOptions) {
     const dataset = await this.dataset(actor, datasetId);
     if (options.split) checkSplitFraction(options.split.fraction);
-    const excluded =
-      options.onlyValid === false
-        ? new Set<string>()
-        : new Set(
-            (await this.run(actor, dataset, options)).issues
-              .filter((i) => i.severity === "error")
-              .flatMap((i) => i.pairIds),
-          );
     const systemPrompt =
       options.includeSystemPrompt === false ? undefined : (dataset.systemPrompt ?? undefined);
-    // A pair the format cannot express (e.g. anthropic's turn markers in its text) is left out.
-    const exportable = (pair: { id: string; messages: PairMessage[] }) =>
-      !excluded.has(pair.id) && !exportIssue(options.format, pair.messages, systemPrompt);
-    const side = options.split && (await this.splitSides(actor, dataset.id, options.split, exportable));
-    const datasets = this.datasets;
-    async function* lines(): AsyncGenerator<string> {
-      for await (const pair of datasets.acceptedPairs(actor, dataset.id)) {
-        if (!exportable(pair) || (side && side(pair.id) !== options.split?.part)) continue;
-        yield `${toJsonlLine(options.format, pair.messages, systemPrompt)}\n`;
-      }
+    const line = (pair: { messages: PairMessage[] }) =>
+      `${toJsonlLine(options.format, pair.messages, systemPrompt)}\n`;
+    const exportable = this.exportFilter(dataset, options, systemPrompt);
+    const pairs = () => this.datasets.acceptedPairs(actor, dataset.id);
+    const { split } = options;
+    if (!split) {
+      const lines = async function* () {
+        for await (const pair of pairs()) if (exportable(pair)) yield line(pair);
+      };
+      return { dataset, lines: lines() };
     }
+    // Decided over all the ids at once (ids only, not texts) so that neither file is ever empty: a
+    // provider refuses an empty validation file. A pair added since is in neither part.
+    const kept: string[] = [];
+    for await (const pair of pairs()) if (exportable(pair)) kept.push(pair.id);
+    const parts = splitTrainValidation(kept, split.fraction, split.seed);
+    const part = new Set(parts[split.part]);
+    const lines = async function* () {
+      for await (const pair of pairs()) if (part.has(pair.id)) yield line(pair);
+    };
     return { dataset, lines: lines() };
   }
 
   /**
-   * Which side of the split each pair is on. Decided over all the ids at once (ids only, not texts) so
-   * that neither file is ever empty: a provider refuses an empty validation file.
+   * Whether each pair, taken in file order, goes in the file: not when validation finds an error in it
+   * (unless `onlyValid` is false), nor when the format cannot express it (e.g. anthropic's turn markers in
+   * its text). It validates as it goes, so each pair is passed once, in order.
    */
-  private async splitSides(
-    actor: Actor,
-    datasetId: string,
-    split: { fraction: number; seed: number },
-    exportable: (pair: { id: string; messages: PairMessage[] }) => boolean,
-  ) {
-    const ids: string[] = [];
-    for await (const pair of this.datasets.acceptedPairs(actor, datasetId)) {
-      if (exportable(pair)) ids.push(pair.id);
-    }
-    const validation = new Set(splitTrainValidation(ids, split.fraction, split.seed).validation);
-    return (id: string): SplitPart => (validation.has(id) ? "validation" : "train");
+  private exportFilter(dataset: DatasetRow, options: ExportOptions, systemPrompt: string | undefined) {
+    const validator = options.onlyValid === false ? undefined : new DatasetValidator(options);
+    let line = 0;
+    return (pair: StoredPair) => {
+      const valid = validator?.add(validationPair(pair, ++line, dataset)) ?? true;
+      return valid && !exportIssue(options.format, pair.messages, systemPrompt);
+    };
   }
 
   /**
@@ -172,7 +168,22 @@ export interface ImportInput {
 /** Import stops at this many bad lines: enough to fix a file in one go, short enough to read. */
 const MAX_REPORTED_LINES = 20;
 
-/** A pair as the OpenAI file holds it: what validation checks and counts. */
+interface StoredPair {
+  id: string;
+  messages: PairMessage[];
+  qualityScore: number | null;
+}
+
+/** A pair as the OpenAI file holds it, system prompt included: what validation checks and counts. */
+function validationPair(pair: StoredPair, line: number, dataset: DatasetRow): ValidationPair {
+  return {
+    id: pair.id,
+    line,
+    messages: openaiMessages(pair.messages, dataset.systemPrompt ?? undefined),
+    qualityScore: pair.qualityScore,
+  };
+}
+
 function openaiMessages(messages: PairMessage[], systemPrompt: string | undefined): unknown {
   try {
     return toRecord("openai", messages, systemPrompt).messages;

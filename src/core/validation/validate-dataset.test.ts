@@ -530,6 +530,23 @@ describe("DatasetValidator", () => {
     expect(validator.result()).toEqual(validatePairs(pairs));
   });
 
+  it("says as each pair is added whether it has an error, so an export can leave it out in the same pass", () => {
+    const validator = new DatasetValidator({ hardTokenLimit: 50 });
+    const verdicts = [
+      qa(1, "Where is the archive?", "In the basement."),
+      qa(2, "Where is the ARCHIVE", "In the basement!"), // an exact duplicate, up to case and punctuation
+      qa(3, "Where is the archive kept?", "In the basement, left of the stairs."), // a near one: a warning
+      qa(4, "Describe it.", words(7, 60)), // over the 50-token limit
+      { id: "p5", line: 5, messages: [{ role: "user", content: "No answer?" }] },
+      qa(6, "Who keeps it?", "The librarian.", { qualityScore: 0.1 }), // low quality: a warning
+    ].map((pair) => validator.add(pair));
+    expect(verdicts).toEqual([true, false, true, false, false, true]);
+    const result = validator.result();
+    expect(result.issues.filter((i) => i.severity === "error").flatMap((i) => i.lines)).toEqual(
+      expect.arrayContaining([2, 4, 5]),
+    );
+  });
+
   it("rejects a line that is not a positive integer", () => {
     expect(() => new DatasetValidator().add({ id: "x", line: 0, messages: [] })).toThrow(RangeError);
   });

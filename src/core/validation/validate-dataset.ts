@@ -92,6 +92,7 @@ const PAIR_WARNINGS = [
   "personal_data",
 ] as const;
 type PairIssueCode = (typeof PAIR_ERRORS)[number] | (typeof PAIR_WARNINGS)[number];
+const ERROR_CODES: ReadonlySet<PairIssueCode> = new Set(PAIR_ERRORS);
 
 /** Stands for the answer of a pair with no assistant reply after its question: a NUL, which no reply is. */
 const NO_REPLY = "\u0000";
@@ -112,13 +113,25 @@ export class DatasetValidator {
   private readonly answerKeys = new GrowingUint32Array();
   private readonly questionLines = new GrowingUint32Array();
   private readonly nearDuplicates: NearDuplicateSketchIndex;
+  /** Whether the pair being added has been flagged with an error. */
+  private currentHasError = false;
 
   constructor(options: ValidationOptions = {}) {
     this.settings = resolveSettings(options);
     this.nearDuplicates = new NearDuplicateSketchIndex(this.settings.nearDuplicateThreshold);
   }
 
-  add(pair: ValidationPair): void {
+  /**
+   * Checks one pair; false when it has an error. Every error a pair can have is decided by the pairs before
+   * it, so an export can leave invalid pairs out in the same pass that validates them.
+   */
+  add(pair: ValidationPair): boolean {
+    this.currentHasError = false;
+    this.check(pair);
+    return !this.currentHasError;
+  }
+
+  private check(pair: ValidationPair): void {
     assertPairRef(pair);
     this.totalPairs++;
     this.checkQuality(pair);
@@ -157,6 +170,7 @@ export class DatasetValidator {
   }
 
   private flag(code: PairIssueCode, pair: PairRef, detail?: { note?: string; kinds?: string[] }): void {
+    if (ERROR_CODES.has(code)) this.currentHasError = true;
     this.flagged.flag(code, pair, detail);
   }
 
