@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,6 +85,19 @@ describe("the embedded database on disk", () => {
       const { rows } = await second.executeSql("SELECT email FROM users");
       await second.close();
       expect(rows).toEqual([{ email: "persist@example.com" }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says which directory it could not create the database in", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fineflow-pglite-"));
+    try {
+      const blocker = join(dir, "a-file");
+      await writeFile(blocker, "not a directory");
+      await expect(openPglite(join(blocker, "pgdata"))).rejects.toThrow(
+        `creating the database in ${join(blocker, "pgdata")} failed`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,8 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
@@ -29,6 +30,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** PostgreSQL advisory lock key held while migrating, so that many workers starting at once migrate once. */
@@ -44,24 +46,19 @@ export async function openPglite(dataDir: string): Promise<Database> {
 }
 
 /**
- * Creating a data directory runs initdb's own WebAssembly module, whose memory PGlite keeps for the life
- * of the process (~500 MB, measured). A worker thread creates the directory and exits, taking that memory
- * with it, so the process that then opens the directory holds only the database (~250 MB).
+ * Creating a data directory runs initdb's own WebAssembly module, whose memory stays with the process that
+ * ran it (measured: ~500 MB more at the peak of a later ingest, even when a worker thread ran it). A short
+ * child process creates the directory instead, so the process that opens it holds only the database.
  */
 async function createPgliteDataDir(dataDir: string): Promise<void> {
-  const source = `
-    const { workerData } = require("node:worker_threads");
-    import(workerData.pglite).then(async ({ PGlite }) => (await PGlite.create(workerData.dataDir)).close());`;
-  const worker = new Worker(source, {
-    eval: true,
-    workerData: { pglite: import.meta.resolve("@electric-sql/pglite"), dataDir },
-  });
-  await new Promise<void>((resolve, reject) => {
-    worker.once("error", reject);
-    worker.once("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`creating the database in ${dataDir} failed (exit ${code})`)),
-    );
-  });
+  const script = `const { PGlite } = await import(process.argv[1]); await (await PGlite.create(process.argv[2])).close();`;
+  const pglite = import.meta.resolve("@electric-sql/pglite");
+  try {
+    await execFileAsync(process.execPath, ["--input-type=module", "-e", script, pglite, dataDir]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`creating the database in ${dataDir} failed${stderr ? `: ${stderr}` : ""}`);
+  }
 }
 
 /** Applies migrations to an open PGlite (also an in-memory one, as tests use) and wraps it. */
