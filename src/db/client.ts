@@ -42,8 +42,15 @@ const MIGRATION_LOCK = 72_410_001;
  */
 export async function openPglite(dataDir: string): Promise<Database> {
   if (!existsSync(join(dataDir, "PG_VERSION"))) await createPgliteDataDir(dataDir);
-  return wrapPglite(await PGlite.create(dataDir));
+  return wrapPglite(await PGlite.create(dataDir, { postgresqlconf: PGLITE_CONF }));
 }
+
+/**
+ * PostgreSQL's default 128 MB of shared buffers is memory PGlite holds for the life of the process; its one
+ * connection reads through the operating system's file cache anyway. 32 MB measured as fast on ingest and
+ * validation and ~100 MB lighter.
+ */
+const PGLITE_CONF = ["shared_buffers = 32MB"];
 
 /**
  * Creating a data directory runs initdb's own WebAssembly module, whose memory stays with the process that
