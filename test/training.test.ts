@@ -281,6 +281,47 @@ describe("an OpenAI job, start to finish", () => {
     expect(JSON.stringify(openai.stats)).toBe(calls);
   });
 
+  it("asks OpenAI only for the events it has not stored, so a poll of a long run reads one page", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { datasetId } = await dataset({ pairs: 60 });
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "openai",
+      model: MINI,
+      epochs: 5,
+      batchSize: 1,
+    });
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    await step(id);
+    const eventPages = () => openai.stats.requests["GET /fine_tuning/jobs/{fine_tuning_job_id}/events"] ?? 0;
+    const storedEvents = async () =>
+      ((await user.call("GET", `/api/training-jobs/${id}/events`)).body.events as unknown[]).length;
+
+    // Past validation and the queue, then some 250 of the 300 steps: over 250 events, three pages of 100.
+    openai.advance(35 + 250);
+    let before = eventPages();
+    let job = await step(id);
+    expect(eventPages() - before).toBeGreaterThanOrEqual(3);
+    const reached = Number(/^Step (\d+)\/300 — train loss/.exec(job.currentStep ?? "")?.[1]);
+    expect(reached).toBeGreaterThanOrEqual(250);
+    const stored = await storedEvents();
+    expect(stored).toBeGreaterThan(250);
+
+    openai.advance(5);
+    before = eventPages();
+    job = await step(id);
+    expect(eventPages() - before).toBe(1);
+    expect(await storedEvents()).toBe(stored + 5);
+    expect(job.currentStep).toMatch(new RegExp(`^Step ${reached + 5}/300 — train loss`));
+
+    // Nothing new: one page asked for, and the progress line still shows the newest step stored.
+    before = eventPages();
+    job = await step(id);
+    expect(eventPages() - before).toBe(1);
+    expect(job.currentStep).toMatch(new RegExp(`^Step ${reached + 5}/300 — train loss`));
+  });
+
   it("fails with OpenAI's reason when it refuses the training file, and frees the dataset and the reservation", async () => {
     await setKey("openai", OPENAI_KEY);
     openai.setOptions({ rejectTrainingFile: () => "Line 3: the assistant message is missing." });

@@ -427,9 +427,9 @@ export class TrainingService {
   private async poll(job: TrainingJobRow, key: string): Promise<TrainingJobRow | undefined> {
     const provider = this.deps.providers[job.provider as HostedProvider];
     const remote = await provider.getJob(key, job.providerJobId as string);
-    const events = await provider.listEvents(key, remote.id);
-    await this.deps.jobs.addEvents(job.id, events);
-    const latest = events.filter((e) => e.metrics).at(-1)?.metrics;
+    const after = await this.deps.jobs.newestEventId(job.id);
+    await this.deps.jobs.addEvents(job.id, await provider.listEvents(key, remote.id, after));
+    const latest = await this.deps.jobs.latestMetrics(job.id);
     const status = remote.status ?? job.status;
     if (isTerminal(status)) return this.finishFromProvider(job, remote, key, latest);
     return this.deps.jobs.update({ userId: job.userId }, job.id, {

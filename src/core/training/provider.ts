@@ -87,8 +87,12 @@ export interface TrainingProvider {
   /** The job already created on `trainingFileId` (unique per FineFlow job), so a restart never creates twice. */
   findJobByTrainingFile(apiKey: string, trainingFileId: string): Promise<ProviderJob | undefined>;
   getJob(apiKey: string, jobId: string): Promise<ProviderJob>;
-  /** Every event of the job, oldest first (the adapter follows the provider's paging). */
-  listEvents(apiKey: string, jobId: string): Promise<ProviderEvent[]>;
+  /**
+   * The job's events newer than the one with id `after` (every event when it is absent or unknown), oldest
+   * first; the adapter follows the provider's paging and stops at `after`, so a poll of a long job asks for
+   * one page, not all. A provider that lists everything at once may return older events too.
+   */
+  listEvents(apiKey: string, jobId: string, after?: string): Promise<ProviderEvent[]>;
   listCheckpoints(apiKey: string, jobId: string): Promise<ProviderCheckpoint[]>;
   /** Per-step metrics from the job's result files when the provider writes them (OpenAI's CSV), else []. */
   readResultMetrics(apiKey: string, job: ProviderJob): Promise<StepMetrics[]>;

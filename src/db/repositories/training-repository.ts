@@ -3,7 +3,7 @@ import type { Actor } from "../../core/actor.js";
 import { isUuid } from "../../core/ids.js";
 import type { TrainingJobStatus } from "../../core/statuses.js";
 import { TERMINAL_TRAINING_STATUSES } from "../../core/training/lifecycle.js";
-import type { ProviderEvent } from "../../core/training/provider.js";
+import type { ProviderEvent, StepMetrics } from "../../core/training/provider.js";
 import type { Db } from "../client.js";
 import { spendLedger, trainingDatasets, trainingJobEvents, trainingJobs } from "../schema.js";
 
@@ -205,6 +205,37 @@ export class TrainingRepository {
       .onConflictDoNothing()
       .returning({ id: trainingJobEvents.id });
     return inserted.length;
+  }
+
+  /** The provider's id of the newest event stored for a job: where the next poll's reading stops. */
+  async newestEventId(jobId: string): Promise<string | undefined> {
+    const [row] = await this.db
+      .select({ id: trainingJobEvents.providerEventId })
+      .from(trainingJobEvents)
+      .where(eq(trainingJobEvents.jobId, jobId))
+      .orderBy(desc(trainingJobEvents.occurredAt), desc(trainingJobEvents.id))
+      .limit(1);
+    return row?.id;
+  }
+
+  /** The newest metrics stored for a job, for its progress line. */
+  async latestMetrics(jobId: string): Promise<StepMetrics | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(trainingJobEvents)
+      .where(and(eq(trainingJobEvents.jobId, jobId), eq(trainingJobEvents.type, "metrics")))
+      .orderBy(desc(trainingJobEvents.occurredAt), desc(trainingJobEvents.id))
+      .limit(1);
+    if (!row || row.step === null) return undefined;
+    const totalSteps = row.data?.totalSteps;
+    return {
+      step: row.step,
+      totalSteps: typeof totalSteps === "number" ? totalSteps : undefined,
+      trainLoss: row.trainLoss ?? undefined,
+      validLoss: row.validLoss ?? undefined,
+      trainAccuracy: row.trainAccuracy ?? undefined,
+      validAccuracy: row.validAccuracy ?? undefined,
+    };
   }
 
   async events(actor: Actor, jobId: string, types?: string[]): Promise<TrainingJobEventRow[]> {

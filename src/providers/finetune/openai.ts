@@ -119,10 +119,12 @@ export function createOpenAiTrainingProvider(options: OpenAiTrainingProviderOpti
     getJob: (apiKey, jobId) =>
       call(apiKey, async (openai) => toProviderJob(await openai.fineTuning.jobs.retrieve(jobId))),
 
-    listEvents: (apiKey, jobId) =>
+    listEvents: (apiKey, jobId, after) =>
       call(apiKey, async (openai) => {
         const newestFirst: ProviderEvent[] = [];
+        // Newest first: everything from `after` on is stored already, so the pages after it are not asked for.
         for await (const event of openai.fineTuning.jobs.listEvents(jobId, { limit: PAGE_SIZE })) {
+          if (event.id === after) break;
           newestFirst.push(toProviderEvent(event));
         }
         return newestFirst.reverse();
