@@ -374,5 +374,4 @@ console.log(
 );
 const complete = e2eResult.stats.totalPairs === e2ePairs && coreResult.stats.totalPairs === totalPairs;
 if (!complete) console.log("incomplete: the validator did not see every pair");
-process.exitCode =
-  coreRatio >= RATIO_TARGET && corePeakMb < RSS_TARGET_MB && complete ? 0 : 1;
+process.exitCode = coreRatio >= RATIO_TARGET && corePeakMb < RSS_TARGET_MB && complete ? 0 : 1;
