@@ -201,7 +201,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       "chunks",
       "generate",
     ];
-    for (const command of [...commands, "datasets", "validate", "export", "import", "pairs"]) {
+    for (const command of [...commands, "datasets", "validate", "export", "import", "bundle", "pairs"]) {
       expect(help.stdout).toContain(command);
     }
     const projectHelp = await runCli(["project", "create", "--help"], env);

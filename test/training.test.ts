@@ -357,7 +357,7 @@ describe("an OpenAI job, start to finish", () => {
     expect(job.errorCode).toBe("not_allowed");
     expect(job.errorMessage).toContain("winding self-serve fine-tuning down");
     expect(job.errorMessage).toContain("--provider together");
-    expect(job.errorMessage).toContain("fineflow export --dataset d1");
+    expect(job.errorMessage).toContain("fineflow bundle --dataset d1");
     expect(await datasetStatus(datasetId)).toBe("ready");
   });
 

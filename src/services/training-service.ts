@@ -174,7 +174,7 @@ export class TrainingService {
     const input = parseInput(startTrainingSchema, raw);
     if (input.provider === "openai" && this.now() >= OPENAI_NO_NEW_JOBS_FROM) {
       throw new ProviderRefusedError(
-        "OpenAI takes no new fine-tuning jobs since 2027-01-06. Train with Together AI (`--provider together`) or export the dataset for self-hosting.",
+        "OpenAI takes no new fine-tuning jobs since 2027-01-06. Train with Together AI (`--provider together`) or on your own GPU (`fineflow bundle`).",
       );
     }
     if (input.provider === "openai" && input.learningRate !== undefined) {

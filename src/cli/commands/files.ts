@@ -14,7 +14,7 @@ import { printJson } from "../output.js";
 import { type DatasetDto, resolveDataset } from "../resolve-dataset.js";
 import { resolveProject } from "../resolve-project.js";
 
-interface ModelFlags {
+export interface ModelFlags {
   model?: string;
   maxTokens?: number;
 }
@@ -53,6 +53,46 @@ async function download(client: ApiClient, path: string, file: string): Promise<
     createWriteStream(file, { highWaterMark: 1024 * 1024 }),
   );
   return lines;
+}
+
+export interface ExportFlags extends ModelFlags {
+  format: string;
+  split?: number;
+  seed?: number;
+  systemPrompt: boolean;
+  all?: boolean;
+}
+
+/** Downloads a dataset's export, as one file or (with a split) a train and a validation file. */
+export async function downloadExport(
+  client: ApiClient,
+  datasetId: string,
+  flags: ExportFlags,
+  fileFor: (part?: "train" | "validation") => string,
+): Promise<{ file: string; lines: number }[]> {
+  const query = new URLSearchParams({
+    format: flags.format,
+    includeSystemPrompt: String(flags.systemPrompt),
+  });
+  if (flags.all) query.set("onlyValid", "false");
+  if (flags.model) query.set("model", flags.model);
+  if (flags.maxTokens) query.set("hardTokenLimit", String(flags.maxTokens));
+  const parts = flags.split === undefined ? [undefined] : (["train", "validation"] as const);
+  const files: { file: string; lines: number }[] = [];
+  for (const part of parts) {
+    const partQuery = new URLSearchParams(query);
+    if (part) {
+      partQuery.set("split", String(flags.split));
+      partQuery.set("seed", String(flags.seed ?? 42));
+      partQuery.set("part", part);
+    }
+    const file = fileFor(part);
+    files.push({
+      file,
+      lines: await download(client, `/api/datasets/${datasetId}/export?${partQuery}`, file),
+    });
+  }
+  return files;
 }
 
 /** `d1.jsonl` → `d1.train.jsonl`: the split's files sit beside the name given. */
@@ -150,44 +190,12 @@ export function registerFiles(program: Command) {
     )
     .option("--json", "print what was written as JSON")
     .action(
-      async (
-        flags: ModelFlags & {
-          dataset: string;
-          project?: string;
-          format: string;
-          out: string;
-          split?: number;
-          seed?: number;
-          systemPrompt: boolean;
-          all?: boolean;
-          json?: boolean;
-        },
-      ) => {
+      async (flags: ExportFlags & { dataset: string; project?: string; out: string; json?: boolean }) => {
         const written = await withClient(loadConfig(process.env), "export", async (client) => {
           const dataset = await resolveDataset(client, flags.dataset, flags.project);
-          const query = new URLSearchParams({
-            format: flags.format,
-            includeSystemPrompt: String(flags.systemPrompt),
-          });
-          if (flags.all) query.set("onlyValid", "false");
-          if (flags.model) query.set("model", flags.model);
-          if (flags.maxTokens) query.set("hardTokenLimit", String(flags.maxTokens));
-          const parts = flags.split === undefined ? [undefined] : (["train", "validation"] as const);
-          const files: { file: string; lines: number }[] = [];
-          for (const part of parts) {
-            const partQuery = new URLSearchParams(query);
-            if (part) {
-              partQuery.set("split", String(flags.split));
-              partQuery.set("seed", String(flags.seed ?? 42));
-              partQuery.set("part", part);
-            }
-            const file = part ? partFile(flags.out, part) : flags.out;
-            files.push({
-              file,
-              lines: await download(client, `/api/datasets/${dataset.id}/export?${partQuery}`, file),
-            });
-          }
-          return files;
+          return downloadExport(client, dataset.id, flags, (part) =>
+            part ? partFile(flags.out, part) : flags.out,
+          );
         });
         if (flags.json) return printJson({ files: written });
         for (const { file, lines } of written) process.stdout.write(`Wrote ${lines} examples to ${file}.\n`);

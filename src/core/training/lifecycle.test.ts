@@ -58,7 +58,7 @@ describe("explainProviderError", () => {
     );
     expect(message).toContain("winding self-serve fine-tuning down");
     expect(message).toContain("--provider together");
-    expect(message).toContain("fineflow export --dataset d1");
+    expect(message).toContain("fineflow bundle --dataset d1");
   });
 
   it("names the key command for a bad key and the rejected parameter for a refused file", () => {

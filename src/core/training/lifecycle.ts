@@ -97,7 +97,7 @@ export function describeProgress(input: {
  */
 export function explainProviderError(error: ProviderError, context: { datasetName: string; model: string }) {
   const name = PROVIDER_NAMES[error.provider];
-  const exportHint = `export it for self-hosting with \`fineflow export --dataset ${context.datasetName} --format sharegpt --out ${context.datasetName}.jsonl\``;
+  const exportHint = `train on your own GPU with \`fineflow bundle --dataset ${context.datasetName} --base-model <open model> --out ${context.datasetName}-bundle\` (Axolotl and LLaMA-Factory configs included)`;
   switch (error.kind) {
     case "auth":
       return `${name} rejected the API key. Set a valid one with \`fineflow keys set ${error.provider}\` and start the job again.`;
