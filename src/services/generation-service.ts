@@ -275,8 +275,12 @@ export class GenerationService {
     return { ...dataset, progress: await this.deps.datasets.progress(dataset.id) };
   }
 
+  /** With each dataset's progress, as `get` gives it: a user has few datasets, and lists show it. */
   async list(actor: Actor, filter: { projectId?: string; name?: string }) {
     if (filter.projectId) await this.deps.projects.get(actor, filter.projectId);
-    return this.deps.datasets.list(actor, filter);
+    const datasets = await this.deps.datasets.list(actor, filter);
+    return Promise.all(
+      datasets.map(async (dataset) => ({ ...dataset, progress: await this.deps.datasets.progress(dataset.id) })),
+    );
   }
 }

@@ -1,27 +1,35 @@
 import { useEffect, useState } from "react";
 
-/** The app's two pages, chosen by the URL's hash (#training), so no router is needed and reloads keep it. */
-export type Page = "projects" | "training";
+/**
+ * The app's pages, chosen by the URL's hash (#training, #project/<id>), so no router is needed and reloads
+ * keep the page.
+ */
+export type Route = { page: "projects" } | { page: "training" } | { page: "project"; id: string };
 
-const pageOf = (hash: string): Page => (hash === "#training" ? "training" : "projects");
+function routeOf(hash: string): Route {
+  if (hash === "#training") return { page: "training" };
+  const project = /^#project\/([\w-]+)$/.exec(hash);
+  return project?.[1] ? { page: "project", id: project[1] } : { page: "projects" };
+}
 
-export function usePage(): Page {
-  const [page, setPage] = useState(() => pageOf(window.location.hash));
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => routeOf(window.location.hash));
   useEffect(() => {
-    const onChange = () => setPage(pageOf(window.location.hash));
+    const onChange = () => setRoute(routeOf(window.location.hash));
     window.addEventListener("hashchange", onChange);
     return () => window.removeEventListener("hashchange", onChange);
   }, []);
-  return page;
+  return route;
 }
 
-export function Nav({ page }: { page: Page }) {
+export function Nav({ route }: { route: Route }) {
+  const training = route.page === "training";
   return (
     <nav aria-label="Main">
-      <a href="#projects" aria-current={page === "projects" ? "page" : undefined}>
+      <a href="#projects" aria-current={training ? undefined : "page"}>
         Projects
       </a>
-      <a href="#training" aria-current={page === "training" ? "page" : undefined}>
+      <a href="#training" aria-current={training ? "page" : undefined}>
         Training
       </a>
     </nav>

@@ -46,7 +46,10 @@ export function ProjectsPage() {
         <ul className="projects">
           {projects.map((p) => (
             <li key={p.id}>
-              <strong>{p.name}</strong> <span className="muted">{budgetText(p)}</span>
+              <a href={`#project/${p.id}`}>
+                <strong>{p.name}</strong>
+              </a>{" "}
+              <span className="muted">{budgetText(p)}</span>
             </li>
           ))}
         </ul>

@@ -25,6 +25,16 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return data as T;
 }
 
+/** A multipart upload (files), answered like `api`. */
+export async function upload<T>(path: string, form: FormData): Promise<T> {
+  const response = await fetch(path, { method: "POST", credentials: "same-origin", body: form });
+  const data = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    throw new ApiError(response.status, data?.error?.message ?? `HTTP ${response.status}`, data?.error?.code);
+  }
+  return data as T;
+}
+
 export interface User {
   id: string;
   email: string;
@@ -48,11 +58,47 @@ export interface ApiKeyStatus {
   updatedAt?: string;
 }
 
+/** The server's export formats (and dataset formats). */
+export const EXPORT_FORMATS = ["openai", "anthropic", "anthropic-bedrock", "alpaca", "sharegpt"] as const;
+
 export interface Dataset {
   id: string;
   projectId: string;
   name: string;
+  format: string;
+  mode: string;
   status: "generating" | "ready" | "training" | "failed";
+  error: string | null;
+  progress?: { totalChunks: number; done: number; failed: number; skipped: number; pairs: number };
+}
+
+export interface ProjectDocument {
+  id: string;
+  name: string;
+  type: string;
+  sizeBytes: number;
+  status: "pending" | "processing" | "ready" | "failed";
+  error: string | null;
+  chunkCount: number;
+  duplicateChunks?: number;
+  flaggedChunks?: number;
+}
+
+/** The seed's ValidationResult, as the API sends it. */
+export interface ValidationResult {
+  valid: boolean;
+  errors: string[];
+  warnings: string[];
+  stats: {
+    totalPairs: number;
+    avgTokensPerPair: number;
+    avgQualityScore: number;
+    uniqueQuestions: number;
+    tokens: { min: number; p50: number; p95: number; max: number };
+    billableTokens: number;
+    recommendedEpochs: number;
+    model: string;
+  };
 }
 
 export type TrainingProvider = "openai" | "together";

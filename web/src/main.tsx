@@ -2,14 +2,15 @@ import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, api, type User } from "./api";
 import { LoginPage } from "./LoginPage";
-import { Nav, usePage } from "./Nav";
+import { Nav, useRoute } from "./Nav";
+import { ProjectPage } from "./ProjectPage";
 import { ProjectsPage } from "./ProjectsPage";
 import { TrainingPage } from "./TrainingPage";
 import "./style.css";
 
 function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
-  const page = usePage();
+  const route = useRoute();
 
   useEffect(() => {
     api<{ user: User }>("GET", "/api/auth/me")
@@ -23,7 +24,7 @@ function App() {
     <>
       <header>
         <strong>FineFlow</strong>
-        <Nav page={page} />
+        <Nav route={route} />
         <span className="muted">{user.isLocalOwner ? "local owner" : user.email}</span>
         <button
           type="button"
@@ -35,7 +36,13 @@ function App() {
           Sign out
         </button>
       </header>
-      {page === "training" ? <TrainingPage /> : <ProjectsPage />}
+      {route.page === "training" ? (
+        <TrainingPage />
+      ) : route.page === "project" ? (
+        <ProjectPage id={route.id} />
+      ) : (
+        <ProjectsPage />
+      )}
     </>
   );
 }

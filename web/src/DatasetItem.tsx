@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { api, type Dataset, EXPORT_FORMATS, type ValidationResult } from "./api";
+
+const count = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
+
+function progressText(dataset: Dataset): string {
+  const p = dataset.progress;
+  if (!p) return "";
+  if (p.totalChunks === 0) return `${p.pairs} pairs`; // imported: no chunks behind it
+  const skipped = p.skipped ? `, ${p.skipped} skipped` : "";
+  const failed = p.failed ? `, ${p.failed} failed` : "";
+  return `${p.done}/${p.totalChunks} chunks${failed}${skipped}, ${p.pairs} pairs`;
+}
+
+/** The seed's validation panel: the verdict, each error and warning, and the token statistics. */
+function ValidationPanel({ result }: { result: ValidationResult }) {
+  const { stats } = result;
+  return (
+    <div role="status" aria-label="Validation">
+      <p>
+        <strong>{result.valid ? "Valid" : "Not valid"}</strong> for {stats.model}: {count(stats.totalPairs)}{" "}
+        pairs, {count(stats.uniqueQuestions)} unique questions, average quality{" "}
+        {stats.avgQualityScore.toFixed(2)}; tokens per pair p50 {stats.tokens.p50}, max {stats.tokens.max};{" "}
+        {count(stats.billableTokens)} billable tokens an epoch, {stats.recommendedEpochs} epochs recommended.
+      </p>
+      {result.errors.length > 0 && (
+        <ul aria-label="Errors">
+          {result.errors.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      )}
+      {result.warnings.length > 0 && (
+        <ul aria-label="Warnings" className="muted">
+          {result.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** A dataset: its status while it generates; then validation and export. */
+export function DatasetItem({ dataset }: { dataset: Dataset }) {
+  const [result, setResult] = useState<ValidationResult>();
+  const [format, setFormat] = useState<string>(dataset.format);
+  const [error, setError] = useState("");
+  const usable = dataset.status === "ready" || dataset.status === "training";
+
+  async function validate() {
+    try {
+      setResult(await api<ValidationResult>("POST", `/api/datasets/${dataset.id}/validate`));
+      setError("");
+    } catch (caught) {
+      setError((caught as Error).message);
+    }
+  }
+
+  return (
+    <li aria-label={`Dataset ${dataset.name}`}>
+      <strong>{dataset.name}</strong> <span className="muted">{dataset.mode}</span> — {dataset.status}
+      {dataset.progress && <span className="muted"> ({progressText(dataset)})</span>}
+      {dataset.error && <p role="alert">{dataset.error}</p>}
+      {usable && (
+        <p className="actions">
+          <button type="button" onClick={validate}>
+            Validate
+          </button>
+          <label>
+            Export format
+            <select value={format} onChange={(event) => setFormat(event.target.value)}>
+              {EXPORT_FORMATS.map((f) => (
+                <option key={f}>{f}</option>
+              ))}
+            </select>
+          </label>
+          {/* A plain link: the browser downloads the stream with the session cookie, under the server's name. */}
+          <a href={`/api/datasets/${dataset.id}/export?format=${format}`} download>
+            Download JSONL
+          </a>
+        </p>
+      )}
+      {error && <p role="alert">{error}</p>}
+      {result && <ValidationPanel result={result} />}
+    </li>
+  );
+}

@@ -1,0 +1,167 @@
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
+import { DatasetItem } from "./DatasetItem";
+
+const MODES = ["auto", "qa", "instruction", "conversation"] as const;
+/** While documents are processed or a dataset generated, the page asks again this often. */
+const REFRESH_MS = 1000;
+
+const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
+  documents.some((d) => d.status === "pending" || d.status === "processing") ||
+  datasets.some((d) => d.status === "generating");
+
+/** One project: its documents (upload, status, chunks) and its datasets (generate, validate, export). */
+export function ProjectPage({ id }: { id: string }) {
+  const [project, setProject] = useState<Project>();
+  const [documents, setDocuments] = useState<ProjectDocument[]>([]);
+  const [datasets, setDatasets] = useState<Dataset[]>([]);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    const [p, docs, sets] = await Promise.all([
+      api<Project>("GET", `/api/projects/${id}`),
+      api<{ documents: ProjectDocument[] }>("GET", `/api/projects/${id}/documents`),
+      api<{ datasets: Dataset[] }>("GET", `/api/projects/${id}/datasets`),
+    ]);
+    setProject(p);
+    setDocuments(docs.documents);
+    setDatasets(sets.datasets);
+  }, [id]);
+
+  const report = useCallback((caught: unknown) => setError((caught as Error).message), []);
+
+  useEffect(() => {
+    load().catch(report);
+  }, [load, report]);
+
+  const working = busy(documents, datasets);
+  useEffect(() => {
+    if (!working) return;
+    const timer = setInterval(() => load().catch(report), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [working, load, report]);
+
+  async function send(event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    try {
+      await action(new FormData(formElement));
+      formElement.reset();
+      setError("");
+      await load();
+    } catch (caught) {
+      report(caught);
+    }
+  }
+
+  if (!project) return <main>{error ? <p role="alert">{error}</p> : <p className="muted">Loading…</p>}</main>;
+  return (
+    <main>
+      <p>
+        <a href="#projects">← Projects</a>
+      </p>
+      <h1>{project.name}</h1>
+      {error && <p role="alert">{error}</p>}
+
+      <section aria-label="Documents">
+        <h2>Documents</h2>
+        {documents.length === 0 ? (
+          <p className="muted">No documents yet: upload Markdown, text, HTML, PDF, DOCX or JSON files.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Status</th>
+                <th>Chunks</th>
+              </tr>
+            </thead>
+            <tbody>
+              {documents.map((d) => (
+                <tr key={d.id}>
+                  <td>{d.name}</td>
+                  <td>
+                    {d.status}
+                    {d.error && <span className="muted"> — {d.error}</span>}
+                  </td>
+                  <td>
+                    {d.chunkCount}
+                    {d.duplicateChunks ? (
+                      <span className="muted"> ({d.duplicateChunks} duplicates)</span>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <h3>Upload</h3>
+        <form
+          aria-label="Upload documents"
+          onSubmit={(event) => send(event, (form) => upload(`/api/projects/${id}/documents`, form))}
+        >
+          <label>
+            Files <input name="files" type="file" multiple required />
+          </label>
+          <button type="submit">Upload</button>
+        </form>
+      </section>
+
+      <section aria-label="Datasets">
+        <h2>Datasets</h2>
+        {datasets.length === 0 ? (
+          <p className="muted">No datasets yet.</p>
+        ) : (
+          <ul className="projects">
+            {datasets.map((d) => (
+              <DatasetItem key={d.id} dataset={d} />
+            ))}
+          </ul>
+        )}
+        <h3>New dataset</h3>
+        <form
+          aria-label="New dataset"
+          onSubmit={(event) =>
+            send(event, (form) =>
+              api("POST", `/api/projects/${id}/datasets`, {
+                datasetName: form.get("name"),
+                mode: form.get("mode"),
+                format: form.get("format"),
+                ...(form.get("generator") ? { generator: form.get("generator") } : {}),
+              }),
+            )
+          }
+        >
+          <label>
+            Name <input name="name" required maxLength={100} />
+          </label>
+          <label>
+            Mode
+            <select name="mode" defaultValue="auto">
+              {MODES.map((mode) => (
+                <option key={mode}>{mode}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Format
+            <select name="format" defaultValue="openai">
+              {EXPORT_FORMATS.map((format) => (
+                <option key={format}>{format}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Generator
+            <select name="generator" defaultValue="">
+              <option value="">as configured (the LLM when one is set, else extractive)</option>
+              <option value="extractive">extractive (offline, from the text itself)</option>
+              <option value="llm">llm</option>
+            </select>
+          </label>
+          <button type="submit">Generate dataset</button>
+        </form>
+      </section>
+    </main>
+  );
+}
