@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.js";
 import { startServer } from "./helpers/run-cli.js";
@@ -9,6 +9,8 @@ import { startServer } from "./helpers/run-cli.js";
 let dir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 let browser: Browser;
+/** Signed in once: the printed sign-in link works one time. */
+let context: BrowserContext;
 
 const GUIDE = `# Billing guide
 
@@ -46,6 +48,11 @@ beforeAll(async () => {
   await writeFile(join(dir, "security.md"), SECURITY);
   server = await startServer({ FINEFLOW_DATA_DIR: join(dir, "data") });
   browser = await launchBrowser();
+  context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(server.loginLink ?? "");
+  await page.getByRole("heading", { name: "Projects" }).waitFor();
+  await page.close();
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -56,9 +63,8 @@ afterAll(async () => {
 
 describe("a project's page", { timeout: 90_000 }, () => {
   it("uploads documents, generates a dataset offline, validates it and downloads its export", async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
-    await page.goto(server.loginLink ?? "");
+    await page.goto(server.url);
     const newProject = page.getByRole("form", { name: "New project" });
     await newProject.getByLabel("Name").fill("Help center");
     await newProject.getByRole("button", { name: "Create project" }).click();
@@ -105,6 +111,83 @@ describe("a project's page", { timeout: 90_000 }, () => {
       const record = JSON.parse(line) as { conversations: { from: string; value: string }[] };
       expect(record.conversations.map((m) => m.from)).toEqual(["human", "gpt"]);
     }
-    await context.close();
+    await page.close();
+  });
+
+  it("reviews a dataset's pairs: filters, edits, adds and deletes, and sets the system prompt", async () => {
+    const page = await context.newPage();
+    const project = await page.request.post(`${server.url}/api/projects`, { data: { name: "Review" } });
+    const { id: projectId } = (await project.json()) as { id: string };
+    const chats = Array.from({ length: 25 }, (_, i) =>
+      JSON.stringify({
+        messages: [
+          { role: "user", content: `Which port does service ${i} listen on?` },
+          { role: "assistant", content: `Service ${i} listens on port ${8000 + i}.` },
+        ],
+      }),
+    ).join("\n");
+    const imported = await page.request.post(`${server.url}/api/projects/${projectId}/datasets/import`, {
+      multipart: {
+        file: { name: "chats.jsonl", mimeType: "application/jsonl", buffer: Buffer.from(chats) },
+        datasetName: "chats",
+        format: "openai",
+      },
+    });
+    expect(imported.status()).toBe(201);
+
+    await page.goto(`${server.url}/#project/${projectId}`);
+    await page.getByRole("listitem", { name: "Dataset chats" }).getByRole("link", { name: "chats" }).click();
+    await page.getByRole("heading", { name: "chats", level: 1 }).waitFor();
+    const shown = page.getByRole("status", { name: "Pairs shown" });
+    await shown.getByText("Pairs 1–20 of 25").waitFor();
+    await page.getByRole("button", { name: "Next" }).click();
+    await shown.getByText("Pairs 21–25 of 25").waitFor();
+
+    const filters = page.getByRole("form", { name: "Filter pairs" });
+    await filters.getByLabel("Search").fill("service 7 listen");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await shown.getByText("Pairs 1–1 of 1").waitFor();
+
+    // Edit the answer: it is saved, and its token count recomputed.
+    const pair = page.getByRole("listitem", { name: "Pair: Which port does service 7 listen on?" });
+    const tokensBefore = Number(/(\d+) tokens/.exec((await pair.textContent()) ?? "")?.[1]);
+    await pair.getByRole("button", { name: "Edit" }).click();
+    const editor = pair.getByRole("form", { name: "Edit pair" });
+    await editor
+      .getByLabel("assistant")
+      .fill("Service 7 listens on port 8007, on every interface, IPv4 and IPv6 alike.");
+    await editor.getByRole("button", { name: "Save" }).click();
+    // The answer as shown once saved (not the editor's text, which matches too while it is open).
+    await pair.getByRole("definition").filter({ hasText: "IPv4 and IPv6 alike." }).waitFor();
+    const tokensAfter = Number(/(\d+) tokens/.exec((await pair.textContent()) ?? "")?.[1]);
+    expect(tokensAfter).toBeGreaterThan(tokensBefore);
+
+    const prompt = page.getByRole("form", { name: "System prompt" });
+    await prompt.getByLabel(/System prompt/).fill("Answer from the runbook only.");
+    await prompt.getByRole("button", { name: "Save system prompt" }).click();
+
+    const add = page.getByRole("form", { name: "Add pair" });
+    await add.getByLabel("Question").fill("Who owns the runbook?");
+    await add.getByLabel("Answer").fill("The platform team owns the runbook.");
+    await add.getByRole("button", { name: "Add pair" }).click();
+    await filters.getByLabel("Search").fill("");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await shown.getByText("Pairs 1–20 of 26").waitFor();
+
+    await pair.getByRole("button", { name: "Delete" }).click();
+    await shown.getByText("Pairs 1–20 of 25").waitFor();
+    expect(await pair.count()).toBe(0);
+
+    // What the page did is what the API now holds.
+    const datasetId = ((await imported.json()) as { id: string }).id;
+    const dataset = await page.request.get(`${server.url}/api/datasets/${datasetId}`);
+    expect(((await dataset.json()) as { systemPrompt: string }).systemPrompt).toBe(
+      "Answer from the runbook only.",
+    );
+    const added = await page.request.get(
+      `${server.url}/api/datasets/${datasetId}/pairs?search=platform%20team`,
+    );
+    expect(((await added.json()) as { total: number }).total).toBe(1);
+    await page.close();
   });
 });

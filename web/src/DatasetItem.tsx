@@ -59,7 +59,10 @@ export function DatasetItem({ dataset }: { dataset: Dataset }) {
 
   return (
     <li aria-label={`Dataset ${dataset.name}`}>
-      <strong>{dataset.name}</strong> <span className="muted">{dataset.mode}</span> — {dataset.status}
+      <a href={`#dataset/${dataset.id}`}>
+        <strong>{dataset.name}</strong>
+      </a>{" "}
+      <span className="muted">{dataset.mode}</span> — {dataset.status}
       {dataset.progress && <span className="muted"> ({progressText(dataset)})</span>}
       {dataset.error && <p role="alert">{dataset.error}</p>}
       {usable && (

@@ -1,15 +1,15 @@
 import { useEffect, useState } from "react";
 
 /**
- * The app's pages, chosen by the URL's hash (#training, #project/<id>), so no router is needed and reloads
+ * The app's pages, chosen by the URL's hash (#training, #project/<id>, #dataset/<id>), so no router is needed and reloads
  * keep the page.
  */
-export type Route = { page: "projects" } | { page: "training" } | { page: "project"; id: string };
+export type Route = { page: "projects" } | { page: "training" } | { page: "project" | "dataset"; id: string };
 
 function routeOf(hash: string): Route {
   if (hash === "#training") return { page: "training" };
-  const project = /^#project\/([\w-]+)$/.exec(hash);
-  return project?.[1] ? { page: "project", id: project[1] } : { page: "projects" };
+  const item = /^#(project|dataset)\/([\w-]+)$/.exec(hash);
+  return item?.[2] ? { page: item[1] as "project" | "dataset", id: item[2] } : { page: "projects" };
 }
 
 export function useRoute(): Route {

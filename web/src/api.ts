@@ -68,6 +68,7 @@ export interface Dataset {
   format: string;
   mode: string;
   status: "generating" | "ready" | "training" | "failed";
+  systemPrompt: string | null;
   error: string | null;
   progress?: { totalChunks: number; done: number; failed: number; skipped: number; pairs: number };
 }
@@ -82,6 +83,21 @@ export interface ProjectDocument {
   chunkCount: number;
   duplicateChunks?: number;
   flaggedChunks?: number;
+}
+
+export interface PairMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface Pair {
+  id: string;
+  messages: PairMessage[];
+  status: "accepted" | "rejected";
+  rejectionReason: string | null;
+  qualityScore: number | null;
+  tokenCount: number | null;
+  isValid: boolean;
 }
 
 /** The seed's ValidationResult, as the API sends it. */

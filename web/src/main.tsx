@@ -1,6 +1,7 @@
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, api, type User } from "./api";
+import { DatasetPage } from "./DatasetPage";
 import { LoginPage } from "./LoginPage";
 import { Nav, useRoute } from "./Nav";
 import { ProjectPage } from "./ProjectPage";
@@ -40,6 +41,8 @@ function App() {
         <TrainingPage />
       ) : route.page === "project" ? (
         <ProjectPage id={route.id} />
+      ) : route.page === "dataset" ? (
+        <DatasetPage id={route.id} />
       ) : (
         <ProjectsPage />
       )}
