@@ -280,7 +280,10 @@ export class GenerationService {
     if (filter.projectId) await this.deps.projects.get(actor, filter.projectId);
     const datasets = await this.deps.datasets.list(actor, filter);
     return Promise.all(
-      datasets.map(async (dataset) => ({ ...dataset, progress: await this.deps.datasets.progress(dataset.id) })),
+      datasets.map(async (dataset) => ({
+        ...dataset,
+        progress: await this.deps.datasets.progress(dataset.id),
+      })),
     );
   }
 }
