@@ -3,14 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeChatServer, startFakeChatServer } from "./fakes/chat-completions-server.js";
 import { launchBrowser } from "./helpers/browser.js";
 import { startServer } from "./helpers/run-cli.js";
 
 let dir: string;
 let server: Awaited<ReturnType<typeof startServer>>;
 let browser: Browser;
+let llm: FakeChatServer;
 /** Signed in once: the printed sign-in link works one time. */
 let context: BrowserContext;
+
+const LEAKED_KEY = "sk-proj-Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6q8Lx0Qa";
 
 const GUIDE = `# Billing guide
 
@@ -46,7 +50,29 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fineflow-web-project-"));
   await writeFile(join(dir, "billing.md"), GUIDE);
   await writeFile(join(dir, "security.md"), SECURITY);
-  server = await startServer({ FINEFLOW_DATA_DIR: join(dir, "data") });
+  // A model that answers every chunk with a pair leaking an API key: the safety filter rejects it.
+  llm = await startFakeChatServer({
+    apiKey: "test-llm-key",
+    respond: () => ({
+      content: JSON.stringify({
+        mode: "qa",
+        pairs: [
+          {
+            messages: [
+              { role: "user", content: "How do I call the billing API?" },
+              { role: "assistant", content: `Send the key ${LEAKED_KEY} with every request.` },
+            ],
+          },
+        ],
+      }),
+    }),
+  });
+  server = await startServer({
+    FINEFLOW_DATA_DIR: join(dir, "data"),
+    FINEFLOW_LLM_BASE_URL: `${llm.url}/v1`,
+    FINEFLOW_LLM_MODEL: "gpt-4o-mini",
+    FINEFLOW_LLM_API_KEY: "test-llm-key",
+  });
   browser = await launchBrowser();
   context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
@@ -56,6 +82,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
+  await llm?.close();
   server?.child.kill("SIGTERM");
   if (server) await new Promise((resolve) => server.child.once("exit", resolve));
   await rm(dir, { recursive: true, force: true });
@@ -188,6 +215,35 @@ describe("a project's page", { timeout: 90_000 }, () => {
       `${server.url}/api/datasets/${datasetId}/pairs?search=platform%20team`,
     );
     expect(((await added.json()) as { total: number }).total).toBe(1);
+    await page.close();
+  });
+
+  it("shows a pair the safety filter rejected, with its reason, and takes it back on request", async () => {
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByRole("link", { name: "Help center" }).click();
+    const datasetForm = page.getByRole("form", { name: "New dataset" });
+    await datasetForm.getByLabel("Name").fill("from-llm");
+    await datasetForm.getByLabel("Generator").selectOption("llm");
+    await datasetForm.getByRole("button", { name: "Generate dataset" }).click();
+    const item = page.getByRole("listitem", { name: "Dataset from-llm" });
+    await item.getByText(/— ready/).waitFor();
+    await item.getByRole("link", { name: "from-llm" }).click();
+
+    const shown = page.getByRole("status", { name: "Pairs shown" });
+    const filters = page.getByRole("form", { name: "Filter pairs" });
+    await filters.getByLabel("Status").selectOption("rejected");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await shown.getByText(/^Pairs 1–\d+ of \d+$/).waitFor();
+    const rejected = page.getByRole("listitem", { name: "Pair: How do I call the billing API?" }).first();
+    expect(await rejected.textContent()).toContain("rejected: secret: OpenAI API key");
+    const before = Number(/of (\d+)/.exec((await shown.textContent()) ?? "")?.[1]);
+
+    await rejected.getByRole("button", { name: "Restore" }).click();
+    await shown.getByText(before === 1 ? "No pairs" : `Pairs 1–${before - 1} of ${before - 1}`).waitFor();
+    await filters.getByLabel("Status").selectOption("accepted");
+    await filters.getByRole("button", { name: "Apply" }).click();
+    await shown.getByText("Pairs 1–1 of 1").waitFor();
     await page.close();
   });
 });

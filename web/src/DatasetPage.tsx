@@ -88,6 +88,11 @@ function PairCard({ pair, onChanged }: { pair: Pair; onChanged: (error?: unknown
             <button type="button" onClick={() => setDraft(pair.messages)}>
               Edit
             </button>
+            {pair.status === "rejected" && (
+              <button type="button" onClick={() => act(() => api("POST", `/api/pairs/${pair.id}/restore`))}>
+                Restore
+              </button>
+            )}
             <button type="button" onClick={() => act(() => api("DELETE", `/api/pairs/${pair.id}`))}>
               Delete
             </button>
