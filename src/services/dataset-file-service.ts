@@ -51,7 +51,7 @@ export class DatasetFileService {
 
   async validate(actor: Actor, datasetId: string, options: ValidateOptions = {}): Promise<ValidationResult> {
     const dataset = await this.dataset(actor, datasetId);
-    const validator = new DatasetValidator(options);
+    const validator = await this.validator(dataset, options);
     let line = 0;
     for await (const pair of this.datasets.acceptedPairs(actor, dataset.id)) {
       validator.add(validationPair(pair, ++line, dataset));
@@ -74,7 +74,8 @@ export class DatasetFileService {
       options.includeSystemPrompt === false ? undefined : (dataset.systemPrompt ?? undefined);
     const line = (pair: { messages: PairMessage[] }) =>
       `${toJsonlLine(options.format, pair.messages, systemPrompt)}\n`;
-    const exportable = this.exportFilter(dataset, options, systemPrompt);
+    const validator = options.onlyValid === false ? undefined : await this.validator(dataset, options);
+    const exportable = exportFilter(dataset, options.format, systemPrompt, validator);
     const pairs = () => this.datasets.acceptedPairs(actor, dataset.id);
     const { split } = options;
     if (!split) {
@@ -95,18 +96,12 @@ export class DatasetFileService {
     return { dataset, lines: lines() };
   }
 
-  /**
-   * Whether each pair, taken in file order, goes in the file: not when validation finds an error in it
-   * (unless `onlyValid` is false), nor when the format cannot express it (e.g. anthropic's turn markers in
-   * its text). It validates as it goes, so each pair is passed once, in order.
-   */
-  private exportFilter(dataset: DatasetRow, options: ExportOptions, systemPrompt: string | undefined) {
-    const validator = options.onlyValid === false ? undefined : new DatasetValidator(options);
-    let line = 0;
-    return (pair: StoredPair) => {
-      const valid = validator?.add(validationPair(pair, ++line, dataset)) ?? true;
-      return valid && !exportIssue(options.format, pair.messages, systemPrompt);
-    };
+  /** Sized for the dataset's pairs, so its memory is set aside once rather than grown. */
+  private async validator(dataset: DatasetRow, options: ValidateOptions): Promise<DatasetValidator> {
+    return new DatasetValidator({
+      ...options,
+      expectedPairs: await this.datasets.acceptedPairCount(dataset.id),
+    });
   }
 
   /**
@@ -167,6 +162,24 @@ export interface ImportInput {
 
 /** Import stops at this many bad lines: enough to fix a file in one go, short enough to read. */
 const MAX_REPORTED_LINES = 20;
+
+/**
+ * Whether each pair, taken in file order, goes in the file: not when the validator (absent: every pair is
+ * wanted) finds an error in it, nor when the format cannot express it (e.g. anthropic's turn markers in its
+ * text). It validates as it goes, so each pair is passed once, in order.
+ */
+function exportFilter(
+  dataset: DatasetRow,
+  format: ExportFormat,
+  systemPrompt: string | undefined,
+  validator: DatasetValidator | undefined,
+) {
+  let line = 0;
+  return (pair: StoredPair) => {
+    const valid = validator?.add(validationPair(pair, ++line, dataset)) ?? true;
+    return valid && !exportIssue(format, pair.messages, systemPrompt);
+  };
+}
 
 interface StoredPair {
   id: string;

@@ -146,6 +146,12 @@ export function toJsonlLine(
   );
 }
 
+/**
+ * Exported lines leave in chunks of about this many characters: one write (or HTTP chunk) a line cost a
+ * round trip each and kept every line alive long enough to reach the old heap generation.
+ */
+export const EXPORT_CHUNK_CHARS = 64 * 1024;
+
 /** Every format is JSON Lines; the format itself goes in the name (see `suggestedFileName`). */
 export function fileExtensionFor(_format: ExportFormat): string {
   return "jsonl";

@@ -41,21 +41,31 @@ export class NearDuplicateSketchIndex {
   private readonly numHashes: number;
   private readonly sketchWords: number;
   /** Entry e is band `e % bands` of target `⌊e / bands⌋`. */
-  private readonly entryKeys = new GrowingUint32Array();
+  private readonly entryKeys: GrowingUint32Array;
   /** Per entry: the next older entry in the same chain, or NONE. */
-  private readonly entryLinks = new GrowingUint32Array();
+  private readonly entryLinks: GrowingUint32Array;
   /** Per slot: the newest entry of its chain, or NONE; at least as many slots as entries. */
-  private heads = new Uint32Array(1024).fill(NONE);
-  private readonly sketches = new GrowingUint32Array();
-  private readonly labels = new GrowingUint32Array();
+  private heads: Uint32Array;
+  private readonly sketches: GrowingUint32Array;
+  private readonly labels: GrowingUint32Array;
 
-  constructor(threshold: number, numHashes = DEFAULT_MINHASH.numHashes) {
+  /**
+   * `expectedTexts` sizes every array once, when the caller knows how many texts will come: growing by
+   * doubling leaves up to half of each array unused and, while it copies, both copies in memory.
+   */
+  constructor(threshold: number, numHashes = DEFAULT_MINHASH.numHashes, expectedTexts = 0) {
     const { bands, rows } = lshParams(numHashes, threshold);
     this.threshold = threshold;
     this.bands = bands;
     this.rows = rows;
     this.numHashes = numHashes;
     this.sketchWords = Math.ceil(numHashes / SLOTS_PER_WORD);
+    const texts = Math.max(64, expectedTexts);
+    this.entryKeys = new GrowingUint32Array(bands * texts);
+    this.entryLinks = new GrowingUint32Array(bands * texts);
+    this.heads = new Uint32Array(2 ** Math.ceil(Math.log2(bands * texts))).fill(NONE);
+    this.sketches = new GrowingUint32Array(this.sketchWords * texts);
+    this.labels = new GrowingUint32Array(texts);
   }
 
   /** Texts kept as match targets: those that were not near-duplicates of an earlier one. */

@@ -40,8 +40,9 @@ export class Uint64KeyTable {
   private values: Uint32Array;
   private count = 0;
 
-  constructor(initialCapacity = 1024) {
-    const capacity = 2 ** Math.ceil(Math.log2(Math.max(2, initialCapacity)));
+  /** Sized to hold `expectedEntries` without growing. */
+  constructor(expectedEntries = 700) {
+    const capacity = 2 ** Math.ceil(Math.log2(Math.max(2, expectedEntries / MAX_LOAD)));
     this.his = new Uint32Array(capacity);
     this.los = new Uint32Array(capacity);
     this.values = new Uint32Array(capacity);

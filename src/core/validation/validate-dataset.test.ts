@@ -547,6 +547,18 @@ describe("DatasetValidator", () => {
     );
   });
 
+  it("gives the same result sized for the expected pairs, holding less memory than when it grows", () => {
+    const pairs = datasetWith(5_000, qa(10, "Same?", "Yes."), qa(20, "Same?", "Yes."));
+    const grown = new DatasetValidator();
+    const sized = new DatasetValidator({ expectedPairs: pairs.length });
+    for (const pair of pairs) {
+      grown.add(pair);
+      sized.add(pair);
+    }
+    expect(sized.result()).toEqual(grown.result());
+    expect(sized.footprint().bytes).toBeLessThan(grown.footprint().bytes);
+  });
+
   it("rejects a line that is not a positive integer", () => {
     expect(() => new DatasetValidator().add({ id: "x", line: 0, messages: [] })).toThrow(RangeError);
   });

@@ -58,6 +58,8 @@ export interface ValidationOptions {
   lowQuality?: number;
   /** Estimated Jaccard similarity of two pairs' word shingles from which they count as near-duplicates. */
   nearDuplicateThreshold?: number;
+  /** How many pairs will come, when known: memory is then set aside once instead of grown (not a rule). */
+  expectedPairs?: number;
 }
 
 export interface ValidationPair {
@@ -103,22 +105,32 @@ export class DatasetValidator {
   private totalPairs = 0;
   private qualitySum = 0;
   private qualityCount = 0;
-  private readonly tokenCounts = new GrowingUint32Array();
+  private readonly tokenCounts: GrowingUint32Array;
   private tokenSum = 0;
   private billableTokens = 0;
   /** Normalised pair → line of its first occurrence. */
-  private readonly pairKeys = new Uint64KeyTable();
+  private readonly pairKeys: Uint64KeyTable;
   /** Normalised question → its index in `answerKeys` and `questionLines`. */
-  private readonly questions = new Uint64KeyTable();
-  private readonly answerKeys = new GrowingUint32Array();
-  private readonly questionLines = new GrowingUint32Array();
+  private readonly questions: Uint64KeyTable;
+  private readonly answerKeys: GrowingUint32Array;
+  private readonly questionLines: GrowingUint32Array;
   private readonly nearDuplicates: NearDuplicateSketchIndex;
   /** Whether the pair being added has been flagged with an error. */
   private currentHasError = false;
 
   constructor(options: ValidationOptions = {}) {
     this.settings = resolveSettings(options);
-    this.nearDuplicates = new NearDuplicateSketchIndex(this.settings.nearDuplicateThreshold);
+    const expected = Math.max(1024, options.expectedPairs ?? 0);
+    this.tokenCounts = new GrowingUint32Array(expected);
+    this.pairKeys = new Uint64KeyTable(expected);
+    this.questions = new Uint64KeyTable(expected);
+    this.answerKeys = new GrowingUint32Array(expected);
+    this.questionLines = new GrowingUint32Array(expected);
+    this.nearDuplicates = new NearDuplicateSketchIndex(
+      this.settings.nearDuplicateThreshold,
+      undefined,
+      expected,
+    );
   }
 
   /**

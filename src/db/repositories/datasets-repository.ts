@@ -514,6 +514,15 @@ export class DatasetsRepository {
     }
   }
 
+  /** How many accepted pairs a dataset has: what a validation or an export will go through. */
+  async acceptedPairCount(datasetId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: count() })
+      .from(trainingPairs)
+      .where(and(eq(trainingPairs.datasetId, datasetId), eq(trainingPairs.status, "accepted")));
+    return row?.n ?? 0;
+  }
+
   /** Records which pairs the last validation found errors in. */
   async markValidity(datasetId: string, invalidIds: ReadonlySet<string>) {
     await this.db.transaction(async (tx) => {

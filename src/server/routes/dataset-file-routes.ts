@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { EXPORT_FORMATS, suggestedFileName } from "../../core/export/formats.js";
+import { EXPORT_CHUNK_CHARS, EXPORT_FORMATS, suggestedFileName } from "../../core/export/formats.js";
 import type { DatasetFileService } from "../../services/dataset-file-service.js";
 import type { GenerationService } from "../../services/generation-service.js";
 import { parseInput } from "../../services/parse-input.js";
@@ -144,7 +144,6 @@ export function datasetFileRoutes(
     const { dataset, lines } = await files.export(c.get("actor"), c.req.param("id"), { ...query, split });
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
-      // Lines go out in chunks of ~64 KB: one chunk a line cost a stream round trip for every pair.
       async pull(controller) {
         let chunk = "";
         while (chunk.length < EXPORT_CHUNK_CHARS) {
@@ -168,5 +167,3 @@ export function datasetFileRoutes(
     });
   });
 }
-
-const EXPORT_CHUNK_CHARS = 64 * 1024;
