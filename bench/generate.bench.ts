@@ -2,9 +2,13 @@ import { PGlite } from "@electric-sql/pglite";
 import { createServices } from "../src/context.js";
 import { wrapPglite } from "../src/db/client.js";
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
+import { limitHeapGrowth } from "../src/heap.js";
 import { silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
 import { startFakeChatServer } from "../test/fakes/chat-completions-server.js";
+
+// As the `fineflow` command runs: the figures are the product's.
+limitHeapGrowth();
 
 /**
  * Dataset generation through the queue against a rate-limited, slow, sometimes failing endpoint (the

@@ -8,6 +8,10 @@ import { EXPORT_CHUNK_CHARS, toJsonlLine } from "../src/core/export/formats.js";
 import type { PairMessage, PairMode } from "../src/core/generation/types.js";
 import { seededRandom } from "../src/core/random.js";
 import { DatasetValidator, DEFAULT_MODEL } from "../src/core/validation/validate-dataset.js";
+import { limitHeapGrowth } from "../src/heap.js";
+
+// As the `fineflow` command runs: the figures are the product's.
+limitHeapGrowth();
 
 /**
  * Dataset validation and export against the raw o200k tokenizer over the same texts in the same run.

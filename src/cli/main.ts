@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config.js";
 import { AppError } from "../core/errors.js";
 import { DataDirBusyError } from "../db/data-dir-lock.js";
+import { limitHeapGrowth } from "../heap.js";
 import { VERSION } from "../version.js";
 import { ApiError } from "./api-client.js";
 import { registerAccounts } from "./commands/account.js";
@@ -16,6 +17,8 @@ import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
 import { CliError } from "./connect.js";
+
+limitHeapGrowth();
 
 const program = new Command("fineflow")
   .description("Turn documents into fine-tuning datasets and run the fine-tuning jobs.")
