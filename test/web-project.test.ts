@@ -88,6 +88,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const projectIdOf = (url: string) => url.slice(url.indexOf("#project/") + "#project/".length);
+
 describe("a project's page", { timeout: 90_000 }, () => {
   it("uploads documents, generates a dataset offline, validates it and downloads its export", async () => {
     const page = await context.newPage();
@@ -108,6 +110,16 @@ describe("a project's page", { timeout: 90_000 }, () => {
     }
     const billingRow = documents.getByRole("row").filter({ hasText: "billing.md" });
     expect(Number(await billingRow.getByRole("cell").nth(2).textContent())).toBeGreaterThan(0);
+
+    // Its chunks, as the generator will see them: heading path, tokens, quality and the text.
+    await billingRow.getByRole("button", { name: "Show chunks" }).click();
+    const chunks = page
+      .getByRole("region", { name: "Chunks of billing.md" })
+      .getByRole("list", { name: "Chunks" });
+    await chunks.getByRole("listitem").first().waitFor();
+    const first = (await chunks.getByRole("listitem").first().textContent()) ?? "";
+    expect(first).toMatch(/^#1 · Billing guide.* · \d+ tokens · quality 0\.\d\d/);
+    expect(first).toContain("An invoice is the monthly statement");
 
     const datasetForm = page.getByRole("form", { name: "New dataset" });
     await datasetForm.getByLabel("Name").fill("faq");
@@ -138,6 +150,17 @@ describe("a project's page", { timeout: 90_000 }, () => {
       const record = JSON.parse(line) as { conversations: { from: string; value: string }[] };
       expect(record.conversations.map((m) => m.from)).toEqual(["human", "gpt"]);
     }
+
+    // Deleting a document takes its chunks with it.
+    await documents
+      .getByRole("row")
+      .filter({ hasText: "security.md" })
+      .getByRole("button", { name: "Delete" })
+      .click();
+    await documents.getByRole("row").filter({ hasText: "security.md" }).waitFor({ state: "detached" });
+    const left = await page.request.get(`${server.url}/api/projects/${projectIdOf(page.url())}/chunks`);
+    const body = (await left.json()) as { chunks: { documentId: string }[] };
+    expect(new Set(body.chunks.map((c) => c.documentId)).size).toBe(1);
     await page.close();
   });
 

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
+import { ChunksList } from "./ChunksList";
 import { DatasetItem } from "./DatasetItem";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
@@ -16,6 +17,8 @@ export function ProjectPage({ id }: { id: string }) {
   const [documents, setDocuments] = useState<ProjectDocument[]>([]);
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [error, setError] = useState("");
+  /** The document whose chunks are shown, if any. */
+  const [shown, setShown] = useState<string>();
 
   const load = useCallback(async () => {
     const [p, docs, sets] = await Promise.all([
@@ -35,6 +38,7 @@ export function ProjectPage({ id }: { id: string }) {
   }, [load, report]);
 
   const working = busy(documents, datasets);
+  const shownDocument = documents.find((d) => d.id === shown);
   useEffect(() => {
     if (!working) return;
     const timer = setInterval(() => load().catch(report), REFRESH_MS);
@@ -74,6 +78,7 @@ export function ProjectPage({ id }: { id: string }) {
                 <th>Name</th>
                 <th>Status</th>
                 <th>Chunks</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -90,10 +95,29 @@ export function ProjectPage({ id }: { id: string }) {
                       <span className="muted"> ({d.duplicateChunks} duplicates)</span>
                     ) : null}
                   </td>
+                  <td className="actions">
+                    {d.chunkCount > 0 && (
+                      <button type="button" onClick={() => setShown(shown === d.id ? undefined : d.id)}>
+                        {shown === d.id ? "Hide chunks" : "Show chunks"}
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      onClick={() => api("DELETE", `/api/documents/${d.id}`).then(load).catch(report)}
+                    >
+                      Delete
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+        )}
+        {shownDocument && (
+          <section aria-label={`Chunks of ${shownDocument.name}`}>
+            <h3>Chunks of {shownDocument.name}</h3>
+            <ChunksList projectId={id} documentId={shownDocument.id} />
+          </section>
         )}
         <h3>Upload</h3>
         <form
