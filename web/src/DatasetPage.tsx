@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Dataset, type Pair, type PairMessage } from "./api";
+import { submitForm } from "./forms";
 
 const PAGE_SIZE = 20;
 
@@ -132,17 +133,8 @@ export function DatasetPage({ id }: { id: string }) {
     load().catch((e) => setError((e as Error).message));
   }, [load]);
 
-  async function submit(event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    try {
-      await action(new FormData(formElement));
-      formElement.reset();
-      changed();
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
-  }
+  const submit = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
+    submitForm(event, action, changed, (caught) => setError((caught as Error).message));
 
   function filterFrom(form: FormData): Filter {
     return {

@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
 import { ChunksList } from "./ChunksList";
 import { DatasetItem } from "./DatasetItem";
+import { submitForm } from "./forms";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
 /** While documents are processed or a dataset generated, the page asks again this often. */
@@ -45,18 +46,16 @@ export function ProjectPage({ id }: { id: string }) {
     return () => clearInterval(timer);
   }, [working, load, report]);
 
-  async function send(event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    try {
-      await action(new FormData(formElement));
-      formElement.reset();
-      setError("");
-      await load();
-    } catch (caught) {
-      report(caught);
-    }
-  }
+  const send = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
+    submitForm(
+      event,
+      action,
+      () => {
+        setError("");
+        return load();
+      },
+      report,
+    );
 
   if (!project) return <main>{error ? <p role="alert">{error}</p> : <p className="muted">Loading…</p>}</main>;
   return (

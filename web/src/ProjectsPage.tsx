@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Project } from "./api";
+import { submitForm } from "./forms";
 
 const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null
@@ -18,24 +19,23 @@ export function ProjectsPage() {
     load().catch((caught) => setError((caught as Error).message));
   }, [load]);
 
-  async function create(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
-    const budget = String(form.get("budget") ?? "");
-    try {
-      await api("POST", "/api/projects", {
-        name: form.get("name"),
-        monthlyBudgetUsd: budget === "" ? null : Number(budget),
-        budgetEnforcement: form.get("enforcement"),
-      });
-      formElement.reset();
-      setError("");
-      await load();
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
-  }
+  const create = (event: FormEvent<HTMLFormElement>) =>
+    submitForm(
+      event,
+      (form) => {
+        const budget = String(form.get("budget") ?? "");
+        return api("POST", "/api/projects", {
+          name: form.get("name"),
+          monthlyBudgetUsd: budget === "" ? null : Number(budget),
+          budgetEnforcement: form.get("enforcement"),
+        });
+      },
+      () => {
+        setError("");
+        return load();
+      },
+      (caught) => setError((caught as Error).message),
+    );
 
   return (
     <main>
