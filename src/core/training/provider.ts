@@ -77,6 +77,16 @@ export interface ProviderCheckpoint {
   createdAt: Date;
 }
 
+/** How an adapter reaches its provider: the same knobs for each; tests point `baseURL` at a local double. */
+export interface HostedProviderOptions {
+  /** The provider's API root; its public one by default. */
+  baseURL?: string;
+  /** The SDK's own retries of 408/409/429/5xx and connection errors. */
+  maxRetries?: number;
+  /** Per request. */
+  timeoutMs?: number;
+}
+
 export interface TrainingProvider {
   readonly name: HostedProvider;
   /** Uploads a JSONL file for fine-tuning; `filename` is unique per FineFlow job and file role. */

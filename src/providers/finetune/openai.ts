@@ -3,6 +3,7 @@ import type { FineTuningJob, FineTuningJobEvent } from "openai/resources/fine-tu
 import type { TrainingJobStatus } from "../../core/statuses.js";
 import {
   type CreateJobInput,
+  type HostedProviderOptions,
   type Hyperparameters,
   type ProviderCheckpoint,
   ProviderError,
@@ -18,15 +19,6 @@ import {
  * becomes a `ProviderError` whose message never contains the key.
  */
 
-export interface OpenAiTrainingProviderOptions {
-  /** Defaults to OpenAI's API; tests point it at the local double. */
-  baseURL?: string;
-  /** The SDK's own retries of 408/409/429/5xx and connection errors; default 2. */
-  maxRetries?: number;
-  /** Per request; default 60 s (the SDK's 10 min is too long for a poll). */
-  timeoutMs?: number;
-}
-
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 const PAGE_SIZE = 100;
 
@@ -39,7 +31,7 @@ const STATUSES: Record<string, TrainingJobStatus> = {
   cancelled: "cancelled",
 };
 
-export function createOpenAiTrainingProvider(options: OpenAiTrainingProviderOptions = {}): TrainingProvider {
+export function createOpenAiTrainingProvider(options: HostedProviderOptions = {}): TrainingProvider {
   const client = (apiKey: string) =>
     new OpenAI({
       apiKey,
@@ -48,6 +40,7 @@ export function createOpenAiTrainingProvider(options: OpenAiTrainingProviderOpti
       organization: null,
       project: null,
       maxRetries: options.maxRetries ?? 2,
+      // The SDK's 10 min is too long for a poll.
       timeout: options.timeoutMs ?? 60_000,
     });
 

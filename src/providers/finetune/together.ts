@@ -10,6 +10,7 @@ import type {
 import type { TrainingJobStatus } from "../../core/statuses.js";
 import {
   type CreateJobInput,
+  type HostedProviderOptions,
   type ProviderCheckpoint,
   ProviderError,
   type ProviderEvent,
@@ -23,14 +24,6 @@ import {
  * A client is built per call from the caller's key and dropped afterwards, so no key outlives a call,
  * and every SDK error leaves here as a ProviderError whose message never contains the key.
  */
-
-export interface TogetherProviderOptions {
-  /** Together's API root, `https://api.together.ai/v1` by default; tests point it at the local double. */
-  baseURL?: string;
-  /** SDK retries of 408/409/429/5xx and connection errors; the SDK's default (2) when unset. */
-  maxRetries?: number;
-  timeoutMs?: number;
-}
 
 const DEFAULT_BASE_URL = "https://api.together.ai/v1";
 /** Together reports `total_price` in nanodollars (together-python's finetune_price_to_dollars). */
@@ -58,7 +51,7 @@ const FINISHED = new Set(["completed", "cancelled", "error", "user_error"]);
 
 type TruncatedJob = FineTuningListResponse.Data;
 
-export function createTogetherTrainingProvider(options: TogetherProviderOptions = {}): TrainingProvider {
+export function createTogetherTrainingProvider(options: HostedProviderOptions = {}): TrainingProvider {
   const client = (apiKey: string) =>
     new Together({
       apiKey,
