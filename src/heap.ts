@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
  * ingesting 20 MB of Markdown at 630 MB, now 422 MB; both at the same speed. There is no hard limit, so
  * work that needs a larger heap still gets one.
  */
-export const HEAP_GROWING_PERCENT = 25;
+const HEAP_GROWING_PERCENT = 25;
 
 /** Called first thing by the `fineflow` command (and the benchmarks, which measure what it does). */
 export function limitHeapGrowth(): void {

@@ -183,7 +183,7 @@ const VALUE_SEED = 0x2545f491;
  * the copies differ from their source. Two texts agree on a bin with probability equal to their Jaccard
  * similarity, as with `bins` permutations, at the cost of one hash per shingle instead of `bins`.
  */
-export function onePermutationSignature(shingles: readonly number[], bins: number): Uint32Array {
+function onePermutationSignature(shingles: readonly number[], bins: number): Uint32Array {
   const own = new Int32Array(bins).fill(EMPTY_BIN);
   const scale = bins / 2 ** 32;
   let filled = 0;
