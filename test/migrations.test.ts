@@ -72,6 +72,14 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
       database.executeSql("INSERT INTO projects (user_id, name) VALUES (gen_random_uuid(), 'orphan')"),
     ).rejects.toThrow(/foreign key/);
   });
+
+  it("store bytes and read them back exactly, every byte value and megabytes of them", async () => {
+    const bytes = new Uint8Array(2 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
+    const { rows } = await database.executeSql("SELECT $1::bytea AS b, length($1::bytea) AS n", [bytes]);
+    expect(rows[0]?.n).toBe(bytes.length);
+    expect(Buffer.from(rows[0]?.b as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
+  });
 });
 
 describe("the embedded database on disk", () => {
