@@ -70,7 +70,7 @@ async function createPgliteDataDir(dataDir: string): Promise<void> {
 
 /** Applies migrations to an open PGlite (also an in-memory one, as tests use) and wraps it. */
 export async function wrapPglite(lite: PGlite): Promise<Database> {
-  useNativeByteaCodec(lite);
+  installNativeByteaCodec(lite);
   await migrateLite(drizzleLite(lite), { migrationsFolder });
   return {
     kind: "pglite",
@@ -92,7 +92,7 @@ const BYTEA = 17;
  * PGlite converts bytea to and from hex one byte at a time through strings: storing and reading back a
  * 1 MB document took ~0.3 s and much garbage. Node's hex codec does the same in native code.
  */
-function useNativeByteaCodec(lite: PGlite): void {
+function installNativeByteaCodec(lite: PGlite): void {
   lite.serializers[BYTEA] = (value: unknown) => {
     if (!(value instanceof Uint8Array)) throw new Error("Invalid input for bytea type");
     return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
