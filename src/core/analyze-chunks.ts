@@ -3,7 +3,6 @@ import { type ChunkQuality, scoreChunkQuality } from "./chunk-quality.js";
 import { type InjectionScan, scanForInjection } from "./injection-scan.js";
 import {
   fingerprint,
-  lshBandKeys,
   NearDuplicateIndex,
   signatureFromBytes,
   type TextFingerprint,
@@ -18,13 +17,13 @@ export interface AnalyzedChunk {
   fingerprint: TextFingerprint;
 }
 
-export function analyzeChunk(id: string, draft: ChunkDraft, duplicateThreshold: number): AnalyzedChunk {
+export function analyzeChunk(id: string, draft: ChunkDraft): AnalyzedChunk {
   return {
     id,
     draft,
     quality: scoreChunkQuality(draft.text, draft.tokenCount),
     injection: scanForInjection(draft.text),
-    fingerprint: fingerprint(draft.text, duplicateThreshold),
+    fingerprint: fingerprint(draft.text),
   };
 }
 
@@ -41,7 +40,7 @@ export interface DuplicateMark {
 
 /**
  * Decides which new chunks repeat an earlier one, exactly or nearly. `earlier` are the project's kept
- * chunks that share a hash or an LSH band with the new ones, oldest first; the new chunks come in document
+ * chunks that could repeat them (`KeptChunkIndex`), oldest first; the new chunks come in document
  * order, so of two copies the later one is the duplicate and `duplicateOf` always names a kept chunk.
  */
 export function markDuplicates(
@@ -66,12 +65,11 @@ export function markDuplicates(
 export interface OrphanedCopy {
   id: string;
   duplicateOf: string;
-  minhash: Uint8Array;
 }
 
 export interface Promotion {
-  /** Copies that become kept chunks, with the LSH band keys later chunks will match them by. */
-  promoted: { id: string; bandKeys: string[] }[];
+  /** Copies that become kept chunks. */
+  promoted: string[];
   /** Other copies of the same original, now pointing at the promoted one. */
   repointed: { id: string; duplicateOf: string }[];
 }
@@ -80,7 +78,7 @@ export interface Promotion {
  * When kept chunks are deleted, their copies must not stay marked as duplicates of nothing: the first copy
  * of each (oldest first) takes the original's place, and the others become its duplicates.
  */
-export function promoteOrphans(orphans: readonly OrphanedCopy[], threshold: number): Promotion {
+export function promoteOrphans(orphans: readonly OrphanedCopy[]): Promotion {
   const replacement = new Map<string, string>();
   const result: Promotion = { promoted: [], repointed: [] };
   for (const orphan of orphans) {
@@ -89,10 +87,7 @@ export function promoteOrphans(orphans: readonly OrphanedCopy[], threshold: numb
       result.repointed.push({ id: orphan.id, duplicateOf: heir });
     } else {
       replacement.set(orphan.duplicateOf, orphan.id);
-      result.promoted.push({
-        id: orphan.id,
-        bandKeys: lshBandKeys(signatureFromBytes(orphan.minhash), threshold),
-      });
+      result.promoted.push(orphan.id);
     }
   }
   return result;

@@ -2,17 +2,19 @@
  * Exact and near-duplicate detection for chunks, built so a project of 100k chunks never needs an
  * all-pairs comparison:
  *
- * - exact duplicates share `contentHash` (sha256 of the normalised text), looked up by index;
- * - near duplicates share at least one LSH band key of their MinHash signatures, looked up by index,
- *   and are then confirmed by the Jaccard similarity estimated from the two stored signatures.
+ * - exact duplicates share `contentHash` (sha256 of the normalised text);
+ * - near duplicates share at least one LSH band key of their MinHash signatures, and are then confirmed
+ *   by the Jaccard similarity estimated from the two signatures.
  *
- * Stability contract: signatures and band keys are stored in the database and compared with those of
- * chunks ingested later, possibly by another process or another FineFlow version. Everything that feeds
- * them is therefore fixed here and must not change without bumping `MINHASH_SCHEME_VERSION` (and
+ * Stability contract: content hashes and signatures are stored in the database and compared with those
+ * of chunks ingested later, possibly by another process or another FineFlow version. Everything that
+ * feeds them is therefore fixed here and must not change without bumping `MINHASH_SCHEME_VERSION` (and
  * recomputing what was stored): the normalisation, the FNV-1a word hash and shingle mixing, the prime
- * 2^31 − 1, the PRNG seed that draws the permutation coefficients, and the band-key hashing.
+ * 2^31 − 1 and the PRNG seed that draws the permutation coefficients. Band keys are not stored (each
+ * process indexes them in memory, see `kept-chunk-index.ts`), so their hashing may change.
  */
 import { createHash } from "node:crypto";
+import { bandKey } from "./band-buckets.js";
 import { fmix32 } from "./hash.js";
 import { mulberry32 } from "./random.js";
 
@@ -236,32 +238,11 @@ export function lshParams(numHashes: number, threshold = DEFAULT_NEAR_DUPLICATE_
   return best;
 }
 
-/** Two independent 32-bit lanes make a 64-bit key: chance collisions between 10^6 keys stay negligible. */
-function hashBand(signature: Uint32Array, start: number, rows: number): string {
-  let fnv = FNV_OFFSET ^ rows;
-  let murmur = SHINGLE_SEED ^ start;
-  for (let i = start; i < start + rows; i++) {
-    const value = signature[i] ?? 0;
-    fnv = Math.imul(fnv ^ value, FNV_PRIME);
-    let k = Math.imul(value, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    murmur ^= k;
-    murmur = (Math.imul((murmur << 13) | (murmur >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  return hex32(fmix32(fnv)) + hex32(fmix32(murmur ^ rows));
-}
-
-function hex32(value: number): string {
-  return value.toString(16).padStart(8, "0");
-}
-
-/** Keys `b<band>:<16 hex>`; two signatures are near-duplicate candidates when they share any key. */
-export function lshBandKeys(signature: Uint32Array, threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD): string[] {
+/** One key per band; two signatures are near-duplicate candidates when they share a band's key. */
+export function bandKeys(signature: Uint32Array, threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD): number[] {
   const { bands, rows } = lshParams(signature.length, threshold);
-  const keys: string[] = [];
-  for (let band = 0; band < bands; band++) {
-    keys.push(`b${band}:${hashBand(signature, band * rows, rows)}`);
-  }
+  const keys: number[] = [];
+  for (let band = 0; band < bands; band++) keys.push(bandKey(signature, band, rows));
   return keys;
 }
 
@@ -293,18 +274,13 @@ export function signatureFromBytes(b: Uint8Array): Uint32Array {
 export interface TextFingerprint {
   contentHash: string;
   signature: Uint32Array;
-  bandKeys: string[];
 }
 
 /** Everything to store for one chunk, normalising the text once. */
-export function fingerprint(
-  text: string,
-  threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD,
-  options?: Partial<MinHashOptions>,
-): TextFingerprint {
+export function fingerprint(text: string, options?: Partial<MinHashOptions>): TextFingerprint {
   const normalized = normalizeForHash(text);
   const signature = signatureOfNormalized(normalized, resolveMinHashOptions(options));
-  return { contentHash: sha256Hex(normalized), signature, bandKeys: lshBandKeys(signature, threshold) };
+  return { contentHash: sha256Hex(normalized), signature };
 }
 
 export interface SignedCandidate {
@@ -337,9 +313,9 @@ export type DuplicateCheck =
   | { duplicateOf: string; kind: "exact" | "near"; similarity: number };
 
 /**
- * In-memory counterpart of the database's index, for one ingest batch, tests and benchmarks. Only texts
- * that were not duplicates become match targets, so `duplicateOf` always names a chunk that is kept —
- * the database side should likewise only match chunks with `is_duplicate = false`.
+ * Duplicates within a batch of texts whose signatures are at hand: a document's new chunks checked
+ * against the kept chunks they could repeat (`markDuplicates`). Only texts that were not duplicates
+ * become match targets, so `duplicateOf` always names a chunk that is kept.
  */
 export class NearDuplicateIndex {
   readonly threshold: number;
@@ -347,7 +323,7 @@ export class NearDuplicateIndex {
   private readonly seen = new Set<string>();
   private readonly byHash = new Map<string, string>();
   private readonly targets = new Map<string, { order: number; signature: Uint32Array }>();
-  private readonly buckets = new Map<string, string[]>();
+  private readonly buckets = new Map<number, string[]>();
 
   constructor(threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD, options?: Partial<MinHashOptions>) {
     assertThreshold(threshold);
@@ -386,7 +362,7 @@ export class NearDuplicateIndex {
     // Computed only now: an exact duplicate never needs its signature.
     const signature = signatureOf();
     this.assertLength(signature);
-    const keys = lshBandKeys(signature, this.threshold);
+    const keys = bandKeys(signature, this.threshold);
     const near = bestNearDuplicate(signature, this.candidates(keys), this.threshold);
     if (near) return { duplicateOf: near.id, kind: "near", similarity: near.similarity };
 
@@ -407,7 +383,7 @@ export class NearDuplicateIndex {
     }
   }
 
-  private candidates(keys: readonly string[]): SignedCandidate[] {
+  private candidates(keys: readonly number[]): SignedCandidate[] {
     const ids = new Set<string>();
     for (const key of keys) {
       for (const id of this.buckets.get(key) ?? []) ids.add(id);
@@ -424,7 +400,7 @@ export class NearDuplicateIndex {
     id: string,
     hash: string,
     signature: Uint32Array,
-    keys = lshBandKeys(signature, this.threshold),
+    keys = bandKeys(signature, this.threshold),
   ): void {
     if (!this.byHash.has(hash)) this.byHash.set(hash, id);
     this.targets.set(id, { order: this.targets.size, signature });

@@ -175,27 +175,19 @@ export const chunks = pgTable(
       .notNull()
       .default(sql`'[]'::jsonb`),
     createdAt: createdAt(),
+    /**
+     * When the chunk became a kept (non-duplicate) chunk of its project, in the order those changes
+     * committed (they happen under the project's lock): a process's in-memory index of kept chunks
+     * catches up by reading past the last `seq` it holds (see `ChunksRepository`).
+     */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
   },
   (t) => [
     unique("chunks_document_index_key").on(t.documentId, t.chunkIndex),
     index("chunks_project_hash_idx").on(t.projectId, t.contentHash),
     index("chunks_project_quality_idx").on(t.projectId, t.qualityScore),
+    index("chunks_project_seq_idx").on(t.projectId, t.seq),
   ],
-);
-
-/** Locality-sensitive-hashing buckets of chunk signatures: near-duplicate candidates without all-pairs. */
-export const chunkLshBuckets = pgTable(
-  "chunk_lsh_buckets",
-  {
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    bandKey: text("band_key").notNull(),
-    chunkId: uuid("chunk_id")
-      .notNull()
-      .references(() => chunks.id, { onDelete: "cascade" }),
-  },
-  (t) => [primaryKey({ columns: [t.projectId, t.bandKey, t.chunkId] })],
 );
 
 export const trainingDatasets = pgTable(

@@ -108,12 +108,12 @@ export class DocumentService {
         targetTokens: project.chunkTargetTokens,
         overlapTokens: project.chunkOverlapTokens,
       });
-      const analyzed = drafts.map((draft) => analyzeChunk(randomUUID(), draft, project.duplicateThreshold));
+      const analyzed = drafts.map((draft) => analyzeChunk(randomUUID(), draft));
       await this.deps.chunks.storeDocumentChunks(
         actor,
         document,
-        analyzed.map((c) => c.fingerprint.contentHash),
-        [...new Set(analyzed.flatMap((c) => c.fingerprint.bandKeys))],
+        project.duplicateThreshold,
+        analyzed.map((c) => c.fingerprint),
         (earlier) => {
           const marks = markDuplicates(analyzed, earlier, project.duplicateThreshold);
           return analyzed.map((chunk) => toNewChunk(chunk, marks.get(chunk.id)));
@@ -143,11 +143,7 @@ export class DocumentService {
   }
 
   async delete(actor: Actor, documentId: string): Promise<void> {
-    const document = await this.get(actor, documentId);
-    const { duplicateThreshold } = await this.deps.projects.get(actor, document.projectId);
-    const deleted = await this.deps.chunks.deleteDocument(actor, documentId, (orphans) =>
-      promoteOrphans(orphans, duplicateThreshold),
-    );
+    const deleted = await this.deps.chunks.deleteDocument(actor, documentId, promoteOrphans);
     if (!deleted) throw new NotFoundError("Document", documentId);
   }
 
@@ -180,6 +176,5 @@ function toNewChunk(
     injectionFlagged: injection.flagged,
     injectionScore: injection.score,
     injectionReasons: injection.reasons,
-    bandKeys: fingerprint.bandKeys,
   };
 }

@@ -11,6 +11,7 @@
  * step after token counting.
  */
 
+import { BandBuckets, bandKey } from "../band-buckets.js";
 import { fmix32 } from "../hash.js";
 import { DEFAULT_MINHASH, lshParams, shingleHashes } from "../near-duplicates.js";
 import { GrowingUint32Array } from "./growing-uint32-array.js";
@@ -22,13 +23,6 @@ export interface NearMatch {
   similarity: number;
 }
 
-const NONE = 0xffffffff;
-/**
- * A chain holds the entries of every band key that hashes to its slot, so a common key can make it long;
- * inspecting at most this many entries a band bounds the work per text. Near-identical texts share
- * several bands, so a match cut off in one band is still found through another.
- */
-const MAX_ENTRIES_PER_BAND = 64;
 const SKETCH_BITS = 4;
 const SLOTS_PER_WORD = 32 / SKETCH_BITS;
 /** Two unrelated signatures agree on a slot's low 4 bits by chance once in 16. */
@@ -40,12 +34,7 @@ export class NearDuplicateSketchIndex {
   readonly rows: number;
   private readonly numHashes: number;
   private readonly sketchWords: number;
-  /** Entry e is band `e % bands` of target `⌊e / bands⌋`. */
-  private readonly entryKeys: GrowingUint32Array;
-  /** Per entry: the next older entry in the same chain, or NONE. */
-  private readonly entryLinks: GrowingUint32Array;
-  /** Per slot: the newest entry of its chain, or NONE; at least as many slots as entries. */
-  private heads: Uint32Array;
+  private readonly buckets: BandBuckets;
   private readonly sketches: GrowingUint32Array;
   private readonly labels: GrowingUint32Array;
 
@@ -61,9 +50,7 @@ export class NearDuplicateSketchIndex {
     this.numHashes = numHashes;
     this.sketchWords = Math.ceil(numHashes / SLOTS_PER_WORD);
     const texts = Math.max(64, expectedTexts);
-    this.entryKeys = new GrowingUint32Array(bands * texts);
-    this.entryLinks = new GrowingUint32Array(bands * texts);
-    this.heads = new Uint32Array(2 ** Math.ceil(Math.log2(bands * texts))).fill(NONE);
+    this.buckets = new BandBuckets(bands, texts);
     this.sketches = new GrowingUint32Array(this.sketchWords * texts);
     this.labels = new GrowingUint32Array(texts);
   }
@@ -75,12 +62,11 @@ export class NearDuplicateSketchIndex {
 
   /** Bucket entries held: exactly `bands` for each target, whatever the texts. */
   get entries(): number {
-    return this.entryKeys.length;
+    return this.buckets.entries;
   }
 
   get byteLength(): number {
-    const arrays = [this.entryKeys, this.entryLinks, this.sketches, this.labels];
-    return arrays.reduce((sum, array) => sum + array.byteLength, this.heads.byteLength);
+    return this.buckets.byteLength + this.sketches.byteLength + this.labels.byteLength;
   }
 
   /**
@@ -109,7 +95,7 @@ export class NearDuplicateSketchIndex {
 
   private bestMatch(keys: readonly number[], sketch: Uint32Array): NearMatch | undefined {
     let best: { target: number; similarity: number } | undefined;
-    for (const target of this.candidates(keys)) {
+    for (const target of this.buckets.candidates(keys)) {
       const similarity = this.similarity(sketch, target);
       if (similarity < this.threshold) continue;
       const better = !best || similarity > best.similarity;
@@ -117,22 +103,6 @@ export class NearDuplicateSketchIndex {
       if (better || olderTie) best = { target, similarity };
     }
     return best && { label: this.labels.at(best.target), similarity: best.similarity };
-  }
-
-  /** Targets sharing a band key; a slot's chain also holds other keys, told apart by key and band. */
-  private candidates(keys: readonly number[]): Set<number> {
-    const found = new Set<number>();
-    const mask = this.heads.length - 1;
-    keys.forEach((key, band) => {
-      let entry = this.heads[key & mask] as number;
-      for (let seen = 0; entry !== NONE && seen < MAX_ENTRIES_PER_BAND; seen++) {
-        if (this.entryKeys.at(entry) === key && entry % this.bands === band) {
-          found.add(Math.floor(entry / this.bands));
-        }
-        entry = this.entryLinks.at(entry);
-      }
-    });
-    return found;
   }
 
   private similarity(sketch: Uint32Array, target: number): number {
@@ -144,31 +114,9 @@ export class NearDuplicateSketchIndex {
   }
 
   private addTarget(keys: readonly number[], sketch: Uint32Array, label: number): void {
-    for (const key of keys) this.addEntry(key);
+    this.buckets.add(keys);
     for (const word of sketch) this.sketches.push(word);
     this.labels.push(label);
-  }
-
-  private addEntry(key: number): void {
-    const entry = this.entryKeys.length;
-    if (entry >= this.heads.length) this.growHeads();
-    const slot = key & (this.heads.length - 1);
-    this.entryKeys.push(key);
-    this.entryLinks.push(this.heads[slot] as number);
-    this.heads[slot] = entry;
-  }
-
-  /** Relinks every entry oldest first, so each chain stays newest first. */
-  private growHeads(): void {
-    this.heads = new Uint32Array(this.heads.length * 2).fill(NONE);
-    const mask = this.heads.length - 1;
-    const keys = this.entryKeys.view();
-    const links = this.entryLinks.view();
-    for (let entry = 0; entry < keys.length; entry++) {
-      const slot = (keys[entry] as number) & mask;
-      links[entry] = this.heads[slot] as number;
-      this.heads[slot] = entry;
-    }
   }
 }
 
@@ -247,15 +195,4 @@ function popcount(value: number): number {
   let v = value - ((value >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
-}
-
-/** One murmur3 lane seeded with the band, so equal rows in different bands make different keys. */
-function bandKey(signature: Uint32Array, band: number, rows: number): number {
-  let h = Math.imul(band + 1, 0x9e3779b1);
-  for (let i = band * rows; i < (band + 1) * rows; i++) {
-    const k = Math.imul(signature[i] as number, 0xcc9e2d51);
-    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  return fmix32(h ^ rows);
 }

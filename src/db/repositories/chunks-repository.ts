@@ -3,6 +3,8 @@ import type { Actor } from "../../core/actor.js";
 import type { EarlierChunk, OrphanedCopy, Promotion } from "../../core/analyze-chunks.js";
 import { isUuid } from "../../core/ids.js";
 import type { InjectionFinding } from "../../core/injection-scan.js";
+import { KeptChunkIndex } from "../../core/kept-chunk-index.js";
+import { signatureFromBytes, type TextFingerprint } from "../../core/near-duplicates.js";
 import type { Db } from "../client.js";
 import { chunks, documents } from "../schema.js";
 
@@ -26,8 +28,6 @@ export interface NewChunk {
   injectionFlagged: boolean;
   injectionScore: number;
   injectionReasons: InjectionFinding[];
-  /** LSH band keys; stored only for chunks that are not duplicates, the only ones later chunks match. */
-  bandKeys: string[];
 }
 
 export interface ChunkFilter {
@@ -43,50 +43,95 @@ export interface ChunkFilter {
 type Rows<T> = { rows: T[] };
 const param = (value: unknown) => sql.param(value);
 
+/** Projects whose kept-chunk index a process holds at once; another one's is rebuilt when next needed. */
+const INDEXED_PROJECTS = 8;
+/** Kept chunks read per query when an index catches up, so a large project's first load stays bounded. */
+const CATCH_UP_PAGE = 5000;
+
+interface ProjectIndex {
+  index: KeptChunkIndex;
+  /** The highest `seq` of the project's kept chunks the index holds: the rest are read past it. */
+  seq: number;
+}
+
 export class ChunksRepository {
+  /** Per project, most recently used last. */
+  private readonly indexes = new Map<string, ProjectIndex>();
+
   constructor(private readonly db: Db) {}
 
   /**
-   * The project's kept (non-duplicate) chunks that share a content hash or an LSH band key with the new
-   * ones: the only candidates a new chunk can duplicate, found by index, oldest first.
+   * The project's index of kept chunks, brought up to date under the caller's project lock: anything
+   * another process (or a promotion) made kept has a higher `seq` than what the index holds. Chunks deleted
+   * since stay in it until it is rebuilt; `earlierCandidates` reads only chunks still kept, so they are
+   * never matched.
    */
-  async earlierCandidates(
-    db: Db,
-    projectId: string,
-    hashes: string[],
-    bandKeys: string[],
-  ): Promise<EarlierChunk[]> {
-    // Two index lookups joined by UNION: an OR across them would make the planner scan every chunk.
+  private async caughtUp(db: Db, projectId: string, threshold: number): Promise<ProjectIndex> {
+    let entry = this.indexes.get(projectId);
+    this.indexes.delete(projectId);
+    if (!entry || entry.index.threshold !== threshold)
+      entry = { index: new KeptChunkIndex(threshold), seq: 0 };
+    this.indexes.set(projectId, entry);
+    for (const [stale] of this.indexes) {
+      if (this.indexes.size <= INDEXED_PROJECTS) break;
+      this.indexes.delete(stale);
+    }
+    for (;;) {
+      const { rows } = (await db.execute(sql`
+        SELECT id, content_hash AS "contentHash", minhash, seq::float8 AS seq FROM chunks
+        WHERE project_id = ${projectId} AND NOT is_duplicate AND seq > ${entry.seq}
+        ORDER BY seq LIMIT ${CATCH_UP_PAGE}`)) as unknown as Rows<EarlierChunk & { seq: number }>;
+      for (const row of rows) {
+        entry.index.add(row.id, { contentHash: row.contentHash, signature: signatureFromBytes(row.minhash) });
+        entry.seq = row.seq;
+      }
+      if (rows.length < CATCH_UP_PAGE) return entry;
+    }
+  }
+
+  /**
+   * The project's kept (non-duplicate) chunks that could repeat the new ones — the same content hash or a
+   * shared LSH band, found in the in-memory index — read back with their signatures, oldest first.
+   */
+  private async earlierCandidates(db: Db, projectId: string, ids: string[]): Promise<EarlierChunk[]> {
+    if (ids.length === 0) return [];
     const result = (await db.execute(sql`
-      SELECT c.id, c.content_hash AS "contentHash", c.minhash
-      FROM chunks c
-      WHERE NOT c.is_duplicate AND c.id IN (
-        SELECT id FROM chunks WHERE project_id = ${projectId} AND content_hash = ANY(${param(hashes)}::text[])
-        UNION
-        SELECT chunk_id FROM chunk_lsh_buckets
-        WHERE project_id = ${projectId} AND band_key = ANY(${param(bandKeys)}::text[])
-      )
-      ORDER BY c.created_at, c.document_id, c.chunk_index`)) as unknown as Rows<EarlierChunk>;
+      SELECT id, content_hash AS "contentHash", minhash FROM chunks
+      WHERE id = ANY(${param(ids)}::uuid[]) AND project_id = ${projectId} AND NOT is_duplicate
+      ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<EarlierChunk>;
     return result.rows;
   }
 
   /**
    * Stores a document's chunks and marks it ready, in one transaction under a per-project lock, so two
    * documents processed at once still see each other's chunks as earlier copies, and a crash leaves
-   * nothing half-written. `decide` receives the earlier candidates and returns the chunks to insert.
+   * nothing half-written. `decide` receives the earlier candidates of `fingerprints` (at the project's
+   * duplicate `threshold`) and returns the chunks to insert.
    */
   async storeDocumentChunks(
     actor: Actor,
     document: { id: string; projectId: string },
-    hashes: string[],
-    bandKeys: string[],
+    threshold: number,
+    fingerprints: TextFingerprint[],
     decide: (earlier: EarlierChunk[]) => NewChunk[],
   ): Promise<NewChunk[]> {
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
-      const stored = decide(await this.earlierCandidates(db, document.projectId, hashes, bandKeys));
-      await this.insertChunks(db, actor, document, stored);
+      const project = await this.caughtUp(db, document.projectId, threshold);
+      const ids = project.index.candidates(fingerprints);
+      const stored = decide(await this.earlierCandidates(db, document.projectId, ids));
+      const lastSeq = await this.insertChunks(db, actor, document, stored);
+      // Added before the commit, still under the lock: should the commit fail, the index names chunks that
+      // do not exist, which `earlierCandidates` never returns.
+      for (const chunk of stored) {
+        if (chunk.duplicateOf) continue;
+        project.index.add(chunk.id, {
+          contentHash: chunk.contentHash,
+          signature: signatureFromBytes(chunk.minhash),
+        });
+      }
+      project.seq = Math.max(project.seq, lastSeq);
       await db.execute(sql`
         UPDATE documents SET status = 'ready', error = NULL, chunk_count = ${stored.length}, updated_at = now()
         WHERE id = ${document.id} AND user_id = ${actor.userId}`);
@@ -114,21 +159,18 @@ export class ChunksRepository {
       if (!document) return false;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
       const orphans = (await db.execute(sql`
-        SELECT id, duplicate_of AS "duplicateOf", minhash FROM chunks
+        SELECT id, duplicate_of AS "duplicateOf" FROM chunks
         WHERE project_id = ${document.projectId} AND document_id <> ${documentId}
           AND duplicate_of IN (SELECT id FROM chunks WHERE document_id = ${documentId})
         ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<OrphanedCopy>;
       await db.delete(documents).where(eq(documents.id, documentId));
       const { promoted, repointed } = plan(orphans.rows);
       if (promoted.length > 0) {
+        // A new `seq`: processes' kept-chunk indexes pick the promoted chunks up as they catch up.
         await db.execute(sql`
-          UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL
-          WHERE id = ANY(${param(promoted.map((p) => p.id))}::uuid[])`);
-        await this.insertBuckets(
-          db,
-          document.projectId,
-          promoted.flatMap((p) => p.bandKeys.map((key) => [key, p.id] as const)),
-        );
+          UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL,
+            seq = nextval(pg_get_serial_sequence('chunks', 'seq'))
+          WHERE id = ANY(${param(promoted)}::uuid[])`);
       }
       if (repointed.length > 0) {
         await db.execute(sql`
@@ -141,15 +183,18 @@ export class ChunksRepository {
     });
   }
 
-  /** Bulk insert through `unnest`: several times faster than a multi-row VALUES on both backends. */
+  /**
+   * Bulk insert through `unnest`: several times faster than a multi-row VALUES on both backends. Returns
+   * the highest `seq` given.
+   */
   private async insertChunks(
     db: Db,
     actor: Actor,
     document: { id: string; projectId: string },
     rows: NewChunk[],
-  ) {
+  ): Promise<number> {
     const column = <T>(pick: (row: NewChunk) => T) => param(rows.map(pick));
-    await db.execute(sql`
+    const inserted = await db.execute(sql`
       INSERT INTO chunks (id, user_id, project_id, document_id, chunk_index, text, heading_path, token_count,
         page_start, page_end, quality_score, quality_breakdown, content_hash, minhash, is_duplicate, duplicate_of,
         duplicate_similarity, injection_flagged, injection_score, injection_reasons)
@@ -165,17 +210,9 @@ export class ChunksRepository {
         ${column((r) => r.duplicateSimilarity)}::real[], ${column((r) => r.injectionFlagged)}::bool[],
         ${column((r) => r.injectionScore)}::real[], ${column((r) => JSON.stringify(r.injectionReasons))}::text[])
         AS t(id, chunk_index, text, heading_path, token_count, page_start, page_end, quality_score, quality_breakdown,
-          content_hash, minhash, duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)`);
-    const buckets = rows.flatMap((r) => (r.duplicateOf ? [] : r.bandKeys.map((key) => [key, r.id] as const)));
-    await this.insertBuckets(db, document.projectId, buckets);
-  }
-
-  private async insertBuckets(db: Db, projectId: string, buckets: (readonly [string, string])[]) {
-    if (buckets.length === 0) return;
-    await db.execute(sql`
-      INSERT INTO chunk_lsh_buckets (project_id, band_key, chunk_id)
-      SELECT ${projectId}, key, id
-      FROM unnest(${param(buckets.map(([key]) => key))}::text[], ${param(buckets.map(([, id]) => id))}::uuid[]) AS t(key, id)`);
+          content_hash, minhash, duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)
+      RETURNING seq::float8 AS seq`);
+    return Math.max(0, ...(inserted as unknown as Rows<{ seq: number }>).rows.map((r) => r.seq));
   }
 
   async list(actor: Actor, filter: ChunkFilter): Promise<{ total: number; chunks: ChunkRow[] }> {

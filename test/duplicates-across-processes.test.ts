@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChunksRepository } from "../src/db/repositories/chunks-repository.js";
+import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
+import { ProjectsRepository } from "../src/db/repositories/projects-repository.js";
+import { UsersRepository } from "../src/db/repositories/users-repository.js";
+import { silentLogger } from "../src/logger.js";
+import { DocumentService } from "../src/services/document-service.js";
+import { ProjectService } from "../src/services/project-service.js";
+import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
+
+// Each FineFlow process keeps its own in-memory index of a project's kept chunks; two services over one
+// database are two such processes (two `fineflow worker`s on PostgreSQL).
+let database: TestDatabase;
+let actor: { userId: string };
+let projectId: string;
+let first: DocumentService;
+let second: DocumentService;
+
+function worker(): DocumentService {
+  const projects = new ProjectService(new ProjectsRepository(database.db));
+  return new DocumentService({
+    documents: new DocumentsRepository(database.db),
+    chunks: new ChunksRepository(database.db),
+    projects,
+    enqueue: async () => {}, // each test processes what it ingests, in the process it chooses
+    maxDocumentBytes: 1024 * 1024,
+    logger: silentLogger,
+  });
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const user = await new UsersRepository(database.db).insertUser({
+    email: "two-workers@example.com",
+    passwordHash: null,
+  });
+  actor = { userId: user.id };
+  projectId = (await new ProjectService(new ProjectsRepository(database.db)).create(actor, { name: "p" })).id;
+  first = worker();
+  second = worker();
+});
+afterAll(() => database.close());
+
+const refunds = Array.from(
+  { length: 12 },
+  (_, i) => `Refund request ${i + 1} is checked against the order, its payment and the return label first.`,
+).join(" ");
+
+async function ingest(by: DocumentService, name: string, text: string) {
+  const [result] = await by.ingest(actor, projectId, [{ name, bytes: new TextEncoder().encode(text) }]);
+  if (!result) throw new Error("nothing ingested");
+  await by.process(actor, result.documentId);
+  const { chunks } = await by.listChunks(actor, {
+    projectId,
+    documentId: result.documentId,
+    limit: 50,
+    offset: 0,
+  });
+  return chunks.map((c) => ({ id: c.id, duplicateOf: c.duplicateOf }));
+}
+
+describe("duplicates found by several processes over one database", () => {
+  it("match chunks another process stored, and chunks another process promoted", async () => {
+    const [original] = await ingest(first, "refunds.md", refunds);
+    expect(original?.duplicateOf).toBeNull();
+
+    // The second process has never seen this project: it reads what the first one stored.
+    const [copy] = await ingest(second, "refunds-copy.md", `${refunds}\n`);
+    expect(copy?.duplicateOf).toBe(original?.id);
+    const near = await ingest(second, "refunds-edited.md", refunds.replace("request 3 ", "request three "));
+    expect(near.map((c) => c.duplicateOf)).toEqual([original?.id]);
+
+    // The first process stores something else, so its index has read past the copies' rows.
+    await ingest(first, "shipping.md", refunds.replaceAll("Refund", "Shipping"));
+
+    // The second process deletes the original: its first copy becomes the kept chunk …
+    const documents = await second.list(actor, projectId);
+    await second.delete(actor, documents.find((d) => d.name === "refunds.md")?.id ?? "");
+    // … and the first process, whose index still names the deleted original, matches the promoted copy.
+    const later = await ingest(first, "refunds-later.md", refunds.replace("request 5 ", "request five "));
+    expect(later.map((c) => c.duplicateOf)).toEqual([copy?.id]);
+  });
+
+  it("keep a chunk the other process's index has never seen unique until it is repeated", async () => {
+    const text = refunds.replaceAll("Refund", "Exchange").replaceAll("order", "invoice");
+    const [kept] = await ingest(second, "exchanges.md", text);
+    expect(kept?.duplicateOf).toBeNull();
+    const [again] = await ingest(first, "exchanges-again.md", `${text}\n\n`);
+    expect(again?.duplicateOf).toBe(kept?.id);
+  });
+});
