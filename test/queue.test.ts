@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
+import { silentLogger } from "../src/logger.js";
+import { type JobDefinition, Queue } from "../src/queue/queue.js";
 import { hashToken } from "../src/services/auth-service.js";
 import { createTestApp, type TestApp } from "./helpers/test-app.js";
 
@@ -31,4 +33,16 @@ it("runs a queued job through a worker on this backend, end to end", async () =>
   expect(job).toEqual({ state: "completed", output: { purged: 1 } });
   expect(await auth.userForSession("expired")).toBeUndefined();
   expect((await auth.userForSession(live))?.email).toBe("queue@example.com");
+});
+
+it("drains a backlog without waiting out the polling interval between jobs", async () => {
+  // One worker polling once a minute: each job after the first would wait a minute if it did.
+  const queue = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 60 });
+  const done: number[] = [];
+  const job = { name: "test.backlog", handle: async ({ n }: { n: number }) => done.push(n) };
+  for (let n = 1; n <= 4; n++) await queue.send(job, { n });
+  await queue.work([job as JobDefinition]);
+  for (let i = 0; i < 100 && done.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await queue.stop();
+  expect(done.sort()).toEqual([1, 2, 3, 4]);
 });

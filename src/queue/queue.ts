@@ -77,7 +77,14 @@ export class Queue {
       const options = { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 };
       const ids: string[] = [];
       for (let i = 0; i < this.options.concurrency; i++) {
-        ids.push(await boss.work<object>(job.name, options, async ([next]) => next && job.handle(next.data)));
+        let id = "";
+        id = await boss.work<object>(job.name, options, async ([next]) => {
+          // After each job pg-boss waits out the polling interval unless notified, so a backlog would go at
+          // one job per interval per worker: a worker that found a job looks for the next one at once.
+          boss.notifyWorker(id);
+          return next && job.handle(next.data);
+        });
+        ids.push(id);
       }
       this.workers.set(job.name, ids);
       if (job.cron) await boss.schedule(job.name, job.cron);
