@@ -155,25 +155,37 @@ function coefficients(numHashes: number): Coefficients {
  * BigInt and `%` on doubles. With x = x_hi·2^16 + x_lo and 2^32 ≡ 2 (mod p):
  *   a·x ≡ a_hi·(2·x_hi + x_lo·2^16) + a_lo·x   (mod p), every term < 2^48,
  * and the Mersenne fold v ≡ (v mod 2^31) + ⌊v / 2^31⌋ needs one conditional subtraction after it.
- * The `as number` reads are in bounds by construction; a `?? 0` there costs a fifth of the time.
+ * Permutation by permutation over all shingles, so each one's coefficients and minimum stay in registers:
+ * twice as fast as shingle by shingle, and the same minima. The `as number` reads are in bounds by
+ * construction; a `?? 0` there costs a fifth of the time.
  */
 function signatureOfShingles(shingles: readonly number[], numHashes: number): Uint32Array {
   const coeffs = coefficients(numHashes);
-  const mins = new Float64Array(numHashes).fill(EMPTY_SIGNATURE_SLOT);
-  const n = mins.length;
-  for (let s = 0; s < shingles.length; s++) {
+  const count = shingles.length;
+  const xs = new Float64Array(count);
+  const us = new Float64Array(count);
+  for (let s = 0; s < count; s++) {
     const shingle = shingles[s] as number;
     let x = (shingle & MERSENNE_31) + (shingle >>> 31);
     if (x >= MERSENNE_31) x -= MERSENNE_31;
-    const u = 2 * (x >>> 16) + (x & 0xffff) * 65536;
-    for (let i = 0, j = 0; i < n; i++, j += 3) {
-      const v = (coeffs[j] as number) * u + (coeffs[j + 1] as number) * x + (coeffs[j + 2] as number);
+    xs[s] = x;
+    us[s] = 2 * (x >>> 16) + (x & 0xffff) * 65536;
+  }
+  const signature = new Uint32Array(numHashes);
+  for (let i = 0, j = 0; i < numHashes; i++, j += 3) {
+    const aHi = coeffs[j] as number;
+    const aLo = coeffs[j + 1] as number;
+    const b = coeffs[j + 2] as number;
+    let min = EMPTY_SIGNATURE_SLOT;
+    for (let s = 0; s < count; s++) {
+      const v = aHi * (us[s] as number) + aLo * (xs[s] as number) + b;
       let r = v - Math.floor(v * INV_2_POW_31) * MERSENNE_31;
       if (r >= MERSENNE_31) r -= MERSENNE_31;
-      if (r < (mins[i] as number)) mins[i] = r;
+      if (r < min) min = r;
     }
+    signature[i] = min;
   }
-  return Uint32Array.from(mins);
+  return signature;
 }
 
 function signatureOfNormalized(normalized: string, options: MinHashOptions): Uint32Array {
