@@ -410,7 +410,11 @@ function hiddenRuns(text: string): HiddenRun[] {
   return runs;
 }
 
+// Every hidden character is outside ASCII, and most chunks are ASCII only: one scan skips the walk.
+const NON_ASCII = /[^\p{ASCII}]/u;
+
 function hiddenCharacterHits(text: string): Hit[] {
+  if (!NON_ASCII.test(text)) return [];
   return hiddenRuns(text).map(({ rule, span }) => ({ rule, excerpt: excerpt(text, span) }));
 }
 
@@ -419,7 +423,27 @@ function hiddenCharacterHits(text: string): Hit[] {
 
 const BASE64_RUN = new RegExp(`[A-Za-z0-9+/_-]{${MIN_BASE64_LENGTH},}={0,2}`, "g");
 
+/** Per UTF-16 code unit below 128: 1 when `BASE64_RUN`'s alphabet has it. */
+const BASE64_ALPHABET = Uint8Array.from({ length: 128 }, (_, c) =>
+  /[A-Za-z0-9+/_-]/.test(String.fromCharCode(c)) ? 1 : 0,
+);
+
+/**
+ * Whether any run of the alphabet is long enough to be a blob: one pass, where the regex tries a match at
+ * every word's every letter (it took longer than all the other rules together).
+ */
+function hasBase64Run(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    run = c < 128 && BASE64_ALPHABET[c] === 1 ? run + 1 : 0;
+    if (run >= MIN_BASE64_LENGTH) return true;
+  }
+  return false;
+}
+
 function base64Hits(text: string): Hit[] {
+  if (!hasBase64Run(text)) return [];
   const hits: Hit[] = [];
   for (const match of text.matchAll(BASE64_RUN)) {
     const blob = match[0];
