@@ -18,6 +18,10 @@ export function createJobs(services: {
   };
   const processDocument: JobDefinition<{ userId: string; documentId: string }> = {
     name: "documents.process",
+    // Processing is CPU work on this process's one thread: running more documents at once only holds more
+    // of them in memory (a 50 MB ingest peaked at 169 MB of live heap with 8, 137 MB with 2). Two let one
+    // document be parsed while the other waits for the database.
+    concurrency: 2,
     handle: ({ userId, documentId }) => services.documents.process({ userId }, documentId),
   };
   const generateChunk: JobDefinition<{ userId: string; datasetId: string; chunkId: string }> = {

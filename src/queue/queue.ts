@@ -8,6 +8,8 @@ export interface JobDefinition<T extends object = object> {
   handle(data: T): Promise<unknown>;
   /** Cron expression for recurring work (UTC). */
   cron?: string;
+  /** At most this many at once in one process, below the queue's own concurrency. */
+  concurrency?: number;
 }
 
 export interface QueueOptions {
@@ -81,7 +83,7 @@ export class Queue {
       await this.ensureQueue(boss, job.name);
       const options = { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 };
       const ids: string[] = [];
-      for (let i = 0; i < this.options.concurrency; i++) {
+      for (let i = 0; i < Math.min(job.concurrency ?? Infinity, this.options.concurrency); i++) {
         let id = "";
         id = await boss.work<object>(job.name, options, async ([next]) => {
           // After each job pg-boss waits out the polling interval unless notified, so a backlog would go at
