@@ -46,3 +46,26 @@ it("drains a backlog without waiting out the polling interval between jobs", asy
   await queue.stop();
   expect(done.sort()).toEqual([1, 2, 3, 4]);
 });
+
+it("runs no more of a kind at once than the kind allows, whatever the queue's concurrency", async () => {
+  const queue = new Queue(t.database, silentLogger, { concurrency: 4, pollingIntervalSeconds: 0.5 });
+  let running = 0;
+  let most = 0;
+  let done = 0;
+  const job: JobDefinition = {
+    name: "test.one-at-a-time",
+    concurrency: 1,
+    handle: async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running--;
+      done++;
+    },
+  };
+  for (let n = 0; n < 4; n++) await queue.send(job, {});
+  await queue.work([job]);
+  for (let i = 0; i < 100 && done < 4; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await queue.stop();
+  expect(done).toBe(4);
+  expect(most).toBe(1);
+});
