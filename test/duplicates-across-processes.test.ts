@@ -88,4 +88,22 @@ describe("duplicates found by several processes over one database", () => {
     const [again] = await ingest(first, "exchanges-again.md", `${text}\n\n`);
     expect(again?.duplicateOf).toBe(kept?.id);
   });
+
+  it("follow a change of the project's duplicate threshold", async () => {
+    const projects = new ProjectService(new ProjectsRepository(database.db));
+    const text = refunds.replaceAll("Refund", "Warranty");
+    // Every other sentence reworded: about half of the five-word shingles survive.
+    const edit = (word: string) =>
+      text
+        .split(". ")
+        .map((sentence, i) => (i % 2 === 0 ? sentence.replace("is checked against", word) : sentence))
+        .join(". ");
+    const [original] = await ingest(first, "warranty.md", text);
+    const [loose] = await ingest(first, "warranty-loose.md", edit("gets compared with"));
+    expect(loose?.duplicateOf).toBeNull();
+
+    await projects.update(actor, projectId, { duplicateThreshold: 0.5 });
+    const [looser] = await ingest(first, "warranty-looser.md", edit("is matched with"));
+    expect([original?.id, loose?.id]).toContain(looser?.duplicateOf);
+  });
 });
