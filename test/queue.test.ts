@@ -39,7 +39,11 @@ it("drains a backlog without waiting out the polling interval between jobs", asy
   // One worker polling once a minute: each job after the first would wait a minute if it did.
   const queue = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 60 });
   const done: number[] = [];
-  const job = { name: "test.backlog", handle: async ({ n }: { n: number }) => done.push(n) };
+  const job = {
+    name: "test.backlog",
+    backToBack: true,
+    handle: async ({ n }: { n: number }) => done.push(n),
+  };
   for (let n = 1; n <= 4; n++) await queue.send(job, { n });
   await queue.work([job as JobDefinition]);
   for (let i = 0; i < 100 && done.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -22,10 +22,13 @@ export function createJobs(services: {
     // of them in memory (a 50 MB ingest peaked at 169 MB of live heap with 8, 137 MB with 2). Two let one
     // document be parsed while the other waits for the database.
     concurrency: 2,
+    backToBack: true,
     handle: ({ userId, documentId }) => services.documents.process({ userId }, documentId),
   };
   const generateChunk: JobDefinition<{ userId: string; datasetId: string; chunkId: string }> = {
     name: "generation.chunk",
+    // Not back to back: with every worker fetching again at once, more requests were in flight when the
+    // endpoint's rate limit ran out, and generation ran at 0.78–0.84 of the allowed rate instead of 0.86–0.89.
     handle: ({ userId, datasetId, chunkId }) =>
       services.generation.generateChunk({ userId }, datasetId, chunkId),
   };

@@ -10,6 +10,12 @@ export interface JobDefinition<T extends object = object> {
   cron?: string;
   /** At most this many at once in one process, below the queue's own concurrency. */
   concurrency?: number;
+  /**
+   * After each job pg-boss waits out the polling interval unless notified, so a backlog goes at one job
+   * per interval per worker. Work that arrives in bulk (a folder of documents) sets this: a worker that
+   * found one of these jobs looks for the next at once.
+   */
+  backToBack?: boolean;
 }
 
 export interface QueueOptions {
@@ -86,9 +92,7 @@ export class Queue {
       for (let i = 0; i < Math.min(job.concurrency ?? Infinity, this.options.concurrency); i++) {
         let id = "";
         id = await boss.work<object>(job.name, options, async ([next]) => {
-          // After each job pg-boss waits out the polling interval unless notified, so a backlog would go at
-          // one job per interval per worker: a worker that found a job looks for the next one at once.
-          boss.notifyWorker(id);
+          if (job.backToBack) boss.notifyWorker(id);
           return next && job.handle(next.data);
         });
         ids.push(id);
