@@ -212,7 +212,7 @@ export class ChunksRepository {
         AS t(id, chunk_index, text, heading_path, token_count, page_start, page_end, quality_score, quality_breakdown,
           content_hash, minhash, duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)
       RETURNING seq::float8 AS seq`);
-    return Math.max(0, ...(inserted as unknown as Rows<{ seq: number }>).rows.map((r) => r.seq));
+    return (inserted as unknown as Rows<{ seq: number }>).rows.reduce((last, r) => Math.max(last, r.seq), 0);
   }
 
   async list(actor: Actor, filter: ChunkFilter): Promise<{ total: number; chunks: ChunkRow[] }> {
