@@ -3,11 +3,11 @@ import { bandKeys, DEFAULT_MINHASH, lshParams, type TextFingerprint } from "./ne
 
 /**
  * Which of a project's kept (non-duplicate) chunks a new chunk could repeat: those sharing the first 32
- * bits of its content hash or the key of one of its LSH bands. It holds no signatures — a few hundred bytes a
- * kept chunk (19 keys with their chain links, the id), where a signature alone is 512 — so candidates are
- * confirmed against their stored signatures
- * (`markDuplicates`). Kept in memory because looking band keys up in the database cost more than all of
- * chunking, scoring and fingerprinting together (a row per band, 18 a chunk).
+ * bits of its content hash or the key of one of its LSH bands. It holds no signatures — a few hundred
+ * bytes a kept chunk (19 keys with their chain links, the id), where a signature alone is 512 — so
+ * candidates are confirmed against their stored signatures (`markDuplicates`). Kept in memory because
+ * looking band keys up in the database cost more than all of chunking, scoring and fingerprinting
+ * together (a row per band, 18 a chunk).
  */
 export class KeptChunkIndex {
   private readonly buckets: BandBuckets;
