@@ -1,6 +1,6 @@
-import { countTokens, decode, encode } from "gpt-tokenizer/encoding/o200k_base";
+import { decode, encode } from "gpt-tokenizer/encoding/o200k_base";
 import type { Block, BlockKind, BodyBlock } from "./blocks.js";
-import { PLAIN_TEXT } from "./tokens.js";
+import { countO200kTokens, PLAIN_TEXT } from "./tokens.js";
 
 /**
  * Turns a document's blocks into heading-aware, token-sized chunks.
@@ -171,7 +171,7 @@ class TokenMeter {
   private readonly joins = new Map<string, number>();
 
   count(text: string): number {
-    return countTokens(text, PLAIN_TEXT);
+    return countO200kTokens(text);
   }
 
   measure(text: string): Measured {

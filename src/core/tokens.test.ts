@@ -1,6 +1,7 @@
 import { encode } from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
-import { countChatTokens } from "./tokens.js";
+import { seededRandom } from "./random.js";
+import { countChatTokens, countO200kTokens } from "./tokens.js";
 
 const plainCount = (text: string) => encode(text, { disallowedSpecial: new Set() }).length;
 const chat = (system: string, user: string) => [
@@ -25,5 +26,83 @@ describe("countChatTokens", () => {
     const longer = "Be brief, and answer only from the documentation you were given.";
     expect(countChatTokens(chat(longer, "Q?"))).toBe(expected(longer, "Q?"));
     expect(countChatTokens(chat("Be brief.", "Q?"))).toBe(expected("Be brief.", "Q?"));
+  });
+});
+
+describe("countO200kTokens", () => {
+  // Everything the o200k split treats differently: cases, digits, contractions, punctuation runs, every kind
+  // of whitespace and line break, combining marks, CJK, emoji, right-to-left text, special-token look-alikes.
+  const PARTS = [
+    "the",
+    " The",
+    "THE",
+    "tHe",
+    "don't",
+    "DON'T",
+    "it's",
+    "'S",
+    "'ll",
+    "123456",
+    " 42",
+    "3.14",
+    "…",
+    "—",
+    "!!",
+    "?!",
+    "/",
+    "//",
+    "::",
+    "->",
+    "{ }",
+    "()",
+    " ",
+    "  ",
+    "   ",
+    "\t",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " \n ",
+    "\u00a0",
+    "\u3000",
+    "e\u0301",
+    "naïve",
+    "日本語",
+    "中文文本",
+    "😀",
+    "👩‍💻",
+    "🇫🇷",
+    "مرحبا",
+    "שלום",
+    "\u200b",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "kaloren",
+    "torvelshi",
+    "```ts",
+    "| a | b |",
+    "- item",
+    "# Title",
+  ];
+
+  it("counts exactly what gpt-tokenizer counts, on thousands of texts built to be awkward", () => {
+    const next = seededRandom(7);
+    for (let i = 0; i < 4000; i++) {
+      const text = Array.from(
+        { length: 1 + Math.floor(next() * 12) },
+        () => PARTS[Math.floor(next() * PARTS.length)],
+      ).join(next() < 0.5 ? "" : " ");
+      expect(countO200kTokens(text), JSON.stringify(text)).toBe(plainCount(text));
+    }
+  });
+
+  it("counts the empty text as nothing and a long document as the tokenizer does", () => {
+    expect(countO200kTokens("")).toBe(0);
+    const document = Array.from(
+      { length: 300 },
+      (_, i) => `Step ${i}: run \`fineflow ingest\` again.\n`,
+    ).join("");
+    expect(countO200kTokens(document)).toBe(plainCount(document));
+    expect(countO200kTokens(document)).toBe(plainCount(document)); // from the memo this time
   });
 });

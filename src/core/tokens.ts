@@ -1,5 +1,6 @@
 import { countTokens as countCl100k } from "gpt-tokenizer/encoding/cl100k_base";
 import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
+import { O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
 import type { PairMessage } from "./generation/types.js";
 
 export type Encoding = "o200k_base" | "cl100k_base";
@@ -15,6 +16,38 @@ const plain =
   (count: Count) =>
   (text: string): number =>
     count(text, PLAIN_TEXT);
+
+/** Distinct pre-tokens whose counts are kept (~6 MB); when full, the memo starts over. */
+const PIECE_COUNTS_LIMIT = 100_000;
+const pieceCounts = new Map<string, number>();
+const SPLIT = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+
+/**
+ * The o200k count of plain text, exactly as gpt-tokenizer's `countTokens` gives it, about twice as fast.
+ * The tokenizer splits text into pre-tokens with one regex and encodes each on its own, so a text's count
+ * is the sum of its pre-tokens' counts, and each distinct one is counted once here. gpt-tokenizer's own
+ * cache is an LRU that deletes and re-inserts an entry on every hit: on a 50 MB ingest that cost more
+ * than splitting the text. A pre-token that would split differently on its own (none is known) is never
+ * memoised: the text is then counted whole.
+ */
+export function countO200kTokens(text: string): number {
+  let total = 0;
+  for (const [piece] of text.matchAll(SPLIT)) {
+    let tokens = pieceCounts.get(piece);
+    if (tokens === undefined) {
+      const alone = piece.match(SPLIT);
+      if (alone?.length !== 1 || alone[0] !== piece) return countO200k(text, PLAIN_TEXT);
+      // V8 makes a match of 13 characters or more a view into the whole text: a copy keeps the memo from
+      // holding every document it has seen.
+      const key = piece.length < 13 ? piece : Array.from(piece).join("");
+      tokens = countO200k(key, PLAIN_TEXT);
+      if (pieceCounts.size >= PIECE_COUNTS_LIMIT) pieceCounts.clear();
+      pieceCounts.set(key, tokens);
+    }
+    total += tokens;
+  }
+  return total;
+}
 
 /**
  * A dataset gives every example the same system prompt, and a validation or an import counts tens of
@@ -45,7 +78,7 @@ class Counter {
 }
 
 const COUNTERS: Record<Encoding, Counter> = {
-  o200k_base: new Counter(plain(countO200k)),
+  o200k_base: new Counter(countO200kTokens),
   cl100k_base: new Counter(plain(countCl100k)),
 };
 
