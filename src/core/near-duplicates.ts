@@ -14,7 +14,7 @@
  * process indexes them in memory, see `kept-chunk-index.ts`), so their hashing may change.
  */
 import { createHash } from "node:crypto";
-import { bandKey } from "./band-buckets.js";
+import { BandBuckets, bandKey } from "./band-buckets.js";
 import { fmix32 } from "./hash.js";
 import { mulberry32 } from "./random.js";
 
@@ -334,13 +334,15 @@ export class NearDuplicateIndex {
   private readonly options: MinHashOptions;
   private readonly seen = new Set<string>();
   private readonly byHash = new Map<string, string>();
-  private readonly targets = new Map<string, { order: number; signature: Uint32Array }>();
-  private readonly buckets = new Map<number, string[]>();
+  /** Match targets, oldest first: a target's number in `buckets` is its index here. */
+  private readonly targets: SignedCandidate[] = [];
+  private readonly buckets: BandBuckets;
 
   constructor(threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD, options?: Partial<MinHashOptions>) {
     assertThreshold(threshold);
     this.threshold = threshold;
     this.options = resolveMinHashOptions(options);
+    this.buckets = new BandBuckets(lshParams(this.options.numHashes, threshold).bands);
   }
 
   /** Texts added so far, duplicates included. */
@@ -396,16 +398,9 @@ export class NearDuplicateIndex {
   }
 
   private candidates(keys: readonly number[]): SignedCandidate[] {
-    const ids = new Set<string>();
-    for (const key of keys) {
-      for (const id of this.buckets.get(key) ?? []) ids.add(id);
-    }
-    const found: (SignedCandidate & { order: number })[] = [];
-    for (const id of ids) {
-      const target = this.targets.get(id);
-      if (target) found.push({ id, ...target });
-    }
-    return found.sort((x, y) => x.order - y.order);
+    return [...this.buckets.candidates(keys)]
+      .sort((a, b) => a - b)
+      .map((target) => this.targets[target] as SignedCandidate);
   }
 
   private addTarget(
@@ -415,11 +410,7 @@ export class NearDuplicateIndex {
     keys = bandKeys(signature, this.threshold),
   ): void {
     if (!this.byHash.has(hash)) this.byHash.set(hash, id);
-    this.targets.set(id, { order: this.targets.size, signature });
-    for (const key of keys) {
-      const bucket = this.buckets.get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets.set(key, [id]);
-    }
+    this.targets.push({ id, signature });
+    this.buckets.add(keys);
   }
 }
