@@ -4,8 +4,9 @@
  * through typed arrays, where a `Map` of arrays would cost 50–100 bytes an entry. Keys are hashes, so two
  * texts sharing a key are only candidates: callers confirm them.
  */
+
+import { GrowingUint32Array } from "./growing-uint32-array.js";
 import { fmix32 } from "./hash.js";
-import { GrowingUint32Array } from "./validation/growing-uint32-array.js";
 
 const NONE = 0xffffffff;
 /**

@@ -12,9 +12,9 @@
  */
 
 import { BandBuckets, bandKey } from "../band-buckets.js";
+import { GrowingUint32Array } from "../growing-uint32-array.js";
 import { fmix32 } from "../hash.js";
 import { DEFAULT_MINHASH, lshParams, shingleHashes } from "../near-duplicates.js";
-import { GrowingUint32Array } from "./growing-uint32-array.js";
 
 export interface NearMatch {
   /** The label the earlier text was added with. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GrowingUint32Array } from "./growing-uint32-array.js";
+import { GrowingUint32Array } from "../growing-uint32-array.js";
 import { textKey, Uint64KeyTable } from "./uint64-key-table.js";
 
 describe("Uint64KeyTable", () => {

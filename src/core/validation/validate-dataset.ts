@@ -6,12 +6,12 @@
  */
 
 import type { PairMessage } from "../generation/types.js";
+import { GrowingUint32Array } from "../growing-uint32-array.js";
 import { modelInfo, recommendedEpochs } from "../models.js";
 import { normalizeForHash } from "../near-duplicates.js";
 import { countChatTokens, type Encoding } from "../tokens.js";
 import { type ChatMessage, checkChatFormat, FORMAT_ERROR_CODES } from "./chat-format.js";
 import { FlaggedPairs, type PairRef, pairs, type ValidationIssue } from "./flagged-pairs.js";
-import { GrowingUint32Array } from "./growing-uint32-array.js";
 import { NearDuplicateSketchIndex } from "./near-duplicate-sketch-index.js";
 import { findSensitiveData } from "./sensitive-data.js";
 import { textKey, Uint64KeyTable } from "./uint64-key-table.js";
