@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, type Dataset, type Pair, type PairMessage } from "./api";
 import { submitForm } from "./forms";
 
@@ -112,22 +112,26 @@ export function DatasetPage({ id }: { id: string }) {
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState("");
 
+  // Loads can overlap (an edit finishing after the filters changed): only the newest one is shown.
+  const newest = useRef(0);
   const load = useCallback(async () => {
+    const request = ++newest.current;
     const [d, p] = await Promise.all([
       api<Dataset>("GET", `/api/datasets/${id}`),
       api<{ total: number; pairs: Pair[] }>("GET", `/api/datasets/${id}/pairs?${query(filter, offset)}`),
     ]);
+    if (request !== newest.current) return;
     setDataset(d);
     setPage(p);
   }, [id, filter, offset]);
+  // A form that finishes late reloads with the filters of now, not those of when it was submitted.
+  const current = useRef(load);
+  current.current = load;
 
-  const changed = useCallback(
-    (caught?: unknown) => {
-      setError(caught ? (caught as Error).message : "");
-      load().catch((e) => setError((e as Error).message));
-    },
-    [load],
-  );
+  const changed = useCallback((caught?: unknown) => {
+    setError(caught ? (caught as Error).message : "");
+    current.current().catch((e) => setError((e as Error).message));
+  }, []);
 
   useEffect(() => {
     load().catch((e) => setError((e as Error).message));
