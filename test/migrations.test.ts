@@ -72,6 +72,34 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     ).rejects.toThrow(/foreign key/);
   });
 
+  it("keep a chunk in its document's project and owner, and delete it with any of them", async () => {
+    const one = async (sql: string, values: unknown[]) =>
+      (await database.executeSql(sql, values)).rows[0]?.id as string;
+    const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["fk@example.com"]);
+    const project = async (name: string) =>
+      one("INSERT INTO projects (user_id, name) VALUES ($1, $2) RETURNING id", [user, name]);
+    const [home, other] = [await project("home"), await project("other")];
+    const document = await one(
+      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
+       VALUES ($1, $2, 'a.md', 'md', 1, 'h') RETURNING id`,
+      [user, home],
+    );
+    const insertChunk = (projectId: string, index: number) =>
+      database.executeSql(
+        `INSERT INTO chunks (user_id, project_id, document_id, chunk_index, text, token_count, quality_score,
+           quality_breakdown, content_hash) VALUES ($1, $2, $3, $4, 'text', 1, 0.5, '{}', 'c')`,
+        [user, projectId, document, index],
+      );
+    await expect(insertChunk(other, 0)).rejects.toThrow(/chunks_document_fk/);
+    await insertChunk(home, 0);
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+    const { rows } = await database.executeSql(
+      "SELECT count(*)::int AS n FROM chunks WHERE document_id = $1",
+      [document],
+    );
+    expect(rows[0]?.n).toBe(0);
+  });
+
   it("store bytes and read them back exactly, every byte value and megabytes of them", async () => {
     const bytes = new Uint8Array(2 * 1024 * 1024);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
