@@ -103,12 +103,7 @@ export class DocumentService {
     const { document, bytes } = claimed;
     try {
       const project = await this.deps.projects.get(actor, document.projectId);
-      const blocks = await parseDocument(document.type as DocumentType, bytes);
-      const drafts = chunkBlocks(blocks, {
-        targetTokens: project.chunkTargetTokens,
-        overlapTokens: project.chunkOverlapTokens,
-      });
-      const analyzed = drafts.map((draft) => analyzeChunk(randomUUID(), draft));
+      const analyzed = await analyzeDocument(document.type as DocumentType, bytes, project);
       await this.deps.chunks.storeDocumentChunks(
         actor,
         document,
@@ -152,6 +147,19 @@ export class DocumentService {
     if (filter.documentId) await this.get(actor, filter.documentId);
     return this.deps.chunks.list(actor, { ...filter, projectId: project.id });
   }
+}
+
+/** A document's chunks, each scored, scanned and fingerprinted: all of processing but the database's part. */
+export async function analyzeDocument(
+  type: DocumentType,
+  bytes: Uint8Array,
+  chunking: { chunkTargetTokens: number; chunkOverlapTokens: number },
+): Promise<AnalyzedChunk[]> {
+  const drafts = chunkBlocks(await parseDocument(type, bytes), {
+    targetTokens: chunking.chunkTargetTokens,
+    overlapTokens: chunking.chunkOverlapTokens,
+  });
+  return drafts.map((draft) => analyzeChunk(randomUUID(), draft));
 }
 
 function toNewChunk(
