@@ -117,7 +117,8 @@ interface Hit {
 export function scanForInjection(text: string): InjectionScan {
   const revealed = reveal(text);
   const hits: Hit[] = [];
-  for (const rule of TEXT_RULES) {
+  const anyTextRule = TEXT_RULE_GATES.some((gate) => gate.test(revealed.text));
+  for (const rule of anyTextRule ? TEXT_RULES : []) {
     for (const span of findSpans(rule, revealed.text)) {
       hits.push({ rule: rule.id, excerpt: excerpt(text, revealed.toOriginal(span)) });
     }
@@ -226,6 +227,20 @@ const TEXT_RULES: readonly TextRule[] = [
     patterns: [/^[ \t]*(?:system|assistant)[ \t]*:/gim],
   },
 ];
+
+/**
+ * Per set of flags, one regex alternating all the text rules' patterns with those flags: it matches a text
+ * exactly when one of them does, so a chunk that matches none (nearly every chunk) is scanned three times
+ * instead of 25, in half the time.
+ */
+const TEXT_RULE_GATES: readonly RegExp[] = (() => {
+  const byFlags = new Map<string, string[]>();
+  for (const pattern of TEXT_RULES.flatMap((rule) => rule.patterns)) {
+    byFlags.set(pattern.flags, [...(byFlags.get(pattern.flags) ?? []), `(?:${pattern.source})`]);
+  }
+  // Without `g`, `test` keeps no position between calls.
+  return [...byFlags].map(([flags, sources]) => new RegExp(sources.join("|"), flags.replace("g", "")));
+})();
 
 /** A token written as `[INST]` or "<|im_start|>" is documentation talking about it. */
 function isQuotedMention(text: string, { start, end }: Span): boolean {
