@@ -92,6 +92,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     enqueueChunk: async (data, delaySeconds) => {
       await queue.send(jobs.generateChunk, data, delaySeconds);
     },
+    enqueueChunks: (data) => queue.sendAll(jobs.generateChunk, data),
     enqueueFinish: async (data) => {
       await queue.send(jobs.finishDataset, data);
     },

@@ -73,3 +73,26 @@ it("runs no more of a kind at once than the kind allows, whatever the queue's co
   expect(done).toBe(4);
   expect(most).toBe(1);
 });
+
+it("queues a batch in one go and wakes the kind's workers for it, without waiting for their next poll", async () => {
+  // Workers polling once a minute, already waiting when the batch comes: only a wake-up starts them.
+  const queue = new Queue(t.database, silentLogger, { concurrency: 3, pollingIntervalSeconds: 60 });
+  const done: number[] = [];
+  let running = 0;
+  let most = 0;
+  const job: JobDefinition<{ n: number }> = {
+    name: "test.batch",
+    handle: async ({ n }) => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running--;
+      done.push(n);
+    },
+  };
+  await queue.work([job as JobDefinition]);
+  await queue.sendAll(job, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  for (let i = 0; i < 100 && done.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await queue.stop();
+  expect(done.sort()).toEqual([1, 2, 3]);
+  expect(most).toBe(3);
+});

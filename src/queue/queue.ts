@@ -82,6 +82,21 @@ export class Queue {
     return id;
   }
 
+  /**
+   * Queues many jobs of one kind to run now, in one statement (sending 240 one by one took 1.7 s on
+   * PGlite before the first could start), and wakes as many of this process's workers.
+   */
+  async sendAll<T extends object>(job: JobDefinition<T>, data: readonly T[]): Promise<void> {
+    if (data.length === 0) return;
+    const boss = await this.boss();
+    await this.ensureQueue(boss, job.name);
+    await boss.insert(data.map((item) => ({ name: job.name, data: item })));
+    const workers = this.workers.get(job.name);
+    for (let i = 0; workers && i < Math.min(data.length, workers.ids.length); i++) {
+      boss.notifyWorker(workers.ids[workers.next++ % workers.ids.length] as string);
+    }
+  }
+
   /** Runs the given kinds of jobs in this process and schedules the recurring ones. */
   async work(jobs: JobDefinition[]): Promise<void> {
     const boss = await this.boss();

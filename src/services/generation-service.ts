@@ -49,6 +49,8 @@ export interface GenerationServiceDeps {
     job: { userId: string; datasetId: string; chunkId: string },
     delaySeconds?: number,
   ) => Promise<void>;
+  /** Many chunks at once, as a run starts or resumes. */
+  enqueueChunks: (jobs: { userId: string; datasetId: string; chunkId: string }[]) => Promise<void>;
   enqueueFinish: (job: { userId: string; datasetId: string }) => Promise<void>;
   logger: Logger;
 }
@@ -109,9 +111,9 @@ export class GenerationService {
         throw new ConflictError(`Dataset "${dataset.name}" already exists and is complete.`);
     }
     const chunkIds = await this.deps.datasets.reopenTasks(dataset.id);
-    for (const chunkId of chunkIds) {
-      await this.deps.enqueueChunk({ userId: actor.userId, datasetId: dataset.id, chunkId });
-    }
+    await this.deps.enqueueChunks(
+      chunkIds.map((chunkId) => ({ userId: actor.userId, datasetId: dataset.id, chunkId })),
+    );
     // Nothing left to do (all done before a crash): finishing is what remains.
     if (chunkIds.length === 0) await this.deps.enqueueFinish({ userId: actor.userId, datasetId: dataset.id });
     return this.get(actor, dataset.id);
