@@ -14,6 +14,7 @@ export function createJobs(services: {
   const purgeExpiredSessions: JobDefinition = {
     name: "maintenance.purge-expired-sessions",
     cron: "17 * * * *",
+    concurrency: 1,
     handle: async () => ({ purged: await services.auth.purgeExpired() }),
   };
   const processDocument: JobDefinition<{ userId: string; documentId: string }> = {
@@ -34,15 +35,19 @@ export function createJobs(services: {
   };
   const finishDataset: JobDefinition<{ userId: string; datasetId: string }> = {
     name: "generation.finish",
+    concurrency: 1,
     handle: ({ datasetId }) => services.generation.finish(datasetId),
   };
   const trackTraining: JobDefinition<TrackStep> = {
     name: "training.track",
+    // Each step is one quick call to the provider: two keep up with many jobs.
+    concurrency: 2,
     handle: (step) => services.training.track(step),
   };
   const trainingWatchdog: JobDefinition = {
     name: "training.watchdog",
     cron: "*/5 * * * *",
+    concurrency: 1,
     // Well past any poll interval and provider retry: only a chain that broke is that quiet.
     handle: async () => ({ recovered: await services.training.recover(15 * 60) }),
   };
