@@ -1,3 +1,5 @@
+import { readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServices, type ServiceSettings } from "../src/context.js";
@@ -242,6 +244,15 @@ describe("an OpenAI job, start to finish", () => {
     expect(job.providerJobId).toMatch(/^ftjob-/);
     expect(openai.stats.uploads - before.uploads).toBe(1);
     expect(openai.stats.jobsCreated - before.jobsCreated).toBe(1);
+    // OpenAI got the dataset's export whole, streamed through a file of the job's own that is gone now.
+    const exported = await t.services.files.export(user, datasetId, { format: "openai", model: MINI });
+    let expected = "";
+    for await (const line of exported.lines) expected += line;
+    const uploaded = await fetch(`${openai.baseURL}/files/${job.providerFileId}/content`, {
+      headers: { authorization: `Bearer ${OPENAI_KEY}` },
+    });
+    expect(await uploaded.text()).toBe(expected);
+    expect((await readdir(tmpdir())).filter((name) => name.startsWith(`fineflow-upload-${id}-`))).toEqual([]);
 
     openai.advance(10);
     job = await step(id);
@@ -599,9 +610,7 @@ describe("no second file or job, whatever restarts", () => {
     const provider = (await import("../src/providers/finetune/openai.js")).createOpenAiTrainingProvider({
       baseURL: openai.baseURL,
     });
-    const content = new TextEncoder().encode(
-      `${Array.from({ length: 12 }, (_, i) => pairLine(i)).join("\n")}\n`,
-    );
+    const content = new Blob([`${Array.from({ length: 12 }, (_, i) => pairLine(i)).join("\n")}\n`]);
     const orphanFile = await provider.uploadFile(OPENAI_KEY, {
       filename: `fineflow-${id}-train.jsonl`,
       content,

@@ -89,8 +89,11 @@ export interface HostedProviderOptions {
 
 export interface TrainingProvider {
   readonly name: HostedProvider;
-  /** Uploads a JSONL file for fine-tuning; `filename` is unique per FineFlow job and file role. */
-  uploadFile(apiKey: string, input: { filename: string; content: Uint8Array }): Promise<{ id: string }>;
+  /**
+   * Uploads a JSONL file for fine-tuning; `filename` is unique per FineFlow job and file role. `content` may
+   * be backed by a file on disk (`fs.openAsBlob`): it is streamed, never read into memory whole.
+   */
+  uploadFile(apiKey: string, input: { filename: string; content: Blob }): Promise<{ id: string }>;
   /** The id of a fine-tuning file already uploaded under `filename`, so a restart never uploads twice. */
   findFile(apiKey: string, filename: string): Promise<{ id: string } | undefined>;
   createJob(apiKey: string, input: CreateJobInput): Promise<ProviderJob>;

@@ -27,7 +27,7 @@ async function setup(options: FakeFineTuningOptions = {}) {
   return { fake, provider };
 }
 
-function jsonl(count: number): Uint8Array {
+function jsonl(count: number): Blob {
   const lines = Array.from({ length: count }, (_, index) =>
     JSON.stringify({
       messages: [
@@ -36,7 +36,7 @@ function jsonl(count: number): Uint8Array {
       ],
     }),
   );
-  return new TextEncoder().encode(lines.join("\n"));
+  return new Blob([lines.join("\n")]);
 }
 
 async function providerError(promise: Promise<unknown>): Promise<ProviderError> {

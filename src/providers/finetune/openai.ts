@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionError, APIError, OpenAIError, toFile } from "openai";
+import OpenAI, { APIConnectionError, APIError, OpenAIError } from "openai";
 import type { FineTuningJob, FineTuningJobEvent } from "openai/resources/fine-tuning/jobs/jobs";
 import type { TrainingJobStatus } from "../../core/statuses.js";
 import {
@@ -58,10 +58,8 @@ export function createOpenAiTrainingProvider(options: HostedProviderOptions = {}
 
     uploadFile: (apiKey, { filename, content }) =>
       call(apiKey, async (openai) => {
-        const file = await openai.files.create({
-          file: await toFile(content, filename),
-          purpose: "fine-tune",
-        });
+        // A File made of the Blob keeps it lazy; toFile would read a plain Blob into memory.
+        const file = await openai.files.create({ file: new File([content], filename), purpose: "fine-tune" });
         return { id: file.id };
       }),
 

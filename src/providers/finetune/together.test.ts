@@ -24,7 +24,7 @@ async function setup(options?: FakeTogetherOptions) {
   return { server, provider: createTogetherTrainingProvider({ baseURL: server.baseURL, maxRetries: 0 }) };
 }
 
-function jsonl(count: number, offset = 0): Uint8Array {
+function jsonl(count: number, offset = 0): Blob {
   const lines = Array.from({ length: count }, (_, index) =>
     JSON.stringify({
       messages: [
@@ -33,7 +33,7 @@ function jsonl(count: number, offset = 0): Uint8Array {
       ],
     }),
   );
-  return new TextEncoder().encode(lines.join("\n"));
+  return new Blob([lines.join("\n")]);
 }
 
 async function uploaded(provider: TrainingProvider, filename = "fineflow-job-1-train.jsonl", examples = 20) {
@@ -198,9 +198,7 @@ describe("Together training provider", () => {
 
   it("reports a training file Together refuses at validation as a failed job", async () => {
     const { server, provider } = await setup();
-    const bad = (
-      await provider.uploadFile(KEY, { filename: "bad.jsonl", content: new TextEncoder().encode("{}") })
-    ).id;
+    const bad = (await provider.uploadFile(KEY, { filename: "bad.jsonl", content: new Blob(["{}"]) })).id;
     const job = await provider.createJob(KEY, jobInput(bad));
     server.runToEnd(job.id);
     const failed = await provider.getJob(KEY, job.id);
@@ -236,9 +234,7 @@ describe("Together training provider", () => {
       nEpochs: 1,
     });
     expect(price).toBeCloseTo((one ?? 0) * 3, 12);
-    const bad = (
-      await provider.uploadFile(KEY, { filename: "bad.jsonl", content: new TextEncoder().encode("nope") })
-    ).id;
+    const bad = (await provider.uploadFile(KEY, { filename: "bad.jsonl", content: new Blob(["nope"]) })).id;
     expect(
       await provider.estimatePriceUsd?.(KEY, {
         model: LLAMA,

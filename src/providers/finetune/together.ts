@@ -81,7 +81,7 @@ export function createTogetherTrainingProvider(options: HostedProviderOptions = 
       form.append("purpose", "fine-tune");
       form.append("file_name", filename);
       form.append("file_type", "jsonl");
-      form.append("file", new Blob([new Uint8Array(content)]), filename);
+      form.append("file", content, filename);
       return call(apiKey, async (together) => {
         const file = await together.post<FileResponse>("/files/upload", { body: form, ...ONCE });
         return { id: file.id };
