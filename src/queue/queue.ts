@@ -77,8 +77,7 @@ export class Queue {
     const startAfter = delaySeconds > 0 ? new Date(Date.now() + delaySeconds * 1000) : undefined;
     const id = await boss.send(job.name, data, startAfter ? { startAfter } : {});
     if (!id) throw new Error(`The queue refused a ${job.name} job.`);
-    const workers = this.workers.get(job.name);
-    if (!startAfter && workers) boss.notifyWorker(workers.ids[workers.next++ % workers.ids.length] as string);
+    if (!startAfter) this.wake(boss, job.name, 1);
     return id;
   }
 
@@ -91,8 +90,13 @@ export class Queue {
     const boss = await this.boss();
     await this.ensureQueue(boss, job.name);
     await boss.insert(data.map((item) => ({ name: job.name, data: item })));
-    const workers = this.workers.get(job.name);
-    for (let i = 0; workers && i < Math.min(data.length, workers.ids.length); i++) {
+    this.wake(boss, job.name, data.length);
+  }
+
+  /** Wakes up to `count` of this process's workers of a kind, each in turn, for jobs just queued. */
+  private wake(boss: PgBoss, name: string, count: number): void {
+    const workers = this.workers.get(name);
+    for (let i = 0; workers && i < Math.min(count, workers.ids.length); i++) {
       boss.notifyWorker(workers.ids[workers.next++ % workers.ids.length] as string);
     }
   }
