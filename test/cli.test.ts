@@ -105,10 +105,48 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(chunks.map((c: { headingPath: string[] }) => c.headingPath.join(" > "))).toContain(
       "Guide > Install",
     );
+  });
 
-    const unknown = await runCli(["ingest", docs, "--project", "nope"], env);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('No project named "nope"');
+  it("creates the project a first ingest names, and nothing when there is no file to put in it", async () => {
+    const docs = join(dataDir, "first-docs");
+    await mkdir(docs, { recursive: true });
+    await writeFile(join(docs, "notes.md"), "# Notes\n\nThe first document of a new project.\n");
+
+    const nothing = await runCli(["ingest", join(docs, "missing"), "--project", "fresh"], env);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain(
+      'No project named "fresh": create it with `fineflow project create fresh`',
+    );
+    const before = await runCli(["project", "list", "--json"], env);
+    expect(JSON.parse(before.stdout).map((p: { name: string }) => p.name)).not.toContain("fresh");
+
+    const first = await runCli(["ingest", docs, "--project", "fresh", "--json"], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('Created project "fresh" with the default settings.');
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      projectCreated: true,
+      documents: [{ status: "ready", chunkCount: 1 }],
+    });
+    const again = await runCli(["ingest", docs, "--project", "fresh", "--json"], env);
+    expect(again.stderr).not.toContain("Created project");
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      projectCreated: false,
+      documents: [{ outcome: "unchanged" }],
+    });
+    const listed = await runCli(["chunks", "--project", "fresh", "--json"], env);
+    expect(JSON.parse(listed.stdout).total).toBe(1);
+
+    // An id is never taken for a new project's name.
+    const id = "0b5e5a36-3c0c-4b7e-9d8e-2f1f6f3f9a11";
+    const byId = await runCli(["ingest", docs, "--project", id], env);
+    expect(byId.code).toBe(1);
+    expect(byId.stderr).toContain(`No project named "${id}"`);
+    const after = await runCli(["project", "list", "--json"], env);
+    expect(
+      JSON.parse(after.stdout)
+        .map((p: { name: string }) => p.name)
+        .sort(),
+    ).toEqual(["demo", "fresh"]);
   });
 
   it("generates a dataset offline with no key, printing how many pairs it made", async () => {

@@ -10,7 +10,7 @@ import { withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
-import { resolveProject } from "../resolve-project.js";
+import { resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
 type DocumentDto = ReturnType<typeof toDocumentDto>;
 type ChunkDto = ReturnType<typeof toChunkDto>;
@@ -78,12 +78,17 @@ interface IngestOptions {
 async function ingest(paths: string[], options: IngestOptions) {
   const progress = createProgress({ json: options.json });
   const skipped: Skipped[] = [];
-  const results = await withClient(
+  const { projectCreated, results } = await withClient(
     loadConfig(process.env),
     "ingest",
     async (client) => {
-      const project = await resolveProject(client, options.project);
       const files = await collectFiles(paths, skipped);
+      // A project is made only to hold files: with none to send, an unknown name stays an error.
+      const { project, created } =
+        files.length > 0
+          ? await resolveOrCreateProject(client, options.project)
+          : { project: await resolveProject(client, options.project), created: false };
+      if (created) progress.log(`Created project "${project.name}" with the default settings.`);
       const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
       const uploaded: (IngestResult & { path: string })[] = [];
       let sentBytes = 0;
@@ -110,7 +115,10 @@ async function ingest(paths: string[], options: IngestOptions) {
         progress,
       );
       const byId = new Map(documents.map((d) => [d.id, d]));
-      return uploaded.map((u) => ({ ...u, document: byId.get(u.documentId) }));
+      return {
+        projectCreated: created,
+        results: uploaded.map((u) => ({ ...u, document: byId.get(u.documentId) })),
+      };
     },
     { worker: true },
   );
@@ -124,7 +132,7 @@ async function ingest(paths: string[], options: IngestOptions) {
     chunkCount: document?.chunkCount ?? 0,
     error: document?.error ?? null,
   }));
-  if (options.json) return printJson({ documents, skipped });
+  if (options.json) return printJson({ projectCreated, documents, skipped });
   printTable(
     documents.map((d) => ({
       file: d.path,
@@ -148,7 +156,7 @@ export function registerDocuments(program: Command) {
     .description(
       "Add files or folders of documents to a project and chunk them (unsupported files are skipped)",
     )
-    .requiredOption("--project <name>", "the project to add them to")
+    .requiredOption("--project <name>", "the project to add them to; created if there is none of that name")
     .option("--json", "print the outcome as JSON (progress goes to stderr)")
     .action(ingest);
 
