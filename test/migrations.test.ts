@@ -100,6 +100,35 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     expect(rows[0]?.n).toBe(0);
   });
 
+  it("store a chunk's text as it is up to a page, and compress only longer ones", async () => {
+    const one = async (sql: string, values: unknown[]) =>
+      (await database.executeSql(sql, values)).rows[0]?.id as string;
+    const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["toast@example.com"]);
+    const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
+    const document = await one(
+      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
+       VALUES ($1, $2, 'a.md', 'md', 1, 'h') RETURNING id`,
+      [user, project],
+    );
+    const sentence = "Refunds reach the card they were paid with within five working days. ";
+    const texts = [sentence.repeat(60), sentence.repeat(400)]; // ~4 KB, the size of a long chunk; ~28 KB
+    for (const [index, text] of texts.entries()) {
+      await database.executeSql(
+        `INSERT INTO chunks (user_id, project_id, document_id, chunk_index, text, token_count, quality_score,
+           quality_breakdown, content_hash) VALUES ($1, $2, $3, $4, $5, 1, 0.5, '{}', 'c')`,
+        [user, project, document, index, text],
+      );
+    }
+    const { rows } = await database.executeSql(
+      `SELECT text, pg_column_compression(text) AS compression FROM chunks
+       WHERE document_id = $1 ORDER BY chunk_index`,
+      [document],
+    );
+    expect(rows.map((r) => r.text)).toEqual(texts);
+    expect(rows.map((r) => r.compression)).toEqual([null, "pglz"]);
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+  });
+
   it("store bytes and read them back exactly, every byte value and megabytes of them", async () => {
     const bytes = new Uint8Array(2 * 1024 * 1024);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
