@@ -86,6 +86,14 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(byFile["guide.md"]).toMatchObject({ outcome: "queued", status: "ready", error: null });
     expect(byFile["nested/faq.txt"]).toMatchObject({ status: "ready" });
     expect(byFile["empty.md"]).toMatchObject({ status: "failed", error: "The file is empty." });
+    // Named by their path under the folder given, so two files of one name in different folders are told
+    // apart; a file given by itself is named as it is.
+    const named = await runCli(["documents", "list", "--project", "demo", "--json"], env);
+    expect(
+      JSON.parse(named.stdout)
+        .map((d: { name: string }) => d.name)
+        .sort(),
+    ).toEqual(["empty.md", "guide.md", "nested/faq.txt"]);
 
     const again = await runCli(["ingest", join(docs, "guide.md"), "--project", "demo", "--json"], env);
     expect(JSON.parse(again.stdout).documents[0]).toMatchObject({ outcome: "unchanged", status: "ready" });
@@ -135,6 +143,15 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     });
     const listed = await runCli(["chunks", "--project", "fresh", "--json"], env);
     expect(JSON.parse(listed.stdout).total).toBe(1);
+
+    await mkdir(join(docs, "deeper"));
+    await writeFile(join(docs, "deeper", "alone.md"), "# Alone\n\nGiven by its own path.\n");
+    await runCli(["ingest", join(docs, "deeper", "alone.md"), "--project", "fresh"], env);
+    const documents = await runCli(["documents", "list", "--project", "fresh", "--json"], env);
+    expect(JSON.parse(documents.stdout).map((d: { name: string }) => d.name)).toEqual([
+      "notes.md",
+      "alone.md",
+    ]);
 
     // An id is never taken for a new project's name.
     const id = "0b5e5a36-3c0c-4b7e-9d8e-2f1f6f3f9a11";

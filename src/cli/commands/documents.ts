@@ -23,28 +23,35 @@ interface Skipped {
 const POLL_MS = 500;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+interface FoundFile {
+  path: string;
+  /** The document's name: its path under the folder given (`api/README.md`), or a file's own name. */
+  name: string;
+  size: number;
+}
+
 /** Files under the given paths, folders walked depth-first; hidden entries are left out. */
-async function collectFiles(paths: string[], skipped: Skipped[]): Promise<{ path: string; size: number }[]> {
-  const found: { path: string; size: number }[] = [];
-  const visit = async (path: string) => {
+async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundFile[]> {
+  const found: FoundFile[] = [];
+  const visit = async (path: string, name: string) => {
     const info = await stat(path).catch(() => undefined);
     if (!info) return void skipped.push({ path, reason: "not found" });
     if (info.isDirectory()) {
-      const entries = (await readdir(path)).filter((name) => !name.startsWith(".")).sort();
-      for (const entry of entries) await visit(join(path, entry));
+      const entries = (await readdir(path)).filter((entry) => !entry.startsWith(".")).sort();
+      for (const entry of entries) await visit(join(path, entry), name ? `${name}/${entry}` : entry);
     } else if (!detectDocumentType(path)) {
       skipped.push({ path, reason: "unsupported file type" });
     } else {
-      found.push({ path, size: info.size });
+      found.push({ path, name: name || basename(path), size: info.size });
     }
   };
-  for (const path of paths) await visit(path);
+  for (const path of paths) await visit(path, "");
   return found;
 }
 
-async function upload(client: ApiClient, projectId: string, path: string): Promise<IngestResult> {
+async function upload(client: ApiClient, projectId: string, file: FoundFile): Promise<IngestResult> {
   const form = new FormData();
-  form.append("files", new Blob([await readFile(path)]), basename(path));
+  form.append("files", new Blob([await readFile(file.path)]), file.name);
   const { documents } = await client.request<{ documents: IngestResult[] }>(
     "POST",
     `/api/projects/${projectId}/documents`,
@@ -99,7 +106,7 @@ async function ingest(paths: string[], options: IngestOptions) {
           `uploading ${i + 1}/${files.length} files, ${mb(sentBytes)}/${mb(totalBytes)}`,
         );
         try {
-          const result = await upload(client, project.id, file.path);
+          const result = await upload(client, project.id, file);
           uploaded.push({ ...result, path: file.path });
           progress.log(`${file.path}: ${result.outcome}${result.error ? ` — ${result.error}` : ""}`);
         } catch (error) {
