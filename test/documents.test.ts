@@ -229,6 +229,64 @@ describe("ingesting documents", () => {
     expect((await chunksOf(third?.id ?? "")).map((c) => c.duplicateOf)).toEqual([again?.id]);
   });
 
+  it("replaces the earlier version of a changed file once the new one is processed", async () => {
+    const versions = (await owner.call("POST", "/api/projects", { name: "Versions" })).body.id;
+    const chunks = async () =>
+      (await owner.call("GET", `/api/projects/${versions}/chunks?limit=500`)).body.chunks as {
+        id: string;
+        documentId: string;
+        text: string;
+        isDuplicate: boolean;
+        duplicateOf: string | null;
+      }[];
+    const [install, billing, refunds] = [
+      section("Install", "installer"),
+      section("Billing", "billing"),
+      section("Refunds", "refunds"),
+    ];
+    await upload([{ name: "guide.md", content: `${install}\n${billing}` }], owner.token, versions);
+    await upload(
+      [{ name: "notes.md", content: "# Notes\n\nKept whatever guide.md becomes." }],
+      owner.token,
+      versions,
+    );
+    const [first, notes] = await settledDocuments(owner.call, versions);
+
+    // Billing is gone from the new version; Install is unchanged; Refunds is new.
+    const { body } = await upload(
+      [{ name: "guide.md", content: `${install}\n${refunds}` }],
+      owner.token,
+      versions,
+    );
+    expect(body.documents[0]).toMatchObject({ outcome: "queued" });
+    const documents = await settledDocuments(owner.call, versions);
+    expect(documents.map((d) => [d.name, d.status])).toEqual([
+      ["notes.md", "ready"],
+      ["guide.md", "ready"],
+    ]);
+    const second = documents.find((d) => d.name === "guide.md");
+    expect(second?.id).not.toBe(first?.id);
+    const after = await chunks();
+    expect(after.some((c) => c.text.includes("billing service"))).toBe(false);
+    const ofGuide = after.filter((c) => c.documentId === second?.id);
+    expect(ofGuide.some((c) => c.text.includes("refunds service"))).toBe(true);
+    // The unchanged section repeated the old version's chunk; with that gone, it is the kept copy.
+    const unchanged = ofGuide.find((c) => c.text.includes("installer service"));
+    expect(unchanged).toMatchObject({ isDuplicate: false, duplicateOf: null });
+    expect(after.filter((c) => c.documentId === notes?.id)).toHaveLength(1);
+
+    // A new version that fails replaces nothing.
+    await upload([{ name: "guide.md", content: "   \n" }], owner.token, versions);
+    const failed = await settledDocuments(owner.call, versions);
+    expect(failed.map((d) => [d.name, d.status])).toEqual([
+      ["notes.md", "ready"],
+      ["guide.md", "ready"],
+      ["guide.md", "failed"],
+    ]);
+    expect(failed[1]?.id).toBe(second?.id);
+    expect((await chunks()).map((c) => c.id).sort()).toEqual(after.map((c) => c.id).sort());
+  });
+
   it("flags chunks that carry a prompt injection, with the reasons", async () => {
     await upload([
       {

@@ -136,6 +136,8 @@ export const documents = pgTable(
     // What the chunks' foreign key points at.
     unique("documents_id_project_user_key").on(t.id, t.projectId, t.userId),
     index("documents_user_idx").on(t.userId),
+    // The earlier versions a changed file replaces, found as each document is stored.
+    index("documents_project_name_idx").on(t.projectId, t.name),
   ],
 );
 

@@ -47,7 +47,8 @@ export class DocumentService {
 
   /**
    * Stores each file as a document and queues it. A file of an unsupported type or over the size limit
-   * becomes a failed document with the reason; an unchanged re-upload changes nothing.
+   * becomes a failed document with the reason; an unchanged re-upload changes nothing; a changed file of a
+   * name already there replaces that earlier version once it is processed (a failed one replaces nothing).
    */
   async ingest(actor: Actor, projectId: string, files: UploadedFile[]): Promise<IngestResult[]> {
     const project = await this.deps.projects.get(actor, projectId);
@@ -94,8 +95,9 @@ export class DocumentService {
   }
 
   /**
-   * Parses, chunks, scores and de-duplicates one document, then stores its chunks and marks it ready, all
-   * at once. Run by a worker; running it again for a document that is already done changes nothing.
+   * Parses, chunks, scores and de-duplicates one document, then stores its chunks, marks it ready and
+   * deletes the earlier versions of its name, all at once. Run by a worker; running it again for a
+   * document that is already done changes nothing.
    */
   async process(actor: Actor, documentId: string): Promise<void> {
     const claimed = await this.deps.documents.claim(actor, documentId);
@@ -113,6 +115,7 @@ export class DocumentService {
           const marks = markDuplicates(analyzed, earlier, project.duplicateThreshold);
           return analyzed.map((chunk) => toNewChunk(chunk, marks.get(chunk.id)));
         },
+        promoteOrphans,
       );
     } catch (error) {
       const reason =

@@ -106,14 +106,18 @@ export class ChunksRepository {
    * Stores a document's chunks and marks it ready, in one transaction under a per-project lock, so two
    * documents processed at once still see each other's chunks as earlier copies, and a crash leaves
    * nothing half-written. `decide` receives the earlier candidates of `fingerprints` (at the project's
-   * duplicate `threshold`) and returns the chunks to insert.
+   * duplicate `threshold`) and returns the chunks to insert. Earlier documents of the same name — the
+   * versions a changed file replaces — are deleted in the same transaction, their kept chunks' copies
+   * re-pointed by `plan` as `deleteDocument` does: the new version's chunks that repeat the old version's
+   * become the kept ones.
    */
   async storeDocumentChunks(
     actor: Actor,
-    document: { id: string; projectId: string },
+    document: { id: string; projectId: string; name: string },
     threshold: number,
     fingerprints: TextFingerprint[],
     decide: (earlier: EarlierChunk[]) => NewChunk[],
+    plan: (orphans: OrphanedCopy[]) => Promotion,
   ): Promise<NewChunk[]> {
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
@@ -136,6 +140,13 @@ export class ChunksRepository {
         UPDATE documents SET status = 'ready', error = NULL, chunk_count = ${stored.length}, updated_at = now()
         WHERE id = ${document.id} AND user_id = ${actor.userId}`);
       await db.execute(sql`DELETE FROM document_files WHERE document_id = ${document.id}`);
+      const earlierVersions = (await db.execute(sql`
+        SELECT id FROM documents
+        WHERE project_id = ${document.projectId} AND user_id = ${actor.userId} AND name = ${document.name}
+          AND created_at < (SELECT created_at FROM documents WHERE id = ${document.id})`)) as unknown as Rows<{
+        id: string;
+      }>;
+      for (const { id } of earlierVersions.rows) await this.removeDocument(db, document.projectId, id, plan);
       return stored;
     });
   }
@@ -158,29 +169,39 @@ export class ChunksRepository {
         .where(and(eq(documents.id, documentId), eq(documents.userId, actor.userId)));
       if (!document) return false;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
-      const orphans = (await db.execute(sql`
-        SELECT id, duplicate_of AS "duplicateOf" FROM chunks
-        WHERE project_id = ${document.projectId} AND document_id <> ${documentId}
-          AND duplicate_of IN (SELECT id FROM chunks WHERE document_id = ${documentId})
-        ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<OrphanedCopy>;
-      await db.delete(documents).where(eq(documents.id, documentId));
-      const { promoted, repointed } = plan(orphans.rows);
-      if (promoted.length > 0) {
-        // A new `seq`: processes' kept-chunk indexes pick the promoted chunks up as they catch up.
-        await db.execute(sql`
-          UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL,
-            seq = nextval(pg_get_serial_sequence('chunks', 'seq'))
-          WHERE id = ANY(${param(promoted)}::uuid[])`);
-      }
-      if (repointed.length > 0) {
-        await db.execute(sql`
-          UPDATE chunks SET duplicate_of = t.original
-          FROM unnest(${param(repointed.map((r) => r.id))}::uuid[], ${param(repointed.map((r) => r.duplicateOf))}::uuid[])
-            AS t(id, original)
-          WHERE chunks.id = t.id`);
-      }
+      await this.removeDocument(db, document.projectId, documentId, plan);
       return true;
     });
+  }
+
+  /** Deletes a document and its chunks, re-pointing their copies by `plan`; the caller holds the lock. */
+  private async removeDocument(
+    db: Db,
+    projectId: string,
+    documentId: string,
+    plan: (orphans: OrphanedCopy[]) => Promotion,
+  ): Promise<void> {
+    const orphans = (await db.execute(sql`
+      SELECT id, duplicate_of AS "duplicateOf" FROM chunks
+      WHERE project_id = ${projectId} AND document_id <> ${documentId}
+        AND duplicate_of IN (SELECT id FROM chunks WHERE document_id = ${documentId})
+      ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<OrphanedCopy>;
+    await db.delete(documents).where(eq(documents.id, documentId));
+    const { promoted, repointed } = plan(orphans.rows);
+    if (promoted.length > 0) {
+      // A new `seq`: processes' kept-chunk indexes pick the promoted chunks up as they catch up.
+      await db.execute(sql`
+        UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL,
+          seq = nextval(pg_get_serial_sequence('chunks', 'seq'))
+        WHERE id = ANY(${param(promoted)}::uuid[])`);
+    }
+    if (repointed.length > 0) {
+      await db.execute(sql`
+        UPDATE chunks SET duplicate_of = t.original
+        FROM unnest(${param(repointed.map((r) => r.id))}::uuid[], ${param(repointed.map((r) => r.duplicateOf))}::uuid[])
+          AS t(id, original)
+        WHERE chunks.id = t.id`);
+    }
   }
 
   /**

@@ -64,6 +64,9 @@ export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentServ
       method: "post",
       path: "/api/projects/{id}/documents",
       summary: "Upload documents (multipart field `files`, repeatable); each is processed in the background",
+      description:
+        "An unchanged file (same content) is left as it is. A changed file named as a document already in the " +
+        "project replaces that earlier version once it has been processed; if it fails, nothing is replaced.",
       request: {
         params: IdParams,
         body: { content: { "multipart/form-data": { schema: UploadBody } }, required: true },

@@ -1,0 +1,1 @@
+CREATE INDEX "documents_project_name_idx" ON "documents" USING btree ("project_id","name");
