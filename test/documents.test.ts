@@ -51,6 +51,8 @@ async function settledDocuments(call = owner.call, project = projectId) {
         status: string;
         error: string | null;
         chunkCount: number;
+        duplicateChunks: number;
+        flaggedChunks: number;
       }[];
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -203,6 +205,8 @@ describe("ingesting documents", () => {
     expect(first?.isDuplicate).toBe(false);
     expect(exact.map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([[true, first?.id]]);
     expect(edited.map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([[true, first?.id]]);
+    const duplicatesOf = (name: string) => documents.find((d) => d.name === name)?.duplicateChunks;
+    expect(["payments.md", "payments-again.md", "payments-edited.md"].map(duplicatesOf)).toEqual([0, 1, 1]);
 
     const kept = await owner.call("GET", `/api/projects/${projectId}/chunks?duplicates=exclude&limit=500`);
     expect(kept.body.chunks.map((c: { id: string }) => c.id)).not.toContain(exact[0]?.id);
@@ -222,6 +226,10 @@ describe("ingesting documents", () => {
     expect((await chunksOf(id("payments-edited.md"))).map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([
       [true, again?.id],
     ]);
+    // The listing's counts follow: the promoted chunk is no longer a duplicate.
+    const listed = await settledDocuments();
+    const duplicatesOf = (name: string) => listed.find((d) => d.name === name)?.duplicateChunks;
+    expect(["payments-again.md", "payments-edited.md"].map(duplicatesOf)).toEqual([0, 1]);
     // The promoted chunk is now what later copies are matched against.
     const original = section("Payments", "payments");
     await upload([{ name: "payments-third.md", content: original.replace("Step 1 ", "Step one ") }]);
@@ -298,6 +306,11 @@ describe("ingesting documents", () => {
     const [chunk] = await chunksOf(documents.find((d) => d.name === "poisoned.md")?.id ?? "");
     expect(chunk?.injection.flagged).toBe(true);
     expect(chunk?.injection.reasons.map((r) => r.rule)).toContain("override-instructions");
+    expect(documents.find((d) => d.name === "poisoned.md")).toMatchObject({
+      chunkCount: 1,
+      flaggedChunks: 1,
+    });
+    expect(documents.find((d) => d.name === "payments-again.md")).toMatchObject({ flaggedChunks: 0 });
     const flagged = await owner.call("GET", `/api/projects/${projectId}/chunks?flagged=only`);
     expect(flagged.body.chunks.map((c: { id: string }) => c.id)).toEqual([chunk?.id]);
   });

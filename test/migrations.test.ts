@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -126,6 +126,48 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     );
     expect(rows.map((r) => r.text)).toEqual(texts);
     expect(rows.map((r) => r.compression)).toEqual([null, "pglz"]);
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+  });
+
+  it("give documents processed before 0009 their duplicate and flagged chunk counts", async () => {
+    const one = async (sql: string, values: unknown[]) =>
+      (await database.executeSql(sql, values)).rows[0]?.id as string;
+    const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["counts@example.com"]);
+    const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
+    const document = async (hash: string) =>
+      one(
+        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, status)
+         VALUES ($1, $2, 'a.md', 'md', 1, $3, 'ready') RETURNING id`,
+        [user, project, hash],
+      );
+    const [counted, empty] = [await document("h1"), await document("h2")];
+    for (const [index, duplicate, flagged] of [
+      [0, false, false],
+      [1, true, false],
+      [2, true, true],
+    ] as const) {
+      await database.executeSql(
+        `INSERT INTO chunks (user_id, project_id, document_id, chunk_index, text, token_count, quality_score,
+           quality_breakdown, content_hash, is_duplicate, injection_flagged)
+         VALUES ($1, $2, $3, $4, 'text', 1, 0.5, '{}', 'c', $5, $6)`,
+        [user, project, counted, index, duplicate, flagged],
+      );
+    }
+    const migration = await readFile(
+      new URL("../src/db/migrations/0009_document-chunk-counts.sql", import.meta.url),
+      "utf8",
+    );
+    const backfill = migration.split("--> statement-breakpoint").at(-1) ?? "";
+    expect(backfill).toMatch(/UPDATE "documents"/);
+    await database.executeSql(backfill);
+    const { rows } = await database.executeSql(
+      "SELECT id, duplicate_chunks, flagged_chunks FROM documents WHERE user_id = $1 ORDER BY content_hash",
+      [user],
+    );
+    expect(rows).toEqual([
+      { id: counted, duplicate_chunks: 2, flagged_chunks: 1 },
+      { id: empty, duplicate_chunks: 0, flagged_chunks: 0 },
+    ]);
     await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
   });
 

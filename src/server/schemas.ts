@@ -80,8 +80,8 @@ export const DocumentSchema = z
     status: z.enum(DOCUMENT_STATUSES),
     error: z.string().nullable(),
     chunkCount: z.number().int(),
-    duplicateChunks: z.number().int().optional(),
-    flaggedChunks: z.number().int().optional(),
+    duplicateChunks: z.number().int(),
+    flaggedChunks: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -81,8 +81,8 @@ export interface ProjectDocument {
   status: "pending" | "processing" | "ready" | "failed";
   error: string | null;
   chunkCount: number;
-  duplicateChunks?: number;
-  flaggedChunks?: number;
+  duplicateChunks: number;
+  flaggedChunks: number;
 }
 
 export interface PairMessage {

@@ -137,7 +137,9 @@ export class ChunksRepository {
       }
       project.seq = Math.max(project.seq, lastSeq);
       await db.execute(sql`
-        UPDATE documents SET status = 'ready', error = NULL, chunk_count = ${stored.length}, updated_at = now()
+        UPDATE documents SET status = 'ready', error = NULL, chunk_count = ${stored.length},
+          duplicate_chunks = ${stored.filter((c) => c.duplicateOf).length},
+          flagged_chunks = ${stored.filter((c) => c.injectionFlagged).length}, updated_at = now()
         WHERE id = ${document.id} AND user_id = ${actor.userId}`);
       await db.execute(sql`DELETE FROM document_files WHERE document_id = ${document.id}`);
       const earlierVersions = (await db.execute(sql`
@@ -191,9 +193,15 @@ export class ChunksRepository {
     if (promoted.length > 0) {
       // A new `seq`: processes' kept-chunk indexes pick the promoted chunks up as they catch up.
       await db.execute(sql`
-        UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL,
-          seq = nextval(pg_get_serial_sequence('chunks', 'seq'))
-        WHERE id = ANY(${param(promoted)}::uuid[])`);
+        WITH promoted AS (
+          UPDATE chunks SET is_duplicate = false, duplicate_of = NULL, duplicate_similarity = NULL,
+            seq = nextval(pg_get_serial_sequence('chunks', 'seq'))
+          WHERE id = ANY(${param(promoted)}::uuid[])
+          RETURNING document_id
+        )
+        UPDATE documents SET duplicate_chunks = duplicate_chunks - counts.n
+        FROM (SELECT document_id, count(*)::int AS n FROM promoted GROUP BY document_id) AS counts
+        WHERE documents.id = counts.document_id`);
     }
     if (repointed.length > 0) {
       await db.execute(sql`

@@ -1,9 +1,8 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import { isUuid } from "../../core/ids.js";
-import type { DocumentStatus } from "../../core/statuses.js";
 import type { Db } from "../client.js";
-import { chunks, documentFiles, documents } from "../schema.js";
+import { documentFiles, documents } from "../schema.js";
 
 export type DocumentRow = typeof documents.$inferSelect;
 
@@ -15,12 +14,6 @@ export interface NewDocument {
   contentHash: string;
   /** Set when the document is refused before processing (unsupported type, too large). */
   error?: string;
-}
-
-/** A document with counts of what its chunks hold, for listings. */
-export interface DocumentSummary extends DocumentRow {
-  duplicateChunks: number;
-  flaggedChunks: number;
 }
 
 export class DocumentsRepository {
@@ -66,40 +59,12 @@ export class DocumentsRepository {
     });
   }
 
-  async list(actor: Actor, projectId: string): Promise<DocumentSummary[]> {
-    const rows = await this.db
-      .select({
-        document: documents,
-        duplicateChunks: sql<number>`count(${chunks.id}) filter (where ${chunks.isDuplicate})`.mapWith(
-          Number,
-        ),
-        flaggedChunks: sql<number>`count(${chunks.id}) filter (where ${chunks.injectionFlagged})`.mapWith(
-          Number,
-        ),
-      })
+  async list(actor: Actor, projectId: string): Promise<DocumentRow[]> {
+    return this.db
+      .select()
       .from(documents)
-      .leftJoin(chunks, eq(chunks.documentId, documents.id))
       .where(and(eq(documents.projectId, projectId), eq(documents.userId, actor.userId)))
-      .groupBy(documents.id)
       .orderBy(asc(documents.createdAt), asc(documents.name));
-    return rows.map((r) => ({
-      ...r.document,
-      duplicateChunks: r.duplicateChunks,
-      flaggedChunks: r.flaggedChunks,
-    }));
-  }
-
-  async countByStatus(actor: Actor, ids: string[]): Promise<Record<DocumentStatus, number>> {
-    const counts: Record<DocumentStatus, number> = { pending: 0, processing: 0, ready: 0, failed: 0 };
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return counts;
-    const rows = await this.db
-      .select({ status: documents.status, n: sql<number>`count(*)`.mapWith(Number) })
-      .from(documents)
-      .where(and(inArray(documents.id, valid), eq(documents.userId, actor.userId)))
-      .groupBy(documents.status);
-    for (const row of rows) counts[row.status] = row.n;
-    return counts;
   }
 
   async findById(actor: Actor, id: string): Promise<DocumentRow | undefined> {

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ChunkRow } from "../../db/repositories/chunks-repository.js";
-import type { DocumentRow, DocumentSummary } from "../../db/repositories/documents-repository.js";
+import type { DocumentRow } from "../../db/repositories/documents-repository.js";
 import type { DocumentService } from "../../services/document-service.js";
 import type { AppEnv } from "../env.js";
 import {
@@ -12,7 +12,7 @@ import {
   json,
 } from "../schemas.js";
 
-export const toDocumentDto = (d: DocumentRow | DocumentSummary) => ({
+export const toDocumentDto = (d: DocumentRow) => ({
   id: d.id,
   projectId: d.projectId,
   name: d.name,
@@ -22,8 +22,8 @@ export const toDocumentDto = (d: DocumentRow | DocumentSummary) => ({
   status: d.status,
   error: d.error,
   chunkCount: d.chunkCount,
-  duplicateChunks: "duplicateChunks" in d ? d.duplicateChunks : undefined,
-  flaggedChunks: "flaggedChunks" in d ? d.flaggedChunks : undefined,
+  duplicateChunks: d.duplicateChunks,
+  flaggedChunks: d.flaggedChunks,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
