@@ -119,6 +119,12 @@ describe("parsePdf", () => {
     ]);
   });
 
+  it("reads a long PDF page by page, every page's text under its own number", async () => {
+    const pages = Array.from({ length: 130 }, (_, i) => [`Page ${i + 1} says the fee is ${i * 3} euros.`]);
+    const blocks = await parsePdf(await textPdf(pages));
+    expect(blocks).toEqual(pages.map(([line], i) => ({ kind: "paragraph", text: line, page: i + 1 })));
+  });
+
   it("leaves the caller's bytes usable after parsing", async () => {
     const bytes = await textPdf([["Reusable"]]);
     await parsePdf(bytes);
