@@ -16,11 +16,11 @@ let projectId: string;
 let first: DocumentService;
 let second: DocumentService;
 
-function worker(): DocumentService {
+function worker(insertBatch?: number): DocumentService {
   const projects = new ProjectService(new ProjectsRepository(database.db));
   return new DocumentService({
     documents: new DocumentsRepository(database.db),
-    chunks: new ChunksRepository(database.db),
+    chunks: new ChunksRepository(database.db, insertBatch),
     projects,
     enqueue: async () => {}, // each test processes what it ingests, in the process it chooses
     maxDocumentBytes: 1024 * 1024,
@@ -87,6 +87,39 @@ describe("duplicates found by several processes over one database", () => {
     expect(kept?.duplicateOf).toBeNull();
     const [again] = await ingest(first, "exchanges-again.md", `${text}\n\n`);
     expect(again?.duplicateOf).toBe(kept?.id);
+  });
+
+  it("store a long document's chunks in several statements, every one of them, in order", async () => {
+    const projects = new ProjectService(new ProjectsRepository(database.db));
+    const small = (
+      await projects.create(actor, { name: "batches", chunkTargetTokens: 32, chunkOverlapTokens: 8 })
+    ).id;
+    const batched = worker(3);
+    const text = Array.from(
+      { length: 10 },
+      (_, i) => `# Part ${i + 1}\n\n${refunds.replaceAll("Refund", `Claim type ${i + 1}`)}`,
+    ).join("\n\n");
+    const stored = async (name: string, body: string) => {
+      const [result] = await batched.ingest(actor, small, [{ name, bytes: new TextEncoder().encode(body) }]);
+      await batched.process(actor, result?.documentId ?? "");
+      const document = await batched.get(actor, result?.documentId ?? "");
+      const { total, chunks } = await batched.listChunks(actor, {
+        projectId: small,
+        documentId: document.id,
+        limit: 500,
+        offset: 0,
+      });
+      return { document, total, chunks };
+    };
+    const first = await stored("claims.md", text);
+    expect(first.document.status).toBe("ready");
+    expect(first.total).toBeGreaterThan(9); // more than three statements' worth
+    expect(first.total).toBe(first.document.chunkCount);
+    expect(first.chunks.map((c) => c.chunkIndex)).toEqual([...Array(first.total).keys()]);
+    // Every batch's chunks are in the process's index: a copy matches each of them.
+    const copy = await stored("claims-copy.md", `${text}\n`);
+    expect(copy.chunks.map((c) => c.duplicateOf)).toEqual(first.chunks.map((c) => c.id));
+    expect(copy.document.duplicateChunks).toBe(first.total);
   });
 
   it("follow a change of the project's duplicate threshold", async () => {
