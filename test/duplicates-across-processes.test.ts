@@ -89,6 +89,19 @@ describe("duplicates found by several processes over one database", () => {
     expect(again?.duplicateOf).toBe(kept?.id);
   });
 
+  it("store a document once when two deliveries of its job run at once", async () => {
+    const text = refunds.replaceAll("Refund", "Return");
+    const [result] = await first.ingest(actor, projectId, [
+      { name: "twice.md", bytes: new TextEncoder().encode(text) },
+    ]);
+    const id = result?.documentId ?? "";
+    await Promise.all([first.process(actor, id), second.process(actor, id)]);
+    const document = await first.get(actor, id);
+    expect(document).toMatchObject({ status: "ready", error: null });
+    const { total } = await first.listChunks(actor, { projectId, documentId: id, limit: 50, offset: 0 });
+    expect(total).toBe(document.chunkCount);
+  });
+
   it("store a long document's chunks in several statements, every one of them, in order", async () => {
     const projects = new ProjectService(new ProjectsRepository(database.db));
     const small = (

@@ -130,6 +130,11 @@ export class ChunksRepository {
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
+      // Deleted (by its owner, or replaced by a newer version) or stored by another delivery of its job
+      // while this one was analysing it: nothing to store.
+      const current = (await db.execute(sql`
+        SELECT status FROM documents WHERE id = ${document.id}`)) as unknown as Rows<{ status: string }>;
+      if (current.rows[0]?.status !== "processing") return [];
       const project = await this.caughtUp(db, document.projectId, threshold);
       const ids = project.index.candidates(fingerprints);
       const stored = decide(await this.earlierCandidates(db, document.projectId, ids));
