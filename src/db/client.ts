@@ -49,7 +49,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
  * PostgreSQL's default 128 MB of shared buffers is memory PGlite holds for the life of the process; its one
  * connection reads through the operating system's file cache anyway. 32 MB measured as fast on ingest and
  * validation and ~100 MB lighter; 16 MB as fast again, and the 50 MB ingest benchmark's peak 25–40 MB lower
- * (430–436 MB in three runs against 454–497 MB).
+ * (430–439 MB in four runs against 452–497 MB).
  */
 const PGLITE_CONF = ["shared_buffers = 16MB"];
 
