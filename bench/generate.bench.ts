@@ -6,6 +6,7 @@ import { limitHeapGrowth } from "../src/heap.js";
 import { silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
 import { startFakeChatServer } from "../test/fakes/chat-completions-server.js";
+import { documentsProcessed } from "./documents.js";
 
 // As the `fineflow` command runs: the figures are the product's.
 limitHeapGrowth();
@@ -68,13 +69,7 @@ for (let i = 0; i < chunks; i++) {
     { name: `t${i}.md`, bytes: new TextEncoder().encode(text) },
   ]);
 }
-const unprocessed = async () =>
-  (
-    await database.executeSql(
-      "SELECT count(*)::int AS n FROM documents WHERE status IN ('pending', 'processing')",
-    )
-  ).rows[0]?.n as number;
-while ((await unprocessed()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+await documentsProcessed(database);
 
 const started = performance.now();
 const dataset = await services.generation.start(actor, project.id, {

@@ -13,6 +13,7 @@ import { silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
 import { analyzeDocument } from "../src/services/document-service.js";
 import { generateCorpus } from "./corpus.js";
+import { documentsProcessed } from "./documents.js";
 
 // As the `fineflow` command runs: the figures are the product's.
 limitHeapGrowth();
@@ -125,20 +126,13 @@ const user = await new UsersRepository(database.db).insertUser({
 const actor = { userId: user.id };
 const project = await services.projects.create(actor, { name: "bench" });
 
-const pending = async () =>
-  (
-    await database.executeSql(
-      "SELECT count(*)::int AS n FROM documents WHERE status IN ('pending', 'processing')",
-    )
-  ).rows[0]?.n as number;
-
 // Uploaded a file at a time, as `fineflow ingest` sends them, while the queue's workers process them.
 const started = performance.now();
 for (const path of files) {
   const upload = { name: basename(path), bytes: new Uint8Array(readFileSync(path)) };
   await services.documents.ingest(actor, project.id, [upload]);
 }
-while ((await pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+await documentsProcessed(database);
 const ingestSeconds = (performance.now() - started) / 1000;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
