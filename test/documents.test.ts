@@ -78,10 +78,15 @@ async function chunksOf(documentId: string) {
   }[];
 }
 
-async function makePdf(pages: string[]) {
+/** A page per text; a title, when given, is set large above the first page's text, as a heading. */
+async function makePdf(pages: string[], title?: string) {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
-  for (const text of pages) pdf.addPage().drawText(text, { x: 50, y: 700, size: 12, font });
+  pages.forEach((text, i) => {
+    const page = pdf.addPage();
+    if (title && i === 0) page.drawText(title, { x: 50, y: 740, size: 20, font });
+    page.drawText(text, { x: 50, y: 700, size: 12, font });
+  });
   return pdf.save();
 }
 
@@ -105,7 +110,7 @@ describe("ingesting documents", () => {
       { name: "faq.html", content: "<h1>FAQ</h1><p>How do refunds work? They take five days.</p>" },
       {
         name: "manual.pdf",
-        content: await makePdf(["Safety first on page one.", "Maintenance on page two."]),
+        content: await makePdf(["Safety first on page one.", "Maintenance on page two."], "Mower Manual"),
       },
       { name: "billing.docx", content: new Uint8Array(docx) },
       {
@@ -135,6 +140,7 @@ describe("ingesting documents", () => {
 
     const pdfChunks = await chunksOf(documents.find((d) => d.name === "manual.pdf")?.id ?? "");
     expect(pdfChunks.map((c) => c.pageStart)).toContain(1);
+    expect(pdfChunks[0]?.headingPath).toEqual(["Mower Manual"]);
     expect(pdfChunks.map((c) => c.text).join(" ")).toContain("Maintenance on page two");
     const docxChunks = await chunksOf(documents.find((d) => d.name === "billing.docx")?.id ?? "");
     expect(docxChunks[0]?.headingPath).toEqual(["Billing"]);

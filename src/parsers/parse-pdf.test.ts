@@ -17,6 +17,35 @@ async function textPdf(pages: string[][]): Promise<Uint8Array> {
   return pdf.save();
 }
 
+interface Styled {
+  text: string;
+  size?: number;
+  font?: "bold" | "mono";
+  /** Left edge; 50 unless set. */
+  x?: number;
+  /** Points below the previous line's baseline; 16 unless set. */
+  gap?: number;
+}
+
+/** A PDF laid out as a typesetter would: each page's lines with their own size, font, indent and spacing. */
+async function styledPdf(pages: Styled[][]): Promise<Uint8Array> {
+  const pdf = await PDFDocument.create();
+  const fonts = {
+    regular: await pdf.embedFont(StandardFonts.Helvetica),
+    bold: await pdf.embedFont(StandardFonts.HelveticaBold),
+    mono: await pdf.embedFont(StandardFonts.Courier),
+  };
+  for (const lines of pages) {
+    const page = pdf.addPage([600, 800]);
+    let y = 766;
+    for (const { text, size = 11, font = "regular", x = 50, gap = 16 } of lines) {
+      y -= gap;
+      page.drawText(text, { x, y, size, font: fonts[font] });
+    }
+  }
+  return pdf.save();
+}
+
 /** A one-page PDF written by hand, so its trailer can carry an /Encrypt dictionary pdf-lib cannot write. */
 function handWrittenPdf(encryptDictionary?: string): Uint8Array {
   const objects = [
@@ -116,6 +145,52 @@ describe("parsePdf", () => {
       { kind: "paragraph", text: "Widgets make a fine example of hyphenation in a long sentence.", page: 1 },
       { kind: "paragraph", text: "Well-known widgets by Jean-Paul Martin.", page: 1 },
       { kind: "paragraph", text: "Page two starts here.", page: 2 },
+    ]);
+  });
+
+  it("reads a manual's structure from its layout: headings by size, code, lists, no page furniture", async () => {
+    const header = (page: number): Styled[] => [{ text: `Widget Manual ${page}`, size: 9 }];
+    const footer = (page: number): Styled[] => [{ text: String(page), size: 9, x: 290, gap: 40 }];
+    const bytes = await styledPdf([
+      [
+        { text: "Widget Manual", size: 24, font: "bold" },
+        { text: "Everything about widgets.", gap: 30 },
+      ],
+      [
+        ...header(2),
+        { text: "1 Installing", size: 16, font: "bold", gap: 40 },
+        { text: "Install the widget with:", gap: 24 },
+        { text: "npm install widget", font: "mono" },
+        { text: "widget --init", font: "mono", x: 50 + 2 * 6.6 },
+        { text: "1.1 Requirements", size: 13, font: "bold", gap: 26 },
+        { text: "\u2022 Node.js 20 or newer, which every supported operating system can run", gap: 22 },
+        { text: "without extra steps.", x: 62 },
+        { text: "\u2022 A terminal." },
+        { text: "The rest is optional." },
+        ...footer(2),
+      ],
+      [
+        ...header(3),
+        { text: "2 Using", size: 16, font: "bold", gap: 40 },
+        { text: "Widgets turn when told.", gap: 24 },
+        ...footer(3),
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "heading", level: 1, text: "Widget Manual", page: 1 },
+      { kind: "paragraph", text: "Everything about widgets.", page: 1 },
+      { kind: "heading", level: 2, text: "1 Installing", page: 2 },
+      { kind: "paragraph", text: "Install the widget with:", page: 2 },
+      { kind: "code", text: "```\nnpm install widget\n  widget --init\n```", page: 2 },
+      { kind: "heading", level: 3, text: "1.1 Requirements", page: 2 },
+      {
+        kind: "list",
+        text: "- Node.js 20 or newer, which every supported operating system can run without extra steps.\n- A terminal.",
+        page: 2,
+      },
+      { kind: "paragraph", text: "The rest is optional.", page: 2 },
+      { kind: "heading", level: 2, text: "2 Using", page: 3 },
+      { kind: "paragraph", text: "Widgets turn when told.", page: 3 },
     ]);
   });
 

@@ -1,0 +1,414 @@
+import type { Block } from "../core/blocks.js";
+import { fenceCode, listItemLines } from "./render-markdown.js";
+
+/**
+ * A PDF's structure from the layout of its text, as pdf.js reports it: a PDF holds positioned glyphs, not
+ * headings or lists, so they are read back from what a reader sees — a larger font is a heading, a
+ * monospaced line is code, a line opening with a bullet is a list item, a wider gap between lines ends a
+ * paragraph, and a line repeated at the top or bottom of page after page is the page's furniture (running
+ * header, footer, page number), not content.
+ */
+
+/** A piece of text pdf.js places on a page (a line is split into pieces wherever the font changes). */
+export interface PdfTextPiece {
+  str: string;
+  /** Left edge, in points. */
+  x: number;
+  /** Baseline height on the page; PDF's y axis points up, so the next line down has a smaller y. */
+  y: number;
+  /** Width of the piece, in points. */
+  width: number;
+  /** Font size, in points. */
+  size: number;
+  monospace: boolean;
+  /** pdf.js's mark of where a line really ends. */
+  hasEOL: boolean;
+}
+
+export interface PdfLine {
+  /** The line's text, runs of whitespace as one space. */
+  text: string;
+  y: number;
+  x: number;
+  /** Where the line's last character ends. */
+  right: number;
+  /** The font size of most of the line's characters. */
+  size: number;
+  /** Set when every character is in a monospaced font: the pieces, to lay the line out as code. */
+  code?: { x: number; str: string; charWidth: number }[];
+}
+
+// A gap this much wider than the page's usual line spacing is read as a paragraph break.
+const PARAGRAPH_GAP_FACTOR = 1.4;
+// Code keeps its blank lines, and list items may stand apart: gaps up to this many paragraph breaks.
+const NEAR_GAP_FACTOR = 2.2;
+// A line set this much larger than the body text is a heading (LaTeX's \large over 10 pt is 1.2).
+const HEADING_SIZE_FACTOR = 1.15;
+// Longer than this, larger text is a lead paragraph or a pull quote, not a heading.
+const HEADING_MAX_CHARS = 200;
+const HEADING_MAX_LINES = 3;
+// A line at a page's edge, set apart, repeated (digits aside) on this many pages is a running header or
+// footer.
+const RUNNING_LINE_MIN_PAGES = 2;
+// A page number and a running title may be two lines at the same edge.
+const EDGE_LINES = 2;
+// The lines of one heading are at most this many times its font size apart.
+const HEADING_LEADING = 1.6;
+// A line ending within this share of its width from the right margin ran to it (justified text ends
+// on it, ragged text close to it).
+const WRAP_SLACK = 0.15;
+// A gap between pieces wider than this share of the font size separates words (a space is ~0.25 em).
+const WORD_GAP = 0.15;
+// Sizes within this many points are one heading level, as fonts' reported sizes carry rounding noise.
+const SIZE_STEP = 0.5;
+
+// Bullet glyphs may touch their text; a typed "-" or "1." marker is followed by a space. Not "*": in a PDF
+// a line opening with one is far more often a C pointer or a footnote than a bullet.
+const LIST_ITEM = /^(?:([•◦▪▫●○■□►▸‣⁃∙])\s*|([-–]|\d{1,2}[.)])\s+)(\S.*)$/u;
+// A table of contents' entry, its dot leader running to a page number: the heading is on that page.
+const TOC_ENTRY = /(?:\.\s?){4,}\s*\d+$/;
+// "7", "iv", "- 7 -", "Page 7", "Page 7 of 30", "7 / 30".
+const PAGE_NUMBER = /^(?:page\s+)?[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—]?(?:\s*(?:of|\/)\s*\d{1,4})?$/i;
+
+/** One page's pieces as lines, in the order pdf.js reads them. */
+export function pageLines(pieces: readonly PdfTextPiece[]): PdfLine[] {
+  const lines: PdfLine[] = [];
+  let current: PdfTextPiece[] = [];
+  const flush = () => {
+    const line = lineOf(current);
+    if (line) lines.push(line);
+    current = [];
+  };
+  for (const piece of pieces) {
+    // pdf.js does not always mark the end of a line (a title running into its subtitle, say): a piece
+    // set lower or higher than the line by more than a superscript's shift starts a new one.
+    const first = current[0];
+    if (piece.str.trim() && first && Math.abs(first.y - piece.y) > Math.max(first.size, piece.size) * 0.5) {
+      flush();
+    }
+    if (piece.str) current.push(piece);
+    if (piece.hasEOL) flush();
+  }
+  flush();
+  return lines;
+}
+
+function lineOf(pieces: readonly PdfTextPiece[]): PdfLine | undefined {
+  const text = pieces
+    .map((piece, i) => (spacedFrom(pieces[i - 1], piece) ? ` ${piece.str}` : piece.str))
+    .join("")
+    .replace(/\s+/g, " ")
+    .trim();
+  const inked = pieces.filter((piece) => piece.str.trim());
+  const first = inked[0];
+  const last = inked.at(-1);
+  if (!text || !first || !last) return undefined;
+  const charsBySize = new Map<number, number>();
+  for (const piece of pieces) {
+    const chars = piece.str.trim().length;
+    if (chars > 0) charsBySize.set(piece.size, (charsBySize.get(piece.size) ?? 0) + chars);
+  }
+  const line: PdfLine = {
+    text,
+    y: first.y,
+    x: first.x,
+    right: last.x + last.width,
+    size: mostCommon(charsBySize),
+  };
+  if (inked.every((piece) => piece.monospace)) {
+    line.code = inked.map((piece) => ({
+      x: piece.x,
+      str: piece.str,
+      charWidth: piece.width / piece.str.length,
+    }));
+  }
+  return line;
+}
+
+/** A visible gap between two pieces is a space, even where the PDF has no space character for it. */
+function spacedFrom(previous: PdfTextPiece | undefined, piece: PdfTextPiece): boolean {
+  return previous !== undefined && piece.x - (previous.x + previous.width) > previous.size * WORD_GAP;
+}
+
+/** The document's blocks, page by page, each with its 1-based page number. */
+export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
+  const bodySize = mostCommon(charsBy(pages.flat(), (line) => sizeStep(line.size)));
+  const content = withoutPageFurniture(pages, bodySize);
+  const all = content.flat();
+  // A document set all in a monospaced font (a printed text file) has no code to set apart.
+  const codeChars = sumChars(all.filter((line) => line.code));
+  const codeApart = codeChars < sumChars(all) / 2;
+  const runs = content.flatMap((lines, i) => pageRuns(lines, i + 1, bodySize, codeApart));
+  const levels = headingLevels(runs);
+  return runs.map((run) => renderRun(run, levels));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Page furniture
+
+/**
+ * Each page without its running header, footer and page number: at either edge of a page and set apart from
+ * the page's text by more than a paragraph break, a page number, or a line whose text (digits aside) stands
+ * at that edge of another page too. A repeated line that is not set apart ("Question 3" opening each page)
+ * stays.
+ */
+function withoutPageFurniture(pages: readonly PdfLine[][], bodySize: number): PdfLine[][] {
+  const tops = edgeCounts(pages.map((lines) => lines.slice(0, EDGE_LINES)));
+  const bottoms = edgeCounts(pages.map((lines) => lines.slice(-EDGE_LINES)));
+  return pages.map((lines) => {
+    const breakGap = usualLineGap(lines) * PARAGRAPH_GAP_FACTOR;
+    const isFurniture = (
+      line: PdfLine | undefined,
+      inward: PdfLine | undefined,
+      counts: Map<string, number>,
+    ) =>
+      line !== undefined &&
+      // A title page's title may be the running header's text.
+      line.size < bodySize * HEADING_SIZE_FACTOR &&
+      // A page's only line is its content, however often it recurs.
+      inward !== undefined &&
+      Math.abs(line.y - inward.y) > breakGap &&
+      (PAGE_NUMBER.test(line.text) || (counts.get(runningKey(line)) ?? 0) >= RUNNING_LINE_MIN_PAGES);
+    let start = 0;
+    let end = lines.length;
+    while (start < end && start < EDGE_LINES && isFurniture(lines[start], lines[start + 1], tops)) start++;
+    while (
+      end > start &&
+      lines.length - end < EDGE_LINES &&
+      isFurniture(lines[end - 1], lines[end - 2], bottoms)
+    ) {
+      end--;
+    }
+    return lines.slice(start, end);
+  });
+}
+
+/** On how many pages each text (digits aside) stands at the edge. */
+function edgeCounts(edges: readonly PdfLine[][]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const keys of edges.map((lines) => new Set(lines.map(runningKey)))) {
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** "Chapter 2: Setup 14" and "Chapter 2: Setup 15" are one running header. */
+function runningKey(line: PdfLine): string {
+  return line.text.toLowerCase().replace(/\d+/g, "#");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runs: the lines of one block, before rendering
+
+type RunKind = "heading" | "code" | "list" | "paragraph";
+
+interface Run {
+  kind: RunKind;
+  lines: PdfLine[];
+  page: number;
+}
+
+function pageRuns(lines: readonly PdfLine[], page: number, bodySize: number, codeApart: boolean): Run[] {
+  const breakGap = usualLineGap(lines) * PARAGRAPH_GAP_FACTOR;
+  const right = Math.max(...lines.map((line) => line.right));
+  const runs: Run[] = [];
+  lines.forEach((line, i) => {
+    const previous = lines[i - 1];
+    const gap = previous ? previous.y - line.y : 0;
+    // A negative gap means the text moved back up the page: a new column or a floating box.
+    const newParagraph = !previous || gap > breakGap || gap < 0;
+    // Text wraps only from a line that ran to the right margin.
+    const wrapped = previous !== undefined && previous.right >= right - (right - previous.x) * WRAP_SLACK;
+    const kind = lineKind(line, bodySize, codeApart);
+    const run = runs.at(-1);
+    if (run && continues(run, line, kind, { gap, breakGap, newParagraph, wrapped })) {
+      run.lines.push(line);
+    } else {
+      runs.push({ kind: kind === "item" ? "list" : kind, lines: [line], page });
+    }
+  });
+  return runs.map((run) =>
+    run.kind === "heading" && !headingSized(run) ? { ...run, kind: "paragraph" } : run,
+  );
+}
+
+type LineKind = "heading" | "code" | "item" | "paragraph";
+
+function lineKind(line: PdfLine, bodySize: number, codeApart: boolean): LineKind {
+  const larger = line.size >= bodySize * HEADING_SIZE_FACTOR;
+  if (larger && /\p{L}.*\p{L}/u.test(line.text) && !TOC_ENTRY.test(line.text)) return "heading";
+  if (codeApart && line.code) return "code";
+  return LIST_ITEM.test(line.text) ? "item" : "paragraph";
+}
+
+interface Spacing {
+  /** From the previous line's baseline down to this line's; negative when the text moved up the page. */
+  gap: number;
+  /** The gap that ends a paragraph on this page. */
+  breakGap: number;
+  newParagraph: boolean;
+  /** The previous line ran to the right margin, so this one may carry on its text. */
+  wrapped: boolean;
+}
+
+function continues(
+  run: Run,
+  line: PdfLine,
+  kind: LineKind,
+  { gap, breakGap, newParagraph, wrapped }: Spacing,
+): boolean {
+  const near = gap >= 0 && gap <= breakGap * NEAR_GAP_FACTOR;
+  switch (run.kind) {
+    case "heading":
+      // Larger type is set with larger gaps than the body's.
+      return (
+        kind === "heading" &&
+        sizeStep(line.size) === sizeStep(runSize(run)) &&
+        gap >= 0 &&
+        gap <= line.size * HEADING_LEADING
+      );
+    case "code":
+      return kind === "code" && near;
+    case "list":
+      // The next item, or the item's text wrapping onto the next line; after an item that stops short,
+      // a line that is no item is the text after the list.
+      return (kind === "item" && near) || (kind === "paragraph" && !newParagraph && wrapped);
+    case "paragraph":
+      return kind === "paragraph" && !newParagraph;
+  }
+}
+
+/** Larger text running long is a lead paragraph or a pull quote, not a heading. */
+function headingSized(run: Run): boolean {
+  return run.lines.length <= HEADING_MAX_LINES && sumChars(run.lines) <= HEADING_MAX_CHARS;
+}
+
+/**
+ * Levels by size, largest first: the distinct sizes of the document's headings ranked, so a title over
+ * chapters over sections becomes 1, 2, 3 whatever the points; beyond six, level 6.
+ */
+function headingLevels(runs: readonly Run[]): Map<number, number> {
+  const sizes = new Set(runs.filter((run) => run.kind === "heading").map((run) => sizeStep(runSize(run))));
+  const ranked = [...sizes].sort((a, b) => b - a);
+  return new Map(ranked.map((size, i) => [size, Math.min(6, i + 1)]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rendering
+
+function renderRun(run: Run, levels: Map<number, number>): Block {
+  const { page } = run;
+  switch (run.kind) {
+    case "heading": {
+      const level = levels.get(sizeStep(runSize(run))) ?? 1;
+      return { kind: "heading", level, text: run.lines.map((line) => line.text).join(" "), page };
+    }
+    case "code":
+      return { kind: "code", text: fenceCode(codeText(run.lines)), page };
+    case "list":
+      return { kind: "list", text: listText(run.lines), page };
+    case "paragraph":
+      return { kind: "paragraph", text: joinLines(run.lines.map((line) => line.text)), page };
+  }
+}
+
+/**
+ * Code as it was set: each piece at its column (its distance from the block's left edge in character
+ * widths), so indentation and aligned columns survive.
+ */
+function codeText(lines: readonly PdfLine[]): string {
+  const pieces = lines.flatMap((line) => line.code ?? []);
+  const left = Math.min(...pieces.map((piece) => piece.x));
+  const charWidth = median(pieces.map((piece) => piece.charWidth)) || 1;
+  return lines
+    .map((line) =>
+      (line.code ?? []).reduce((text, piece) => {
+        const column = Math.round((piece.x - left) / charWidth);
+        return text.padEnd(column) + piece.str;
+      }, ""),
+    )
+    .map((line) => line.trimEnd())
+    .join("\n");
+}
+
+/** Items in Markdown, nested by how far right their bullets stand. */
+function listText(lines: readonly PdfLine[]): string {
+  const items: { x: number; marker: string; lines: string[] }[] = [];
+  for (const line of lines) {
+    const match = LIST_ITEM.exec(line.text);
+    if (match) {
+      const numbered = match[2] && /^\d/.test(match[2]);
+      items.push({
+        x: line.x,
+        marker: numbered ? `${Number.parseInt(match[2] ?? "", 10)}.` : "-",
+        lines: [match[3] ?? ""],
+      });
+    } else {
+      items.at(-1)?.lines.push(line.text);
+    }
+  }
+  const indents = [...new Set(items.map((item) => Math.round(item.x)))].sort((a, b) => a - b);
+  return items
+    .flatMap((item) => listItemLines(item.marker, joinLines(item.lines), indents.indexOf(Math.round(item.x))))
+    .join("\n");
+}
+
+/** Reflows a paragraph's lines, undoing the hyphenation a typesetter added at line ends ("exam-" "ple"). */
+function joinLines(lines: readonly string[]): string {
+  return lines.reduce((text, line) => {
+    if (!text) return line;
+    if (!/\p{L}[-\u00AD]$/u.test(text)) return `${text} ${line}`;
+    // Before a lower-case letter the hyphen was the typesetter's; before a capital ("Jean-" "Paul") it is
+    // the word's own. A soft hyphen is always the typesetter's.
+    const typesetterHyphen = text.endsWith("\u00AD") || /^\p{Ll}/u.test(line);
+    return typesetterHyphen ? text.slice(0, -1) + line : text + line;
+  }, "");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measures
+
+/**
+ * The lower quartile of the gaps between consecutive lines: a paragraph's own line spacing, robust to the
+ * wider gaps around headings, lists and paragraph breaks, which may be half a short page's gaps.
+ */
+function usualLineGap(lines: readonly PdfLine[]): number {
+  const gaps = lines
+    .slice(1)
+    .map((line, i) => (lines[i]?.y ?? line.y) - line.y)
+    .filter((gap) => gap > 0)
+    .sort((a, b) => a - b);
+  return gaps[Math.floor((gaps.length - 1) / 4)] ?? Number.POSITIVE_INFINITY;
+}
+
+function runSize(run: Run): number {
+  return mostCommon(charsBy(run.lines, (line) => line.size));
+}
+
+function sizeStep(size: number): number {
+  return Math.round(size / SIZE_STEP) * SIZE_STEP;
+}
+
+function charsBy(lines: readonly PdfLine[], key: (line: PdfLine) => number): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const line of lines) counts.set(key(line), (counts.get(key(line)) ?? 0) + line.text.length);
+  return counts;
+}
+
+function sumChars(lines: readonly PdfLine[]): number {
+  return lines.reduce((sum, line) => sum + line.text.length, 0);
+}
+
+function mostCommon(counts: Map<number, number>): number {
+  let best = 0;
+  let bestCount = -1;
+  for (const [value, count] of counts) {
+    if (count > bestCount) [best, bestCount] = [value, count];
+  }
+  return best;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
