@@ -4,17 +4,7 @@ import { fenceCode, listItemLines, pipeTable, quoteLines } from "./render-markdo
 
 // Page chrome and non-content: none of it is the document's text. "head" goes too, or <title> would
 // repeat the first heading as a paragraph.
-const DROPPED = new Set([
-  "script",
-  "style",
-  "nav",
-  "header",
-  "footer",
-  "noscript",
-  "template",
-  "head",
-  "svg",
-]);
+const DROPPED = new Set(["script", "style", "nav", "footer", "noscript", "template", "head", "svg"]);
 
 // Elements that end the running paragraph and start a new one; everything else is treated as inline.
 const CONTAINERS = new Set([
@@ -39,9 +29,28 @@ const RENDERERS = new Map<string, Renderer>([
   ["blockquote", quoteBlock],
 ]);
 
+// The parser keeps a doctype (or an XHTML page's XML declaration) as text, which would open the document.
+const PROLOG = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!doctype[^>]*>)?/i;
+
+// Class or id words (split at spaces, "-" and "_") and roles that mark a site's chrome rather than content:
+// "nav-panel", "navbar", "mw-navigation", "breadcrumbs", "site-footer"...
+const CHROME_WORDS = new Set([
+  "nav",
+  "navbar",
+  "navigation",
+  "breadcrumb",
+  "breadcrumbs",
+  "sidebar",
+  "footer",
+  "menu",
+]);
+const CHROME_ROLES = new Set(["navigation", "contentinfo"]);
+const HEADINGS = "h1, h2, h3, h4, h5, h6";
+
 /** HTML (a page, or what mammoth makes of a DOCX) to blocks. */
 export function parseHtml(html: string): Block[] {
-  return collectBlocks(parse(html, PARSE_OPTIONS));
+  const root = parse(html.replace(PROLOG, ""), PARSE_OPTIONS);
+  return collectBlocks(root, new Set(), root.text.length);
 }
 
 /** Decodes character references (&amp;, &#233;) in text that is not otherwise HTML. */
@@ -51,8 +60,12 @@ export function decodeHtmlEntities(text: string): string {
   return parse(text.replace(/</g, "&lt;"), PARSE_OPTIONS).text;
 }
 
-function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set()): Block[] {
-  const collector = new BlockCollector(skip);
+/**
+ * `pageChars`, the whole page's text length, when chrome is to be dropped: an element that looks like chrome
+ * but holds half the page or more is a wrapper around the content, and stays.
+ */
+function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set(), pageChars?: number): Block[] {
+  const collector = new BlockCollector(skip, pageChars);
   collector.visitChildren(root);
   collector.flush();
   return collector.blocks;
@@ -63,7 +76,10 @@ class BlockCollector {
   readonly blocks: Block[] = [];
   private inline = "";
 
-  constructor(private readonly skip: ReadonlySet<string>) {}
+  constructor(
+    private readonly skip: ReadonlySet<string>,
+    private readonly pageChars: number | undefined,
+  ) {}
 
   visitChildren(node: Node): void {
     for (const child of node.childNodes) this.visit(child);
@@ -75,6 +91,22 @@ class BlockCollector {
     if (text) this.blocks.push({ kind: "paragraph", text });
   }
 
+  /**
+   * Navigation, footers and banners by their class, id or role (as texinfo's `<div class="header">` of
+   * Next/Up links on every page), and `<header>`: any of them less than half the page. A header that holds
+   * a heading and no navigation is the content's own (an article's title), so it stays.
+   */
+  private isChrome(element: HTMLElement, tag: string): boolean {
+    if (this.pageChars === undefined) return false;
+    const words = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/[\s_-]+/);
+    const role = element.getAttribute("role") ?? "";
+    const chrome = words.some((word) => CHROME_WORDS.has(word)) || CHROME_ROLES.has(role);
+    const header = tag === "header" || role === "banner" || words.includes("header");
+    if (!chrome && !header) return false;
+    if (element.text.length * 2 >= this.pageChars) return false;
+    return chrome || !element.querySelector(HEADINGS) || element.querySelector("nav") !== null;
+  }
+
   private visit(node: Node): void {
     if (node instanceof TextNode) {
       // Source line breaks are just whitespace; only <br> breaks a line.
@@ -83,7 +115,7 @@ class BlockCollector {
     }
     if (!(node instanceof HTMLElement)) return;
     const tag = node.tagName.toLowerCase();
-    if (DROPPED.has(tag) || this.skip.has(tag)) return;
+    if (DROPPED.has(tag) || this.skip.has(tag) || this.isChrome(node, tag)) return;
     const render = RENDERERS.get(tag);
     if (tag === "br") {
       this.inline += "\n";
