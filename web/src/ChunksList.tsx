@@ -3,6 +3,7 @@ import { api } from "./api";
 
 interface Chunk {
   id: string;
+  documentId: string;
   chunkIndex: number;
   text: string;
   headingPath: string[];
@@ -35,27 +36,99 @@ function facts(chunk: Chunk): string {
     .join(" · ");
 }
 
-/** A document's chunks, as the generator will see them: text, heading path, scores and flags. */
-export function ChunksList({ projectId, documentId }: { projectId: string; documentId: string }) {
+/** What the list is narrowed to, as the chunks API takes it; "" is no filter. */
+interface Filters {
+  minQuality: string;
+  duplicates: "" | "only" | "exclude";
+  flagged: "" | "only" | "exclude";
+}
+
+const NO_FILTERS: Filters = { minQuality: "", duplicates: "", flagged: "" };
+
+/**
+ * Chunks as the generator will see them — text, heading path, scores and flags — of one document, or of the
+ * whole project with each chunk's document named; narrowed by quality, duplicates and injection flags.
+ */
+export function ChunksList({
+  projectId,
+  documentId,
+  documentNames,
+}: {
+  projectId: string;
+  documentId?: string;
+  /** Given for a project-wide list: each chunk's document name, by id. */
+  documentNames?: ReadonlyMap<string, string>;
+}) {
   const [page, setPage] = useState<{ total: number; chunks: Chunk[] }>();
   const [offset, setOffset] = useState(0);
+  const [filters, setFilters] = useState(NO_FILTERS);
   const [error, setError] = useState("");
 
   useEffect(() => {
-    const query = new URLSearchParams({ documentId, limit: String(PAGE_SIZE), offset: String(offset) });
+    // Filters changed quickly may answer out of order: only the answer to the newest request is shown.
+    let newest = true;
+    const set = Object.entries({ ...filters, documentId: documentId ?? "" }).filter(([, value]) => value);
+    const query = new URLSearchParams([...set, ["limit", String(PAGE_SIZE)], ["offset", String(offset)]]);
     api<{ total: number; chunks: Chunk[] }>("GET", `/api/projects/${projectId}/chunks?${query}`)
-      .then(setPage)
-      .catch((caught) => setError((caught as Error).message));
-  }, [projectId, documentId, offset]);
+      .then((answer) => newest && setPage(answer))
+      .catch((caught) => newest && setError((caught as Error).message));
+    return () => {
+      newest = false;
+    };
+  }, [projectId, documentId, filters, offset]);
+
+  const filter = (change: Partial<Filters>) => {
+    setFilters({ ...filters, ...change });
+    setOffset(0);
+  };
 
   if (error) return <p role="alert">{error}</p>;
   if (!page) return <p className="muted">Loading chunks…</p>;
   return (
     <div>
+      <fieldset className="filters" aria-label="Filter chunks">
+        <label>
+          Quality at least
+          <select value={filters.minQuality} onChange={(e) => filter({ minQuality: e.target.value })}>
+            <option value="">any</option>
+            {["0.3", "0.5", "0.7", "0.9"].map((q) => (
+              <option key={q}>{q}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Duplicates
+          <select
+            value={filters.duplicates}
+            onChange={(e) => filter({ duplicates: e.target.value as Filters["duplicates"] })}
+          >
+            <option value="">shown</option>
+            <option value="only">only</option>
+            <option value="exclude">hidden</option>
+          </select>
+        </label>
+        <label>
+          Injection flags
+          <select
+            value={filters.flagged}
+            onChange={(e) => filter({ flagged: e.target.value as Filters["flagged"] })}
+          >
+            <option value="">shown</option>
+            <option value="only">flagged only</option>
+            <option value="exclude">flagged hidden</option>
+          </select>
+        </label>
+      </fieldset>
+      <p className="muted" role="status" aria-label="Chunk count">
+        {page.total} {page.total === 1 ? "chunk" : "chunks"}
+      </p>
       <ol aria-label="Chunks" className="projects">
         {page.chunks.map((chunk) => (
           <li key={chunk.id}>
-            <p className="muted">{facts(chunk)}</p>
+            <p className="muted">
+              {documentNames ? `${documentNames.get(chunk.documentId) ?? "deleted document"} · ` : ""}
+              {facts(chunk)}
+            </p>
             {chunk.text.length <= PREVIEW_CHARS ? (
               <p className="chunk-text">{chunk.text}</p>
             ) : (

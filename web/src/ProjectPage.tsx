@@ -20,6 +20,7 @@ export function ProjectPage({ id }: { id: string }) {
   const [error, setError] = useState("");
   /** The document whose chunks are shown, if any. */
   const [shown, setShown] = useState<string>();
+  const [reviewing, setReviewing] = useState(false);
 
   const load = useCallback(async () => {
     const [p, docs, sets] = await Promise.all([
@@ -116,6 +117,19 @@ export function ProjectPage({ id }: { id: string }) {
           <section aria-label={`Chunks of ${shownDocument.name}`}>
             <h3>Chunks of {shownDocument.name}</h3>
             <ChunksList projectId={id} documentId={shownDocument.id} />
+          </section>
+        )}
+        {documents.some((d) => d.chunkCount > 0) && (
+          <p>
+            <button type="button" onClick={() => setReviewing(!reviewing)}>
+              {reviewing ? "Hide the project's chunks" : "Review all chunks"}
+            </button>
+          </p>
+        )}
+        {reviewing && (
+          <section aria-label="All chunks">
+            <h3>All chunks</h3>
+            <ChunksList projectId={id} documentNames={new Map(documents.map((d) => [d.id, d.name]))} />
           </section>
         )}
         <h3>Upload</h3>
