@@ -113,6 +113,31 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(chunks.map((c: { headingPath: string[] }) => c.headingPath.join(" > "))).toContain(
       "Guide > Install",
     );
+
+    // Documents are named as `documents list` shows them, in the chunk table too.
+    const faqId = byFile["nested/faq.txt"].documentId;
+    const faq = await runCli(["chunks", "--project", "demo", "--document", "nested/faq.txt", "--json"], env);
+    expect(JSON.parse(faq.stdout).total).toBe(byFile["nested/faq.txt"].chunkCount);
+    expect(new Set(JSON.parse(faq.stdout).chunks.map((c: { documentId: string }) => c.documentId))).toEqual(
+      new Set([faqId]),
+    );
+    const table = await runCli(["chunks", "--project", "demo", "--document", faqId], env);
+    expect(table.stdout).toMatch(/^nested\/faq\.txt#0 /m);
+    const unknown = await runCli(["chunks", "--project", "demo", "--document", "faq.txt"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      'No document "faq.txt" in project "demo": see `fineflow documents list --project demo`.',
+    );
+    // The failed one goes by name (the chunks of the others make the dataset below).
+    const emptyId = byFile["empty.md"].documentId;
+    const deleted = await runCli(["documents", "delete", "empty.md", "--project", "demo"], env);
+    expect(deleted.stdout).toBe(`Deleted document empty.md (${emptyId}).\n`);
+    const left = await runCli(["documents", "list", "--project", "demo", "--json"], env);
+    expect(
+      JSON.parse(left.stdout)
+        .map((d: { name: string }) => d.name)
+        .sort(),
+    ).toEqual(["guide.md", "nested/faq.txt"]);
   });
 
   it("creates the project a first ingest names, and nothing when there is no file to put in it", async () => {

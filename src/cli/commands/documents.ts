@@ -6,11 +6,11 @@ import { detectDocumentType } from "../../parsers/parse-document.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
-import { withClient } from "../connect.js";
+import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
-import { resolveOrCreateProject, resolveProject } from "../resolve-project.js";
+import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
 type DocumentDto = ReturnType<typeof toDocumentDto>;
 type ChunkDto = ReturnType<typeof toChunkDto>;
@@ -62,14 +62,18 @@ async function upload(client: ApiClient, projectId: string, file: FoundFile): Pr
   return result;
 }
 
+async function projectDocuments(client: ApiClient, projectId: string): Promise<DocumentDto[]> {
+  const { documents } = await client.request<{ documents: DocumentDto[] }>(
+    "GET",
+    `/api/projects/${projectId}/documents`,
+  );
+  return documents;
+}
+
 /** Polls until every given document is ready or failed; the worker (server's or in-process) does the work. */
 async function waitForProcessing(client: ApiClient, projectId: string, ids: Set<string>, progress: Progress) {
   for (;;) {
-    const { documents } = await client.request<{ documents: DocumentDto[] }>(
-      "GET",
-      `/api/projects/${projectId}/documents`,
-    );
-    const mine = documents.filter((d) => ids.has(d.id));
+    const mine = (await projectDocuments(client, projectId)).filter((d) => ids.has(d.id));
     const done = mine.filter((d) => d.status === "ready" || d.status === "failed");
     progress.update(done.length, ids.size, `processed ${done.length}/${ids.size} documents`);
     if (done.length === ids.size) return mine;
@@ -157,6 +161,15 @@ async function ingest(paths: string[], options: IngestOptions) {
   );
 }
 
+/** The CLI names documents as `documents list` shows them (their path under the folder ingested), or by id. */
+function findDocument(project: ProjectDto, documents: DocumentDto[], nameOrId: string): DocumentDto {
+  const found = documents.find((d) => d.name === nameOrId) ?? documents.find((d) => d.id === nameOrId);
+  if (found) return found;
+  throw new CliError(
+    `No document "${nameOrId}" in project "${project.name}": see \`fineflow documents list --project ${project.name}\`.`,
+  );
+}
+
 export function registerDocuments(program: Command) {
   program
     .command("ingest <paths...>")
@@ -174,12 +187,9 @@ export function registerDocuments(program: Command) {
     .requiredOption("--project <name>", "the project")
     .option("--json", "print the documents as JSON")
     .action(async (options: { project: string; json?: boolean }) => {
-      const rows = await withClient(loadConfig(process.env), "documents list", async (client) => {
-        const project = await resolveProject(client, options.project);
-        return (
-          await client.request<{ documents: DocumentDto[] }>("GET", `/api/projects/${project.id}/documents`)
-        ).documents;
-      });
+      const rows = await withClient(loadConfig(process.env), "documents list", async (client) =>
+        projectDocuments(client, (await resolveProject(client, options.project)).id),
+      );
       if (options.json) return printJson(rows);
       printTable(
         rows.map((d) => ({
@@ -195,20 +205,27 @@ export function registerDocuments(program: Command) {
       );
     });
   documents
-    .command("delete <id>")
+    .command("delete <document>")
     .description("Delete a document and its chunks")
-    .action(async (id: string) => {
-      await withClient(loadConfig(process.env), "documents delete", (client) =>
-        client.request("DELETE", `/api/documents/${encodeURIComponent(id)}`),
-      );
-      process.stdout.write(`Deleted document ${id}.\n`);
+    .option("--project <name>", "the project, to name the document by its name rather than its id")
+    .action(async (nameOrId: string, options: { project?: string }) => {
+      const id = await withClient(loadConfig(process.env), "documents delete", async (client) => {
+        let id = nameOrId;
+        if (options.project) {
+          const project = await resolveProject(client, options.project);
+          id = findDocument(project, await projectDocuments(client, project.id), nameOrId).id;
+        }
+        await client.request("DELETE", `/api/documents/${encodeURIComponent(id)}`);
+        return id;
+      });
+      process.stdout.write(`Deleted document ${nameOrId === id ? id : `${nameOrId} (${id})`}.\n`);
     });
 
   program
     .command("chunks")
     .description("List a project's chunks with their tokens, quality, duplicate and injection flags")
     .requiredOption("--project <name>", "the project")
-    .option("--document <id>", "only this document's chunks")
+    .option("--document <name>", "only this document's chunks (its name, as `documents list` shows, or id)")
     .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseFraction)
     .addOption(
       new Option("--duplicates <which>", "only duplicates, or exclude them").choices(["only", "exclude"]),
@@ -223,11 +240,14 @@ export function registerDocuments(program: Command) {
     .option("--offset <n>", "how many to skip", parseWholeNumber, 0)
     .option("--json", "print the page as JSON")
     .action(async (options: Record<string, string | number | boolean | undefined> & { project: string }) => {
-      const page = await withClient(loadConfig(process.env), "chunks", async (client) => {
+      const { page, names } = await withClient(loadConfig(process.env), "chunks", async (client) => {
         const project = await resolveProject(client, options.project);
+        const documents = await projectDocuments(client, project.id);
         const query = new URLSearchParams();
+        if (options.document !== undefined) {
+          query.set("documentId", findDocument(project, documents, String(options.document)).id);
+        }
         for (const [flag, key] of [
-          ["document", "documentId"],
           ["minQuality", "minQuality"],
           ["duplicates", "duplicates"],
           ["flagged", "flagged"],
@@ -236,15 +256,16 @@ export function registerDocuments(program: Command) {
         ] as const) {
           if (options[flag] !== undefined) query.set(key, String(options[flag]));
         }
-        return client.request<{ total: number; chunks: ChunkDto[] }>(
+        const page = await client.request<{ total: number; chunks: ChunkDto[] }>(
           "GET",
           `/api/projects/${project.id}/chunks?${query}`,
         );
+        return { page, names: new Map(documents.map((d) => [d.id, d.name])) };
       });
       if (options.json) return printJson(page);
       printTable(
         page.chunks.map((c) => ({
-          chunk: `${c.documentId.slice(0, 8)}#${c.chunkIndex}`,
+          chunk: `${names.get(c.documentId) ?? c.documentId}#${c.chunkIndex}`,
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
           duplicate: c.isDuplicate ? "yes" : "",
