@@ -14,6 +14,8 @@ let llm: FakeChatServer;
 /** Signed in once: the printed sign-in link works one time. */
 let context: BrowserContext;
 
+const MAX_DOCUMENT_KB = 50;
+
 const LEAKED_KEY = "sk-proj-Zr2Wv5Tn7Ym1Kp4Hs9Jd3Fb6q8Lx0Qa";
 
 const GUIDE = `# Billing guide
@@ -72,6 +74,8 @@ beforeAll(async () => {
     FINEFLOW_LLM_BASE_URL: `${llm.url}/v1`,
     FINEFLOW_LLM_MODEL: "gpt-4o-mini",
     FINEFLOW_LLM_API_KEY: "test-llm-key",
+    // 50 KB a document, so 200 KB a request: small enough to upload past in a test.
+    FINEFLOW_MAX_DOCUMENT_MB: String(MAX_DOCUMENT_KB / 1024),
   });
   browser = await launchBrowser();
   context = await browser.newContext({ acceptDownloads: true });
@@ -267,6 +271,59 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await filters.getByLabel("Status").selectOption("accepted");
     await filters.getByRole("button", { name: "Apply" }).click();
     await shown.getByText("Pairs 1–1 of 1").waitFor();
+    await page.close();
+  });
+
+  it("uploads more files than one request may carry, a file per request, past a file refused", async () => {
+    const page = await context.newPage();
+    const created = await page.request.post(`${server.url}/api/projects`, { data: { name: "Big folder" } });
+    const { id: projectId } = (await created.json()) as { id: string };
+    // Five files of 45 KB: each within the 50 KB a document may have, 225 KB together, over the 200 KB
+    // a request may carry.
+    const paths = await Promise.all(
+      [1, 2, 3, 4, 5].map(async (n) => {
+        const path = join(dir, `part-${n}.md`);
+        const paragraph = `Part ${n} explains one more step of the migration, with its checks and its rollback. `;
+        await writeFile(
+          path,
+          `# Part ${n}\n\n${paragraph.repeat(Math.floor((45 * 1024) / paragraph.length))}\n`,
+        );
+        return path;
+      }),
+    );
+    const together = await page.request.post(`${server.url}/api/projects/${projectId}/documents`, {
+      multipart: Object.fromEntries(
+        await Promise.all(
+          paths.map(async (path, i) => [
+            `files${i}`,
+            { name: `part-${i + 1}.md`, mimeType: "text/markdown", buffer: await readFile(path) },
+          ]),
+        ),
+      ),
+    });
+    expect(together.status()).toBe(413);
+
+    // One more, too large for any request: it is refused, and the others still go up.
+    const huge = join(dir, "huge.md");
+    await writeFile(huge, `# Huge\n\n${"A very long appendix. ".repeat(12_000)}\n`);
+
+    await page.goto(`${server.url}/#project/${projectId}`);
+    const uploadForm = page.getByRole("form", { name: "Upload documents" });
+    await uploadForm.getByLabel("Files").setInputFiles([paths[0] ?? "", huge, ...paths.slice(1)]);
+    await uploadForm.getByRole("button", { name: "Upload" }).click();
+    const documents = page.getByRole("region", { name: "Documents" });
+    for (const n of [1, 2, 3, 4, 5]) {
+      await documents
+        .getByRole("row")
+        .filter({ hasText: `part-${n}.md` })
+        .filter({ hasText: "ready" })
+        .waitFor();
+    }
+    await uploadForm.getByRole("status", { name: "Upload progress" }).waitFor({ state: "detached" });
+    expect(await page.getByRole("alert").textContent()).toMatch(
+      /^Not uploaded — huge\.md: The upload is over \d+ MB: send fewer or smaller files per request\.$/,
+    );
+    expect(await documents.getByRole("row").filter({ hasText: "huge.md" }).count()).toBe(0);
     await page.close();
   });
 

@@ -21,6 +21,8 @@ export function ProjectPage({ id }: { id: string }) {
   /** The document whose chunks are shown, if any. */
   const [shown, setShown] = useState<string>();
   const [reviewing, setReviewing] = useState(false);
+  /** What the upload in progress is at, if one is. */
+  const [uploading, setUploading] = useState<string>();
 
   const load = useCallback(async () => {
     const [p, docs, sets] = await Promise.all([
@@ -46,6 +48,28 @@ export function ProjectPage({ id }: { id: string }) {
     const timer = setInterval(() => load().catch(report), REFRESH_MS);
     return () => clearInterval(timer);
   }, [working, load, report]);
+
+  /**
+   * A request per file, so that a folder of any size goes up (the server takes a few documents' worth per
+   * request), each file showing in the table as it arrives. A file the server refuses does not stop the
+   * others; the refusals are reported together at the end.
+   */
+  const uploadEach = async (files: File[]) => {
+    const refused: string[] = [];
+    for (const [i, file] of files.entries()) {
+      setUploading(`Uploading ${i + 1} of ${files.length}: ${file.name}`);
+      const form = new FormData();
+      form.append("files", file);
+      try {
+        await upload(`/api/projects/${id}/documents`, form);
+        await load();
+      } catch (caught) {
+        refused.push(`${file.name}: ${(caught as Error).message}`);
+      }
+    }
+    setUploading(undefined);
+    if (refused.length > 0) throw new Error(`Not uploaded — ${refused.join("; ")}`);
+  };
 
   const send = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
     submitForm(
@@ -135,12 +159,19 @@ export function ProjectPage({ id }: { id: string }) {
         <h3>Upload</h3>
         <form
           aria-label="Upload documents"
-          onSubmit={(event) => send(event, (form) => upload(`/api/projects/${id}/documents`, form))}
+          onSubmit={(event) => send(event, (form) => uploadEach(form.getAll("files") as File[]))}
         >
           <label>
             Files <input name="files" type="file" multiple required />
           </label>
-          <button type="submit">Upload</button>
+          <button type="submit" disabled={uploading !== undefined}>
+            Upload
+          </button>
+          {uploading && (
+            <p className="muted" role="status" aria-label="Upload progress">
+              {uploading}
+            </p>
+          )}
         </form>
       </section>
 
