@@ -96,6 +96,29 @@ describe("layoutBlocks: headings", () => {
   });
 });
 
+describe("layoutBlocks: contents and index pages", () => {
+  it("leaves out a table of contents' entries and an index's letters, keeping their headings", () => {
+    const blocks = layoutBlocks([
+      page(
+        ["Contents", { size: 16 }],
+        ["1 Introduction . . . . . . . . 1", { gap: 24 }],
+        "2 Installing . . . . . . . . . 3",
+        "2.1 On Linux . . . . . . . . . 4",
+      ),
+      page(
+        ["Index", { size: 16 }],
+        ["A B", { gap: 24 }],
+        "apt . . . . . . 4",
+        "asn1_create . . . . 12",
+        "F",
+        "free . . . . 9",
+      ),
+      page(["Introduction", { size: 16 }], [body(1), { gap: 24 }]),
+    ]);
+    expect(blocks.map((block) => block.text)).toEqual(["Contents", "Index", "Introduction", body(1)]);
+  });
+});
+
 describe("layoutBlocks: code", () => {
   it("keeps a monospaced block whole, blank lines, indentation and columns included", () => {
     const cw = 11 * 0.6;

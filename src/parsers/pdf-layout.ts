@@ -65,8 +65,9 @@ const SIZE_STEP = 0.5;
 // Bullet glyphs may touch their text; a typed "-" or "1." marker is followed by a space. Not "*": in a PDF
 // a line opening with one is far more often a C pointer or a footnote than a bullet.
 const LIST_ITEM = /^(?:([•◦▪▫●○■□►▸‣⁃∙])\s*|([-–]|\d{1,2}[.)])\s+)(\S.*)$/u;
-// A table of contents' entry, its dot leader running to a page number: the heading is on that page.
+// A table of contents' or an index's entry, its dot leader running to a page number.
 const TOC_ENTRY = /(?:\.\s?){4,}\s*\d+$/;
+const INDEX_LETTERS = /^\p{L}(?: \p{L})*$/u;
 // "7", "iv", "- 7 -", "Page 7", "Page 7 of 30", "7 / 30".
 const PAGE_NUMBER = /^(?:page\s+)?[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—]?(?:\s*(?:of|\/)\s*\d{1,4})?$/i;
 
@@ -133,7 +134,7 @@ function spacedFrom(previous: PdfTextPiece | undefined, piece: PdfTextPiece): bo
 /** The document's blocks, page by page, each with its 1-based page number. */
 export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
   const bodySize = mostCommon(charsBy(pages.flat(), (line) => sizeStep(line.size)));
-  const content = withoutPageFurniture(pages, bodySize);
+  const content = withoutPageFurniture(pages, bodySize).map(withoutContentsEntries);
   const all = content.flat();
   // A document set all in a monospaced font (a printed text file) has no code to set apart.
   const codeChars = sumChars(all.filter((line) => line.code));
@@ -181,6 +182,17 @@ function withoutPageFurniture(pages: readonly PdfLine[][], bodySize: number): Pd
     }
     return lines.slice(start, end);
   });
+}
+
+/**
+ * A table of contents' or an index's page without its entries: where at least half a page's lines (and
+ * three or more) run a dot leader to a page number, those lines are navigation, not text to learn from,
+ * and so are an index's letters ("A", "F H"). An entry here and there on a page of text stays.
+ */
+function withoutContentsEntries(lines: PdfLine[]): PdfLine[] {
+  const entries = lines.filter((line) => TOC_ENTRY.test(line.text)).length;
+  if (entries < 3 || entries * 2 < lines.length) return lines;
+  return lines.filter((line) => !TOC_ENTRY.test(line.text) && !INDEX_LETTERS.test(line.text));
 }
 
 /** On how many pages each text (digits aside) stands at the edge. */
