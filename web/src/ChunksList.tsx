@@ -36,11 +36,33 @@ function facts(chunk: Chunk): string {
     .join(" · ");
 }
 
-/** What the list is narrowed to, as the chunks API takes it; "" is no filter. */
+/** Chunks with a flag shown, only those, or those hidden, as the chunks API takes it. */
+type OnlyOrExclude = "" | "only" | "exclude";
+
+/** What the list is narrowed to; "" is no filter. */
 interface Filters {
   minQuality: string;
-  duplicates: "" | "only" | "exclude";
-  flagged: "" | "only" | "exclude";
+  duplicates: OnlyOrExclude;
+  flagged: OnlyOrExclude;
+}
+
+function FlagFilter(props: {
+  label: string;
+  value: OnlyOrExclude;
+  onChange: (value: OnlyOrExclude) => void;
+  only: string;
+  hidden: string;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value as OnlyOrExclude)}>
+        <option value="">shown</option>
+        <option value="only">{props.only}</option>
+        <option value="exclude">{props.hidden}</option>
+      </select>
+    </label>
+  );
 }
 
 const NO_FILTERS: Filters = { minQuality: "", duplicates: "", flagged: "" };
@@ -96,28 +118,20 @@ export function ChunksList({
             ))}
           </select>
         </label>
-        <label>
-          Duplicates
-          <select
-            value={filters.duplicates}
-            onChange={(e) => filter({ duplicates: e.target.value as Filters["duplicates"] })}
-          >
-            <option value="">shown</option>
-            <option value="only">only</option>
-            <option value="exclude">hidden</option>
-          </select>
-        </label>
-        <label>
-          Injection flags
-          <select
-            value={filters.flagged}
-            onChange={(e) => filter({ flagged: e.target.value as Filters["flagged"] })}
-          >
-            <option value="">shown</option>
-            <option value="only">flagged only</option>
-            <option value="exclude">flagged hidden</option>
-          </select>
-        </label>
+        <FlagFilter
+          label="Duplicates"
+          value={filters.duplicates}
+          onChange={(duplicates) => filter({ duplicates })}
+          only="only"
+          hidden="hidden"
+        />
+        <FlagFilter
+          label="Injection flags"
+          value={filters.flagged}
+          onChange={(flagged) => filter({ flagged })}
+          only="flagged only"
+          hidden="flagged hidden"
+        />
       </fieldset>
       <p className="muted" role="status" aria-label="Chunk count">
         {page.total} {page.total === 1 ? "chunk" : "chunks"}
