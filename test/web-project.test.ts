@@ -384,6 +384,17 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await filters.getByLabel("Duplicates").selectOption("exclude");
     await count.getByText("2 chunks").waitFor();
     expect(await chunks.allTextContents()).not.toContainEqual(expect.stringMatching(/^rota-copy\.md/));
+
+    await filters.getByLabel("Duplicates").selectOption("");
+    await count.getByText("3 chunks").waitFor();
+    const all = await page.request.get(`${server.url}/api/projects/${projectId}/chunks`);
+    const scores = ((await all.json()) as { chunks: { qualityScore: number }[] }).chunks.map(
+      (c) => c.qualityScore,
+    );
+    const good = scores.filter((score) => score >= 0.9).length;
+    expect(good).toBeLessThan(3); // else the filter below would show no change
+    await filters.getByLabel("Quality at least").selectOption("0.9");
+    await count.getByText(good === 1 ? "1 chunk" : `${good} chunks`).waitFor();
     await page.close();
   });
 });
