@@ -62,10 +62,11 @@ export function ProjectPage({ id }: { id: string }) {
       form.append("files", file);
       try {
         await upload(`/api/projects/${id}/documents`, form);
-        await load();
       } catch (caught) {
         refused.push(`${file.name}: ${(caught as Error).message}`);
+        continue;
       }
+      await load().catch(report);
     }
     setUploading(undefined);
     if (refused.length > 0) throw new Error(`Not uploaded — ${refused.join("; ")}`);
