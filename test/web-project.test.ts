@@ -395,6 +395,18 @@ describe("a project's page", { timeout: 90_000 }, () => {
     expect(good).toBeLessThan(3); // else the filter below would show no change
     await filters.getByLabel("Quality at least").selectOption("0.9");
     await count.getByText(good === 1 ? "1 chunk" : `${good} chunks`).waitFor();
+
+    // A document uploaded and processed while the review is open shows in it, under the same filters.
+    await filters.getByLabel("Quality at least").selectOption("");
+    await count.getByText("3 chunks").waitFor();
+    const more = join(dir, "handover.md");
+    await writeFile(more, "# Handover\n\nOpen incidents are handed over in the team channel every Friday.\n");
+    await page.getByRole("form", { name: "Upload documents" }).getByLabel("Files").setInputFiles(more);
+    await page
+      .getByRole("form", { name: "Upload documents" })
+      .getByRole("button", { name: "Upload" })
+      .click();
+    await count.getByText("4 chunks").waitFor();
     await page.close();
   });
 });

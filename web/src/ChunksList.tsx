@@ -75,17 +75,21 @@ export function ChunksList({
   projectId,
   documentId,
   documentNames,
+  chunkTotal,
 }: {
   projectId: string;
   documentId?: string;
   /** Given for a project-wide list: each chunk's document name, by id. */
   documentNames?: ReadonlyMap<string, string>;
+  /** How many chunks the project has: the list reloads when documents processed meanwhile change it. */
+  chunkTotal?: number;
 }) {
   const [page, setPage] = useState<{ total: number; chunks: Chunk[] }>();
   const [offset, setOffset] = useState(0);
   const [filters, setFilters] = useState(NO_FILTERS);
   const [error, setError] = useState("");
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: chunkTotal is not read, it is when to read again
   useEffect(() => {
     // Filters changed quickly may answer out of order: only the answer to the newest request is shown.
     let newest = true;
@@ -97,7 +101,7 @@ export function ChunksList({
     return () => {
       newest = false;
     };
-  }, [projectId, documentId, filters, offset]);
+  }, [projectId, documentId, filters, offset, chunkTotal]);
 
   const filter = (change: Partial<Filters>) => {
     setFilters({ ...filters, ...change });

@@ -154,7 +154,11 @@ export function ProjectPage({ id }: { id: string }) {
         {reviewing && (
           <section aria-label="All chunks">
             <h3>All chunks</h3>
-            <ChunksList projectId={id} documentNames={new Map(documents.map((d) => [d.id, d.name]))} />
+            <ChunksList
+              projectId={id}
+              documentNames={new Map(documents.map((d) => [d.id, d.name]))}
+              chunkTotal={documents.reduce((total, d) => total + d.chunkCount, 0)}
+            />
           </section>
         )}
         <h3>Upload</h3>
