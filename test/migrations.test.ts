@@ -180,7 +180,9 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
   });
 });
 
-describe("the embedded database on disk", () => {
+// Creating a data directory runs initdb in a child process and each open loads PGlite: ~8 s alone, and
+// 20–30 s with the rest of the suite sharing two cores, so these get the on-disk tests' allowance.
+describe("the embedded database on disk", { timeout: 120_000 }, () => {
   it("keeps its data across a restart and migrates an existing directory without change", async () => {
     const dir = await mkdtemp(join(tmpdir(), "fineflow-pglite-"));
     try {
