@@ -14,8 +14,8 @@ const NO_TEXT =
 
 /**
  * PDF to blocks (headings, paragraphs, lists, code), each with its 1-based page, read from the layout of the
- * text (`pdf-layout.ts`). Text items are used rather than extractText's joined string because pdf.js emits
- * no blank lines, sizes or fonts: paragraph breaks survive only as wider vertical gaps between lines.
+ * text (`pdf-layout.ts`). pdf.js's text items are used rather than its joined text, which has no blank
+ * lines, sizes, fonts or positions: paragraph breaks survive only as wider vertical gaps between lines.
  */
 export async function parsePdf(bytes: Uint8Array): Promise<Block[]> {
   const pdf = await openPdf(bytes);

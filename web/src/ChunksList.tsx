@@ -96,7 +96,11 @@ export function ChunksList({
     const set = Object.entries({ ...filters, documentId: documentId ?? "" }).filter(([, value]) => value);
     const query = new URLSearchParams([...set, ["limit", String(PAGE_SIZE)], ["offset", String(offset)]]);
     api<{ total: number; chunks: Chunk[] }>("GET", `/api/projects/${projectId}/chunks?${query}`)
-      .then((answer) => newest && setPage(answer))
+      .then((answer) => {
+        if (!newest) return;
+        setPage(answer);
+        setError(""); // a later reload recovers from a failed one
+      })
       .catch((caught) => newest && setError((caught as Error).message));
     return () => {
       newest = false;
