@@ -12,8 +12,7 @@ import { ProjectsRepository } from "./db/repositories/projects-repository.js";
 import { TrainingRepository } from "./db/repositories/training-repository.js";
 import { UsersRepository } from "./db/repositories/users-repository.js";
 import type { Logger } from "./logger.js";
-import { createOpenAiTrainingProvider } from "./providers/finetune/openai.js";
-import { createTogetherTrainingProvider } from "./providers/finetune/together.js";
+import { once } from "./once.js";
 import type { LlmEndpoint } from "./providers/llm/openai-compatible-generator.js";
 import { createJobs } from "./queue/jobs.js";
 import { Queue } from "./queue/queue.js";
@@ -106,8 +105,16 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     files,
     keys,
     providers: {
-      openai: createOpenAiTrainingProvider({ baseURL: settings.training?.openaiBaseUrl }),
-      together: createTogetherTrainingProvider({ baseURL: settings.training?.togetherBaseUrl }),
+      openai: once(async () =>
+        (await import("./providers/finetune/openai.js")).createOpenAiTrainingProvider({
+          baseURL: settings.training?.openaiBaseUrl,
+        }),
+      ),
+      together: once(async () =>
+        (await import("./providers/finetune/together.js")).createTogetherTrainingProvider({
+          baseURL: settings.training?.togetherBaseUrl,
+        }),
+      ),
     },
     schedule: async (step, delaySeconds) => {
       await queue.send(jobs.trackTraining, step, delaySeconds);

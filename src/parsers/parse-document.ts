@@ -1,11 +1,9 @@
 import type { Block } from "../core/blocks.js";
 import { decodeText } from "./decode-text.js";
 import { DocumentParseError } from "./document-parse-error.js";
-import { parseDocx } from "./parse-docx.js";
 import { parseHtml } from "./parse-html.js";
 import { parseJsonLinesRecords, parseJsonRecords } from "./parse-json-records.js";
 import { parseMarkdown } from "./parse-markdown.js";
-import { parsePdf } from "./parse-pdf.js";
 import { parseText } from "./parse-text.js";
 
 export { DocumentParseError, type DocumentParseFailure } from "./document-parse-error.js";
@@ -51,9 +49,11 @@ export async function parseDocument(type: DocumentType, bytes: Uint8Array): Prom
   return blocks;
 }
 
-function parseByType(type: DocumentType, bytes: Uint8Array): Promise<Block[]> | Block[] {
-  if (type === "pdf") return parsePdf(bytes);
-  if (type === "docx") return parseDocx(bytes);
+async function parseByType(type: DocumentType, bytes: Uint8Array): Promise<Block[]> {
+  // Their libraries (pdf.js, mammoth) are loaded by the first document that needs them, not by every
+  // `fineflow` command at its start.
+  if (type === "pdf") return (await import("./parse-pdf.js")).parsePdf(bytes);
+  if (type === "docx") return (await import("./parse-docx.js")).parseDocx(bytes);
   // The type can come from stored data, so an unknown one is refused here rather than trusted.
   const parseTextFormat = TEXT_PARSERS.get(type);
   if (!parseTextFormat) {

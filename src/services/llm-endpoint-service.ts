@@ -4,7 +4,8 @@ import { AppError } from "../core/errors.js";
 import type { PairGenerator } from "../core/generation/types.js";
 import { displayUrl, llmEndpointSchema } from "../core/llm-endpoint.js";
 import type { LlmEndpointsRepository } from "../db/repositories/llm-endpoints-repository.js";
-import { type LlmEndpoint, OpenAICompatibleGenerator } from "../providers/llm/openai-compatible-generator.js";
+import { once } from "../once.js";
+import type { LlmEndpoint } from "../providers/llm/openai-compatible-generator.js";
 import type { LlmGenerators } from "./generation-service.js";
 import type { KeyService } from "./key-service.js";
 import { parseInput } from "./parse-input.js";
@@ -29,6 +30,15 @@ export interface LlmEndpointServiceDeps {
   createGenerator?: (endpoint: LlmEndpoint) => PairGenerator;
 }
 
+/** The generator for an OpenAI-compatible endpoint, its SDK loaded with the first request (see `once`). */
+function openAiCompatibleGenerator(endpoint: LlmEndpoint): PairGenerator {
+  const load = once(async () => {
+    const { OpenAICompatibleGenerator } = await import("../providers/llm/openai-compatible-generator.js");
+    return new OpenAICompatibleGenerator(endpoint);
+  });
+  return { name: "llm", generate: async (request) => (await load()).generate(request) };
+}
+
 /** Generators kept for reuse: each holds its endpoint's rate-limit state and what output format it takes. */
 const MAX_CACHED_GENERATORS = 64;
 
@@ -42,7 +52,7 @@ export class LlmEndpointService implements LlmGenerators {
   private readonly generators = new Map<string, PairGenerator>();
 
   constructor(private readonly deps: LlmEndpointServiceDeps) {
-    this.createGenerator = deps.createGenerator ?? ((endpoint) => new OpenAICompatibleGenerator(endpoint));
+    this.createGenerator = deps.createGenerator ?? openAiCompatibleGenerator;
     this.serverGenerator = deps.server && this.createGenerator(deps.server);
   }
 

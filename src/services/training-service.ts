@@ -59,7 +59,8 @@ export interface TrainingDeps {
   projects: ProjectService;
   files: DatasetFileService;
   keys: { reveal(actor: Actor, provider: HostedProvider): Promise<string | undefined> };
-  providers: Record<HostedProvider, TrainingProvider>;
+  /** Each provider's adapter, loaded on first use (see `once`). */
+  providers: Record<HostedProvider, () => Promise<TrainingProvider>>;
   schedule(step: TrackStep, delaySeconds: number): Promise<void>;
   settings: TrainingSettings;
   now?: () => Date;
@@ -265,6 +266,10 @@ export class TrainingService {
     return toJobView(job);
   }
 
+  private provider(job: TrainingJobRow): Promise<TrainingProvider> {
+    return this.deps.providers[job.provider as HostedProvider]();
+  }
+
   private async scheduleNext(job: TrainingJobRow, delaySeconds: number) {
     if (!job.pollToken) return;
     await this.deps.schedule({ userId: job.userId, jobId: job.id, token: job.pollToken }, delaySeconds);
@@ -327,7 +332,7 @@ export class TrainingService {
   /** Uploads the files and creates the provider job, each only if an earlier attempt did not. */
   private async launch(job: TrainingJobRow, key: string): Promise<TrainingJobRow | undefined> {
     const actor = { userId: job.userId };
-    const provider = this.deps.providers[job.provider as HostedProvider];
+    const provider = await this.provider(job);
     let current: TrainingJobRow | undefined = await this.deps.jobs.update(actor, job.id, {
       status: "uploading",
       currentStep: describeProgress({ status: "uploading" }).currentStep,
@@ -439,7 +444,7 @@ export class TrainingService {
 
   /** Reads the provider's state and events; finishes the job when the provider has. */
   private async poll(job: TrainingJobRow, key: string): Promise<TrainingJobRow | undefined> {
-    const provider = this.deps.providers[job.provider as HostedProvider];
+    const provider = await this.provider(job);
     const remote = await provider.getJob(key, job.providerJobId as string);
     const after = await this.deps.jobs.newestEventId(job.id);
     await this.deps.jobs.addEvents(job.id, await provider.listEvents(key, remote.id, after));
@@ -465,7 +470,7 @@ export class TrainingService {
     key: string,
     latest?: StepMetrics,
   ) {
-    const provider = this.deps.providers[job.provider as HostedProvider];
+    const provider = await this.provider(job);
     const status = remote.status as TrainingJobStatus;
     const results = status === "completed" ? await provider.readResultMetrics(key, remote) : [];
     await this.deps.jobs.addEvents(
@@ -573,10 +578,7 @@ export class TrainingService {
           `set your ${job.provider} API key again to cancel this job at the provider`,
         );
       try {
-        const remote = await this.deps.providers[job.provider as HostedProvider].cancelJob(
-          key,
-          job.providerJobId,
-        );
+        const remote = await (await this.provider(job)).cancelJob(key, job.providerJobId);
         trainedTokens = remote.trainedTokens ?? trainedTokens;
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
