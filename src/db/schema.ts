@@ -150,12 +150,21 @@ export const documents = pgTable(
 );
 
 /** The original bytes, apart from `documents` so that listing documents never reads them. */
-export const documentFiles = pgTable("document_files", {
-  documentId: uuid("document_id")
-    .primaryKey()
-    .references(() => documents.id, { onDelete: "cascade" }),
-  bytes: bytea("bytes").notNull(),
-});
+/**
+ * An upload's bytes until it is processed, in parts of `DOCUMENT_FILE_PART_BYTES`: PGlite copies each
+ * statement's parameters and results into its WebAssembly memory, which grows to fit and never shrinks.
+ */
+export const documentFiles = pgTable(
+  "document_files",
+  {
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    part: integer("part").notNull().default(0),
+    bytes: bytea("bytes").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.documentId, t.part] })],
+);
 
 export const chunks = pgTable(
   "chunks",
