@@ -1,6 +1,7 @@
 import { Document, HeadingLevel, Packer, Paragraph } from "docx";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
 import { type ApiCall, createTestApp, type TestApp } from "./helpers/test-app.js";
 
 let t: TestApp;
@@ -373,5 +374,52 @@ describe("ingesting documents", () => {
     const remaining = await owner.call("GET", `/api/projects/${projectId}/chunks?limit=500`);
     expect(remaining.body.chunks.filter((c: { documentId: string }) => c.documentId === doc?.id)).toEqual([]);
     expect(remaining.body.total).toBeGreaterThan(0);
+  });
+});
+
+// No workers: the test plays the queue's deliveries of a document's job itself. A delivery claims the
+// document first; one whose process died (out of memory, say) got no further.
+describe("a document whose processing never finishes", () => {
+  let quiet: TestApp;
+  beforeAll(async () => {
+    quiet = await createTestApp();
+  });
+  afterAll(() => quiet.close());
+
+  it("is failed with the reason on the queue's third delivery, not tried again, and can be sent again", async () => {
+    const { userId, call } = await quiet.signUp("stopped@example.com");
+    const actor = { userId };
+    const project = (await call("POST", "/api/projects", { name: "Stopped" })).body.id;
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const [stopped, once] = await quiet.services.documents.ingest(actor, project, [
+      { name: "stopped.md", bytes: bytes(section("Huge", "huge")) },
+      { name: "once.md", bytes: bytes(section("Once", "restart")) },
+    ]);
+    const documents = new DocumentsRepository(quiet.database.db);
+    const diedAfterClaiming = (documentId = "") => documents.claim(actor, documentId);
+    await diedAfterClaiming(stopped?.documentId);
+    await diedAfterClaiming(stopped?.documentId);
+    await diedAfterClaiming(once?.documentId);
+
+    await quiet.services.documents.process(actor, stopped?.documentId ?? "");
+    await quiet.services.documents.process(actor, once?.documentId ?? "");
+    const listed = (await call("GET", `/api/projects/${project}/documents`)).body.documents;
+    expect(listed.find((d: { name: string }) => d.name === "stopped.md")).toMatchObject({
+      status: "failed",
+      chunkCount: 0,
+      error: expect.stringContaining("Processing this document stopped twice without finishing"),
+    });
+    // One interrupted start is tried again as usual.
+    expect(listed.find((d: { name: string }) => d.name === "once.md")).toMatchObject({ status: "ready" });
+
+    const [again] = await quiet.services.documents.ingest(actor, project, [
+      { name: "stopped.md", bytes: bytes(section("Huge", "huge")) },
+    ]);
+    expect(again).toMatchObject({ outcome: "queued", status: "pending", documentId: stopped?.documentId });
+    await quiet.services.documents.process(actor, stopped?.documentId ?? "");
+    expect(await quiet.services.documents.get(actor, stopped?.documentId ?? "")).toMatchObject({
+      status: "ready",
+      error: null,
+    });
   });
 });

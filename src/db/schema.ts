@@ -136,6 +136,8 @@ export const documents = pgTable(
      */
     duplicateChunks: integer("duplicate_chunks").notNull().default(0),
     flaggedChunks: integer("flagged_chunks").notNull().default(0),
+    /** How many times processing has started since the upload; reset when a failed one is sent again. */
+    processingAttempts: integer("processing_attempts").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -39,6 +39,17 @@ export interface DocumentServiceDeps {
   logger: Logger;
 }
 
+/**
+ * Processing that started this many times and never finished is not started again: what stopped the
+ * process (most often memory, on a very large document) would stop it again. The queue delivers a job
+ * three times at most (pg-boss's two retries), after which the document would stay "processing" for good;
+ * the third delivery fails it with the reason instead.
+ */
+const MAX_PROCESSING_ATTEMPTS = 2;
+const STOPPED_PROCESSING =
+  "Processing this document stopped twice without finishing (FineFlow was stopped, or ran out of memory on it). " +
+  "Upload it again to retry, or split it into smaller files.";
+
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** Documents → chunks: storing uploads, processing them in the background, and reading the results. */
@@ -103,6 +114,10 @@ export class DocumentService {
     const claimed = await this.deps.documents.claim(actor, documentId);
     if (!claimed) return;
     const { document, bytes } = claimed;
+    if (document.processingAttempts > MAX_PROCESSING_ATTEMPTS) {
+      await this.deps.documents.markFailed(actor, documentId, STOPPED_PROCESSING);
+      return;
+    }
     try {
       const project = await this.deps.projects.get(actor, document.projectId);
       const analyzed = await analyzeDocument(document.type as DocumentType, bytes, project);

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import { isUuid } from "../../core/ids.js";
 import type { Db } from "../client.js";
@@ -58,7 +58,13 @@ export class DocumentsRepository {
       await storeFile(tx as unknown as Db, existing.id, bytes);
       const [retried] = await tx
         .update(documents)
-        .set({ status: "pending", error: null, name: values.name, updatedAt: new Date() })
+        .set({
+          status: "pending",
+          error: null,
+          name: values.name,
+          processingAttempts: 0,
+          updatedAt: new Date(),
+        })
         .where(eq(documents.id, existing.id))
         .returning();
       return { document: retried ?? existing, created: true };
@@ -79,11 +85,18 @@ export class DocumentsRepository {
     return row;
   }
 
-  /** Moves a pending (or interrupted) document to `processing` and returns it with its bytes. */
+  /**
+   * Moves a pending (or interrupted) document to `processing`, counting the attempt, and returns it with
+   * its bytes.
+   */
   async claim(actor: Actor, id: string): Promise<{ document: DocumentRow; bytes: Uint8Array } | undefined> {
     const [row] = await this.db
       .update(documents)
-      .set({ status: "processing", updatedAt: new Date() })
+      .set({
+        status: "processing",
+        processingAttempts: sql`${documents.processingAttempts} + 1`,
+        updatedAt: new Date(),
+      })
       .where(and(this.owned(actor, id), inArray(documents.status, ["pending", "processing"])))
       .returning();
     if (!row) return undefined;
