@@ -163,7 +163,10 @@ export async function openRuntime(config: Config, command: string, logger: Logge
       services,
       lock,
       async startWorkers() {
-        if (opened.kind === "pglite") await services.generation.releaseClaims();
+        if (opened.kind === "pglite") {
+          await services.generation.releaseClaims();
+          await queue.retryInterrupted();
+        }
         await queue.work(services.jobs.all);
         await services.training.recover();
       },

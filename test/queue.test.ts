@@ -1,3 +1,4 @@
+import PgBoss from "pg-boss";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
 import { silentLogger } from "../src/logger.js";
@@ -95,4 +96,26 @@ it("queues a batch in one go and wakes the kind's workers for it, without waitin
   await queue.stop();
   expect(done.sort()).toEqual([1, 2, 3]);
   expect(most).toBe(3);
+});
+
+it("retries at once the jobs an earlier process took and never finished, instead of after their expiry", async () => {
+  const queue = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 0.5 });
+  const done: number[] = [];
+  const job: JobDefinition<{ n: number }> = {
+    name: "test.interrupted",
+    handle: async ({ n }) => done.push(n),
+  };
+  await queue.send(job, { n: 1 });
+  // The earlier process: its worker took the job, then the process died with it (pg-boss, as any process
+  // would, over the same database).
+  const earlier = new PgBoss({ db: { executeSql: (text, values) => t.database.executeSql(text, values) } });
+  await earlier.start();
+  expect(await earlier.fetch(job.name)).toHaveLength(1);
+  await earlier.stop({ graceful: false, close: false, wait: true });
+
+  await queue.retryInterrupted();
+  await queue.work([job as JobDefinition]);
+  for (let i = 0; i < 100 && done.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await queue.stop();
+  expect(done).toEqual([1]);
 });

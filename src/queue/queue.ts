@@ -2,6 +2,9 @@ import PgBoss from "pg-boss";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 
+/** pg-boss's default schema, which FineFlow keeps. */
+const PGBOSS_SCHEMA = "pgboss";
+
 /** A kind of background work: a name, a handler that delegates to a service, and an optional cron. */
 export interface JobDefinition<T extends object = object> {
   name: string;
@@ -98,6 +101,23 @@ export class Queue {
     const workers = this.workers.get(name);
     for (let i = 0; workers && i < Math.min(count, workers.ids.length); i++) {
       boss.notifyWorker(workers.ids[workers.next++ % workers.ids.length] as string);
+    }
+  }
+
+  /**
+   * Retries now the jobs an earlier process left running: for the embedded database only, where no other
+   * process can be running them. pg-boss would leave each until its expiry (15 minutes), and a document
+   * that was being processed when `fineflow ingest` was stopped held the next `ingest` that long. Each
+   * counts as a failed attempt, so a job that takes its process down is not retried for ever.
+   */
+  async retryInterrupted(): Promise<void> {
+    const boss = await this.boss();
+    // pg-boss lists no jobs by state; its table is read as its own retry-on-timeout does.
+    const { rows } = await this.database.executeSql(
+      `SELECT name, id FROM ${PGBOSS_SCHEMA}.job WHERE state = 'active'`,
+    );
+    for (const { name, id } of rows as { name: string; id: string }[]) {
+      await boss.fail(name, id, { message: "The process running this job stopped before it finished." });
     }
   }
 
