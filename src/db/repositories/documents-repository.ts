@@ -100,7 +100,7 @@ export class DocumentsRepository {
       .where(and(this.owned(actor, id), inArray(documents.status, ["pending", "processing"])))
       .returning();
     if (!row) return undefined;
-    const bytes = await readFile(this.db, id);
+    const bytes = await readFile(this.db, row);
     return bytes ? { document: row, bytes } : undefined;
   }
 
@@ -124,16 +124,22 @@ async function storeFile(db: Db, documentId: string, bytes: Uint8Array): Promise
   }
 }
 
-/** An upload's bytes, read a part per query (a query's whole result passes through PGlite's memory). */
-async function readFile(db: Db, documentId: string): Promise<Uint8Array | undefined> {
+/**
+ * A document's bytes, read a part per query (a query's whole result passes through PGlite's memory) until
+ * its size is read: bytes stored before migration 0010 are one part, whatever their size. Undefined when
+ * a part is missing.
+ */
+async function readFile(db: Db, document: DocumentRow): Promise<Uint8Array | undefined> {
   const parts: Uint8Array[] = [];
-  for (;;) {
+  let read = 0;
+  do {
     const [file] = await db
       .select({ bytes: documentFiles.bytes })
       .from(documentFiles)
-      .where(and(eq(documentFiles.documentId, documentId), eq(documentFiles.part, parts.length)));
-    if (!file) break;
+      .where(and(eq(documentFiles.documentId, document.id), eq(documentFiles.part, parts.length)));
+    if (!file) return undefined;
     parts.push(file.bytes);
-  }
-  return parts.length <= 1 ? parts[0] : Buffer.concat(parts);
+    read += file.bytes.byteLength;
+  } while (read < document.sizeBytes);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
