@@ -151,10 +151,10 @@ export const documents = pgTable(
   ],
 );
 
-/** The original bytes, apart from `documents` so that listing documents never reads them. */
 /**
- * An upload's bytes until it is processed, in parts of `DOCUMENT_FILE_PART_BYTES`: PGlite copies each
- * statement's parameters and results into its WebAssembly memory, which grows to fit and never shrinks.
+ * An upload's bytes until it is processed, apart from `documents` so that listing documents never reads
+ * them. In parts of `DOCUMENT_FILE_PART_BYTES`: PGlite copies each statement's parameters and results into
+ * its WebAssembly memory, which grows to fit and never shrinks.
  */
 export const documentFiles = pgTable(
   "document_files",
