@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MINHASH_SCHEME_VERSION, minhashSignature, signatureToBytes } from "../src/core/near-duplicates.js";
 import { ChunksRepository } from "../src/db/repositories/chunks-repository.js";
 import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
 import { ProjectsRepository } from "../src/db/repositories/projects-repository.js";
@@ -16,11 +17,11 @@ let projectId: string;
 let first: DocumentService;
 let second: DocumentService;
 
-function worker(insertBatch?: number): DocumentService {
+function worker(batch?: number): DocumentService {
   const projects = new ProjectService(new ProjectsRepository(database.db));
   return new DocumentService({
     documents: new DocumentsRepository(database.db),
-    chunks: new ChunksRepository(database.db, insertBatch),
+    chunks: new ChunksRepository(database.db, batch),
     projects,
     enqueue: async () => {}, // each test processes what it ingests, in the process it chooses
     maxDocumentBytes: 1024 * 1024,
@@ -151,5 +152,52 @@ describe("duplicates found by several processes over one database", () => {
     await projects.update(actor, projectId, { duplicateThreshold: 0.5 });
     const [looser] = await ingest(first, "warranty-looser.md", edit("is matched with"));
     expect([original?.id, loose?.id]).toContain(looser?.duplicateOf);
+  });
+
+  it("recompute signatures an older FineFlow stored before comparing with them", async () => {
+    const projects = new ProjectService(new ProjectsRepository(database.db));
+    const upgraded = (await projects.create(actor, { name: "upgraded" })).id;
+    // Seven top-level sections, one chunk each.
+    const kinds = ["Credit note", "Voucher", "Gift card", "Chargeback", "Store credit", "Rebate", "Deposit"];
+    const text = kinds.map((kind) => `# ${kind}s\n\n${refunds.replaceAll("Refund", kind)}`).join("\n\n");
+    const stored = async (by: DocumentService, name: string, body: string) => {
+      const [result] = await by.ingest(actor, upgraded, [{ name, bytes: new TextEncoder().encode(body) }]);
+      await by.process(actor, result?.documentId ?? "");
+      const { chunks } = await by.listChunks(actor, {
+        projectId: upgraded,
+        documentId: result?.documentId ?? "",
+        limit: 50,
+        offset: 0,
+      });
+      return chunks;
+    };
+    const originals = await stored(first, "credits.md", text);
+    expect(originals).toHaveLength(kinds.length);
+    // As an older scheme left them: signatures that match nothing the current one makes.
+    const older = signatureToBytes(minhashSignature("an older scheme's permutations of these words"));
+    await database.executeSql("UPDATE chunks SET minhash = $1, minhash_scheme = 1 WHERE project_id = $2", [
+      older,
+      upgraded,
+    ]);
+
+    // A process that has not indexed the project yet, as after an upgrade, re-signing three at a time.
+    const edited = await stored(
+      worker(3),
+      "credits-edited.md",
+      text.replace("Voucher request 3 ", "Voucher request three "),
+    );
+    expect(edited.map((c) => c.duplicateOf)).toEqual(originals.map((c) => c.id));
+    expect(edited[1]?.duplicateSimilarity).toBeLessThan(1); // the near copy, matched by its signature
+    const { rows } = await database.executeSql(
+      "SELECT text, minhash, minhash_scheme FROM chunks WHERE document_id = $1 ORDER BY chunk_index",
+      [originals[0]?.documentId],
+    );
+    expect(rows).toEqual(
+      originals.map((c) => ({
+        text: c.text,
+        minhash: signatureToBytes(minhashSignature(c.text)),
+        minhash_scheme: MINHASH_SCHEME_VERSION,
+      })),
+    );
   });
 });

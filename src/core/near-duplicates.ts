@@ -8,10 +8,12 @@
  *
  * Stability contract: content hashes and signatures are stored in the database and compared with those
  * of chunks ingested later, possibly by another process or another FineFlow version. Everything that
- * feeds them is therefore fixed here and must not change without bumping `MINHASH_SCHEME_VERSION` (and
- * recomputing what was stored): the normalisation, the FNV-1a word hash and shingle mixing, the prime
- * 2^31 − 1 and the PRNG seed that draws the permutation coefficients. Band keys are not stored (each
- * process indexes them in memory, see `kept-chunk-index.ts`), so their hashing may change.
+ * feeds them is therefore fixed here and must not change without bumping `MINHASH_SCHEME_VERSION`: the
+ * normalisation, the FNV-1a word hash and shingle mixing, the permutation family and the PRNG seed that
+ * draws its coefficients. Each chunk row records the scheme of its signature, and `ChunksRepository`
+ * recomputes those of an older one from the chunk's text before comparing. (A change to the
+ * normalisation would also change content hashes, which nothing recomputes.) Band keys are not stored
+ * (each process indexes them in memory, see `kept-chunk-index.ts`), so their hashing may change.
  */
 import { createHash } from "node:crypto";
 import { BandBuckets, bandKey } from "./band-buckets.js";
@@ -30,7 +32,7 @@ export const DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8;
 /** Probability that a pair whose Jaccard equals the threshold shares at least one band. */
 export const LSH_TARGET_RECALL = 0.95;
 /** Bump when anything listed in this module's stability contract changes. */
-export const MINHASH_SCHEME_VERSION = 1;
+export const MINHASH_SCHEME_VERSION = 2;
 /** The value of every slot of an empty text's signature; no permutation can produce it. */
 export const EMPTY_SIGNATURE_SLOT = 0xffffffff;
 
@@ -120,72 +122,80 @@ export function shingleHashes(normalized: string, k: number): number[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Permutations: h_i(x) = (a_i·x + b_i) mod p, p = 2^31 − 1, coefficients drawn from a fixed seed.
+// Permutations: h_i(x) = ((a_i·x + b_i) mod 2^32) >> 1, a_i odd, coefficients drawn from a fixed seed.
+//
+// Scheme 1 used (a_i·x + b_i) mod (2^31 − 1) in doubles, 2.5× slower per signature. Shingle hashes are
+// already fmix32-mixed, so multiply-add modulo 2^32 (a bijection for odd a_i) orders them as randomly:
+// over sets of 10–400 shingles at Jaccard 0.3–0.9, both schemes' estimates were unbiased with the same
+// spread (σ ≈ √(J(1−J)/128)). The shift keeps every slot below 2^31, so none can be EMPTY_SIGNATURE_SLOT.
 
-const MERSENNE_31 = 0x7fffffff;
-const INV_2_POW_31 = 1 / 2 ** 31;
 const COEFFICIENT_SEED = 0x46494e45; // "FINE"
+const MAX_SLOT = 0x7fffffff;
+/** Permutations computed together in one pass over the shingles: each shingle is read once per group. */
+const GROUP = 4;
 
-/**
- * Per permutation i, three doubles at 3i: a_hi, a_lo and b, where a = a_hi·2^16 + a_lo keeps every
- * product below exact in a double (< 2^53). One interleaved array is markedly faster than three.
- */
-type Coefficients = Float64Array;
-
-const coefficientCache = new Map<number, Coefficients>();
+/** Per permutation i, a_i at 2i and b_i at 2i + 1, for a whole number of groups. */
+const coefficientCache = new Map<number, Int32Array>();
 
 /** Drawn in order from one seed, so the first n of a longer signature equal a signature of length n. */
-function coefficients(numHashes: number): Coefficients {
-  const cached = coefficientCache.get(numHashes);
+function coefficients(numHashes: number): Int32Array {
+  const groups = Math.ceil(numHashes / GROUP);
+  const cached = coefficientCache.get(groups);
   if (cached) return cached;
   const next = mulberry32(COEFFICIENT_SEED);
-  const coeffs = new Float64Array(numHashes * 3);
-  for (let i = 0; i < numHashes; i++) {
-    const a = 1 + (next() % (MERSENNE_31 - 1));
-    coeffs[3 * i] = Math.floor(a / 65536);
-    coeffs[3 * i + 1] = a % 65536;
-    coeffs[3 * i + 2] = next() % MERSENNE_31;
+  const coeffs = new Int32Array(groups * GROUP * 2);
+  for (let i = 0; i < coeffs.length; i += 2) {
+    coeffs[i] = next() | 1;
+    coeffs[i + 1] = next();
   }
-  coefficientCache.set(numHashes, coeffs);
+  coefficientCache.set(groups, coeffs);
   return coeffs;
 }
 
 /**
- * The inner loop runs numHashes times per shingle (≈ 5·10^9 times for 100k chunks), so it avoids both
- * BigInt and `%` on doubles. With x = x_hi·2^16 + x_lo and 2^32 ≡ 2 (mod p):
- *   a·x ≡ a_hi·(2·x_hi + x_lo·2^16) + a_lo·x   (mod p), every term < 2^48,
- * and the Mersenne fold v ≡ (v mod 2^31) + ⌊v / 2^31⌋ needs one conditional subtraction after it.
- * Permutation by permutation over all shingles, so each one's coefficients and minimum stay in registers:
- * twice as fast as shingle by shingle, and the same minima. The `as number` reads are in bounds by
- * construction; a `?? 0` there costs a fifth of the time.
+ * The inner loop runs numHashes times per shingle (≈ 5·10^9 times for 100k chunks): 32-bit integer
+ * arithmetic only, and four permutations per pass so that their minima stay in registers (1.6× faster
+ * than one at a time). The `as number` reads are in bounds by construction; a `?? 0` there costs a
+ * fifth of the time.
  */
 function signatureOfShingles(shingles: readonly number[], numHashes: number): Uint32Array {
+  if (shingles.length === 0) return new Uint32Array(numHashes).fill(EMPTY_SIGNATURE_SLOT);
   const coeffs = coefficients(numHashes);
-  const count = shingles.length;
-  const xs = new Float64Array(count);
-  const us = new Float64Array(count);
-  for (let s = 0; s < count; s++) {
-    const shingle = shingles[s] as number;
-    let x = (shingle & MERSENNE_31) + (shingle >>> 31);
-    if (x >= MERSENNE_31) x -= MERSENNE_31;
-    xs[s] = x;
-    us[s] = 2 * (x >>> 16) + (x & 0xffff) * 65536;
-  }
-  const signature = new Uint32Array(numHashes);
-  for (let i = 0, j = 0; i < numHashes; i++, j += 3) {
-    const aHi = coeffs[j] as number;
-    const aLo = coeffs[j + 1] as number;
-    const b = coeffs[j + 2] as number;
-    let min = EMPTY_SIGNATURE_SLOT;
+  const xs = Int32Array.from(shingles);
+  const count = xs.length;
+  const slots = new Uint32Array(coeffs.length / 2);
+  for (let j = 0; j < coeffs.length; j += 2 * GROUP) {
+    const a0 = coeffs[j] as number;
+    const b0 = coeffs[j + 1] as number;
+    const a1 = coeffs[j + 2] as number;
+    const b1 = coeffs[j + 3] as number;
+    const a2 = coeffs[j + 4] as number;
+    const b2 = coeffs[j + 5] as number;
+    const a3 = coeffs[j + 6] as number;
+    const b3 = coeffs[j + 7] as number;
+    // Small integers, as every r is: V8 keeps the loop in integer registers (0xffffffff would be a double).
+    let m0 = MAX_SLOT;
+    let m1 = MAX_SLOT;
+    let m2 = MAX_SLOT;
+    let m3 = MAX_SLOT;
     for (let s = 0; s < count; s++) {
-      const v = aHi * (us[s] as number) + aLo * (xs[s] as number) + b;
-      let r = v - Math.floor(v * INV_2_POW_31) * MERSENNE_31;
-      if (r >= MERSENNE_31) r -= MERSENNE_31;
-      if (r < min) min = r;
+      const x = xs[s] as number;
+      const r0 = (Math.imul(a0, x) + b0) >>> 1;
+      if (r0 < m0) m0 = r0;
+      const r1 = (Math.imul(a1, x) + b1) >>> 1;
+      if (r1 < m1) m1 = r1;
+      const r2 = (Math.imul(a2, x) + b2) >>> 1;
+      if (r2 < m2) m2 = r2;
+      const r3 = (Math.imul(a3, x) + b3) >>> 1;
+      if (r3 < m3) m3 = r3;
     }
-    signature[i] = min;
+    const at = j / 2;
+    slots[at] = m0;
+    slots[at + 1] = m1;
+    slots[at + 2] = m2;
+    slots[at + 3] = m3;
   }
-  return signature;
+  return slots.length === numHashes ? slots : slots.slice(0, numHashes);
 }
 
 function signatureOfNormalized(normalized: string, options: MinHashOptions): Uint32Array {

@@ -12,6 +12,7 @@ import {
   pgTable,
   primaryKey,
   real,
+  smallint,
   text,
   timestamp,
   unique,
@@ -187,6 +188,8 @@ export const chunks = pgTable(
     qualityBreakdown: jsonb("quality_breakdown").$type<Record<string, number>>().notNull(),
     contentHash: text("content_hash").notNull(),
     minhash: bytea("minhash"),
+    /** The `MINHASH_SCHEME_VERSION` that made `minhash`: an older one is recomputed before it is compared. */
+    minhashScheme: smallint("minhash_scheme").notNull().default(1),
     isDuplicate: boolean("is_duplicate").notNull().default(false),
     duplicateOf: uuid("duplicate_of"),
     duplicateSimilarity: real("duplicate_similarity"),

@@ -4,7 +4,13 @@ import type { EarlierChunk, OrphanedCopy, Promotion } from "../../core/analyze-c
 import { isUuid } from "../../core/ids.js";
 import type { InjectionFinding } from "../../core/injection-scan.js";
 import { KeptChunkIndex } from "../../core/kept-chunk-index.js";
-import { signatureFromBytes, type TextFingerprint } from "../../core/near-duplicates.js";
+import {
+  MINHASH_SCHEME_VERSION,
+  minhashSignature,
+  signatureFromBytes,
+  signatureToBytes,
+  type TextFingerprint,
+} from "../../core/near-duplicates.js";
 import type { Db } from "../client.js";
 import { chunks, documents } from "../schema.js";
 
@@ -55,17 +61,19 @@ interface ProjectIndex {
 }
 
 export class ChunksRepository {
+  /** Projects whose signatures this process has brought to the current MinHash scheme. */
+  private readonly upgraded = new Set<string>();
   /** Per project, most recently used last. */
   private readonly indexes = new Map<string, ProjectIndex>();
 
   /**
-   * `insertBatch`: chunks inserted per statement. A statement's parameters are copied whole into PGlite's
+   * `batch`: chunks written per statement, inserted or re-signed (`upgradeSignatures`). A statement's parameters are copied whole into PGlite's
    * memory, which never shrinks: a PDF of 7,000 chunks stored in one statement peaked 60–110 MB higher than
    * in batches of 1,000.
    */
   constructor(
     private readonly db: Db,
-    private readonly insertBatch = 1000,
+    private readonly batch = 1000,
   ) {}
 
   /**
@@ -98,6 +106,32 @@ export class ChunksRepository {
   }
 
   /**
+   * Recomputes from their text the signatures a project's chunks got from an older MinHash scheme (see
+   * `MINHASH_SCHEME_VERSION`): compared with the current scheme's, they would match nothing, and every
+   * near duplicate of them would go unmarked. Once per project and process, before it first stores chunks
+   * there. Outside the project's lock: two processes doing it at once write the same values.
+   */
+  private async upgradeSignatures(projectId: string): Promise<void> {
+    if (this.upgraded.has(projectId)) return;
+    for (let seq = 0; ; ) {
+      const { rows } = (await this.db.execute(sql`
+        SELECT id, text, seq::float8 AS seq FROM chunks
+        WHERE project_id = ${projectId} AND seq > ${seq} AND minhash_scheme <> ${MINHASH_SCHEME_VERSION}
+        ORDER BY seq LIMIT ${this.batch}`)) as unknown as Rows<{ id: string; text: string; seq: number }>;
+      if (rows.length === 0) break;
+      const minhashes = rows.map((row) =>
+        Buffer.from(signatureToBytes(minhashSignature(row.text))).toString("hex"),
+      );
+      await this.db.execute(sql`
+        UPDATE chunks SET minhash = decode(t.minhash, 'hex'), minhash_scheme = ${MINHASH_SCHEME_VERSION}
+        FROM unnest(${param(rows.map((row) => row.id))}::uuid[], ${param(minhashes)}::text[]) AS t(id, minhash)
+        WHERE chunks.id = t.id`);
+      seq = rows[rows.length - 1]?.seq ?? seq;
+    }
+    this.upgraded.add(projectId);
+  }
+
+  /**
    * The project's kept (non-duplicate) chunks that could repeat the new ones — the same content hash or a
    * shared LSH band, found in the in-memory index — read back with their signatures, oldest first.
    */
@@ -127,6 +161,7 @@ export class ChunksRepository {
     decide: (earlier: EarlierChunk[]) => NewChunk[],
     plan: (orphans: OrphanedCopy[]) => Promotion,
   ): Promise<NewChunk[]> {
+    await this.upgradeSignatures(document.projectId);
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
@@ -139,8 +174,8 @@ export class ChunksRepository {
       const ids = project.index.candidates(fingerprints);
       const stored = decide(await this.earlierCandidates(db, document.projectId, ids));
       let lastSeq = 0;
-      for (let start = 0; start < stored.length; start += this.insertBatch) {
-        const batch = stored.slice(start, start + this.insertBatch);
+      for (let start = 0; start < stored.length; start += this.batch) {
+        const batch = stored.slice(start, start + this.batch);
         lastSeq = Math.max(lastSeq, await this.insertChunks(db, actor, document, batch));
       }
       // Added before the commit, still under the lock: should the commit fail, the index names chunks that
@@ -242,11 +277,11 @@ export class ChunksRepository {
     const column = <T>(pick: (row: NewChunk) => T) => param(rows.map(pick));
     const inserted = await db.execute(sql`
       INSERT INTO chunks (id, user_id, project_id, document_id, chunk_index, text, heading_path, token_count,
-        page_start, page_end, quality_score, quality_breakdown, content_hash, minhash, is_duplicate, duplicate_of,
-        duplicate_similarity, injection_flagged, injection_score, injection_reasons)
+        page_start, page_end, quality_score, quality_breakdown, content_hash, minhash, minhash_scheme, is_duplicate,
+        duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)
       SELECT id, ${actor.userId}, ${document.projectId}, ${document.id}, chunk_index, text, heading_path::jsonb,
         token_count, page_start, page_end, quality_score, quality_breakdown::jsonb, content_hash,
-        decode(minhash, 'hex'), duplicate_of IS NOT NULL, duplicate_of, duplicate_similarity, injection_flagged,
+        decode(minhash, 'hex'), ${MINHASH_SCHEME_VERSION}, duplicate_of IS NOT NULL, duplicate_of, duplicate_similarity, injection_flagged,
         injection_score, injection_reasons::jsonb
       FROM unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.chunkIndex)}::int[], ${column((r) => r.text)}::text[],
         ${column((r) => JSON.stringify(r.headingPath))}::text[], ${column((r) => r.tokenCount)}::int[],

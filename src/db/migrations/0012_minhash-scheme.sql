@@ -1,0 +1,1 @@
+ALTER TABLE "chunks" ADD COLUMN "minhash_scheme" smallint DEFAULT 1 NOT NULL;
