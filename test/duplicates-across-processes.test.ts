@@ -192,7 +192,8 @@ describe("duplicates found by several processes over one database", () => {
       "SELECT text, minhash, minhash_scheme FROM chunks WHERE document_id = $1 ORDER BY chunk_index",
       [originals[0]?.documentId],
     );
-    expect(rows).toEqual(
+    // node-postgres gives bytea as a Buffer, PGlite as a plain Uint8Array.
+    expect(rows.map((row) => ({ ...row, minhash: new Uint8Array(row.minhash as Uint8Array) }))).toEqual(
       originals.map((c) => ({
         text: c.text,
         minhash: signatureToBytes(minhashSignature(c.text)),
