@@ -67,9 +67,9 @@ export class ChunksRepository {
   private readonly indexes = new Map<string, ProjectIndex>();
 
   /**
-   * `batch`: chunks written per statement, inserted or re-signed (`upgradeSignatures`). A statement's parameters are copied whole into PGlite's
-   * memory, which never shrinks: a PDF of 7,000 chunks stored in one statement peaked 60–110 MB higher than
-   * in batches of 1,000.
+   * `batch`: chunks written per statement, inserted or re-signed (`upgradeSignatures`). A statement's
+   * parameters are copied whole into PGlite's memory, which never shrinks: a PDF of 7,000 chunks stored in
+   * one statement peaked 60–110 MB higher than in batches of 1,000.
    */
   constructor(
     private readonly db: Db,
