@@ -41,7 +41,7 @@ it("finishes, when ingest runs again, a document whose processing was cut off by
     expect(await worker.fetch(services.jobs.processDocument.name)).toHaveLength(1);
     await worker.stop({ graceful: false, close: false, wait: true });
     const claimed = await new DocumentsRepository(database.db).claim({ userId }, stored?.documentId ?? "");
-    expect(claimed?.document.status).toBe("processing");
+    expect(claimed?.status).toBe("processing");
   } finally {
     await runtime.close();
   }

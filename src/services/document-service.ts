@@ -111,13 +111,15 @@ export class DocumentService {
    * document that is already done changes nothing.
    */
   async process(actor: Actor, documentId: string): Promise<void> {
-    const claimed = await this.deps.documents.claim(actor, documentId);
-    if (!claimed) return;
-    const { document, bytes } = claimed;
+    const document = await this.deps.documents.claim(actor, documentId);
+    if (!document) return;
+    // Before its bytes are read: a document that stopped processing twice is likely a large one.
     if (document.processingAttempts > MAX_PROCESSING_ATTEMPTS) {
       await this.deps.documents.markFailed(actor, documentId, STOPPED_PROCESSING);
       return;
     }
+    const bytes = await this.deps.documents.bytesOf(document);
+    if (!bytes) return;
     try {
       const project = await this.deps.projects.get(actor, document.projectId);
       const analyzed = await analyzeDocument(document.type as DocumentType, bytes, project);

@@ -85,11 +85,8 @@ export class DocumentsRepository {
     return row;
   }
 
-  /**
-   * Moves a pending (or interrupted) document to `processing`, counting the attempt, and returns it with
-   * its bytes.
-   */
-  async claim(actor: Actor, id: string): Promise<{ document: DocumentRow; bytes: Uint8Array } | undefined> {
+  /** Moves a pending (or interrupted) document to `processing`, counting the attempt, and returns it. */
+  async claim(actor: Actor, id: string): Promise<DocumentRow | undefined> {
     const [row] = await this.db
       .update(documents)
       .set({
@@ -99,9 +96,12 @@ export class DocumentsRepository {
       })
       .where(and(this.owned(actor, id), inArray(documents.status, ["pending", "processing"])))
       .returning();
-    if (!row) return undefined;
-    const bytes = await readFile(this.db, row);
-    return bytes ? { document: row, bytes } : undefined;
+    return row;
+  }
+
+  /** A claimed document's bytes; undefined once they are gone (another delivery stored its chunks). */
+  async bytesOf(document: DocumentRow): Promise<Uint8Array | undefined> {
+    return readFile(this.db, document);
   }
 
   async markFailed(actor: Actor, id: string, reason: string): Promise<void> {
