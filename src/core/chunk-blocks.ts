@@ -1,6 +1,5 @@
-import { decode, encode } from "gpt-tokenizer/encoding/o200k_base";
 import type { Block, BlockKind, BodyBlock } from "./blocks.js";
-import { countO200kTokens, PLAIN_TEXT } from "./tokens.js";
+import { countO200kTokens, o200k, PLAIN_TEXT } from "./tokens.js";
 
 /**
  * Turns a document's blocks into heading-aware, token-sized chunks.
@@ -565,6 +564,7 @@ function splitLines(text: string): Piece[] {
  * whose bytes span two tokens.
  */
 function tokenWindows(text: string, max: number): string[] {
+  const { encode, decode } = o200k();
   const ids = encode(text, PLAIN_TEXT);
   const pieces: string[] = [];
   let start = 0;
@@ -589,6 +589,7 @@ function tokenWindows(text: string, max: number): string[] {
 }
 
 function wordStartBefore(ids: number[], start: number, end: number): number {
+  const { decode } = o200k();
   const earliest = start + Math.ceil((end - start) / 2);
   for (let i = end; i > earliest; i--) {
     if (classAt(decode([ids[i] as number]), 0) === SPACE) return i;
@@ -598,6 +599,7 @@ function wordStartBefore(ids: number[], start: number, end: number): number {
 
 /** The last `max` tokens of `text`, starting at a word when possible. */
 function tokenTail(text: string, max: number): string {
+  const { encode, decode } = o200k();
   const ids = encode(text, PLAIN_TEXT);
   let start = Math.max(0, ids.length - max);
   let tail = decode(ids.slice(start));

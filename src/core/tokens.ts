@@ -1,6 +1,6 @@
-import { countTokens as countCl100k } from "gpt-tokenizer/encoding/cl100k_base";
-import { countTokens as countO200k } from "gpt-tokenizer/encoding/o200k_base";
+import { createRequire } from "node:module";
 import { O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
+import { once } from "../once.js";
 import type { PairMessage } from "./generation/types.js";
 
 export type Encoding = "o200k_base" | "cl100k_base";
@@ -11,11 +11,16 @@ export type Encoding = "o200k_base" | "cl100k_base";
  */
 export const PLAIN_TEXT = Object.freeze({ disallowedSpecial: new Set<string>() });
 
-type Count = typeof countO200k;
-const plain =
-  (count: Count) =>
-  (text: string): number =>
-    count(text, PLAIN_TEXT);
+type Encoder = typeof import("gpt-tokenizer/encoding/o200k_base");
+const require = createRequire(import.meta.url);
+/**
+ * An encoding's tables are loaded by its first use, not on import: each holds 35–45 MB in every thread that
+ * loads it, and many never use them, such as the main thread of a process whose documents are analysed on
+ * a thread of their own (AnalysisThread), which then held both encodings for nothing. Required from the
+ * CommonJS build because counting is synchronous.
+ */
+export const o200k = once((): Encoder => require("gpt-tokenizer/cjs/encoding/o200k_base"));
+const cl100k = once((): Encoder => require("gpt-tokenizer/cjs/encoding/cl100k_base"));
 
 /** Distinct pre-tokens whose counts are kept (~6 MB); when full, the memo starts over. */
 const PIECE_COUNTS_LIMIT = 100_000;
@@ -37,11 +42,11 @@ export function countO200kTokens(text: string): number {
     let tokens = pieceCounts.get(piece);
     if (tokens === undefined) {
       const alone = piece.match(SPLIT);
-      if (alone?.length !== 1 || alone[0] !== piece) return countO200k(text, PLAIN_TEXT);
+      if (alone?.length !== 1 || alone[0] !== piece) return o200k().countTokens(text, PLAIN_TEXT);
       // V8 makes a match of 13 characters or more a view into the whole text: a copy keeps the memo from
       // holding every document it has seen.
       const key = piece.length < 13 ? piece : Array.from(piece).join("");
-      tokens = countO200k(key, PLAIN_TEXT);
+      tokens = o200k().countTokens(key, PLAIN_TEXT);
       if (pieceCounts.size >= PIECE_COUNTS_LIMIT) pieceCounts.clear();
       pieceCounts.set(key, tokens);
     }
@@ -80,7 +85,7 @@ class Counter {
 
 const COUNTERS: Record<Encoding, Counter> = {
   o200k_base: new Counter(countO200kTokens),
-  cl100k_base: new Counter(plain(countCl100k)),
+  cl100k_base: new Counter((text) => cl100k().countTokens(text, PLAIN_TEXT)),
 };
 
 /**
