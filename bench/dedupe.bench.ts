@@ -9,6 +9,7 @@ import { ProjectsRepository } from "../src/db/repositories/projects-repository.j
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
 import { limitHeapGrowth } from "../src/heap.js";
 import { silentLogger } from "../src/logger.js";
+import { analyzeDocument } from "../src/services/analyze-document.js";
 import { DocumentService } from "../src/services/document-service.js";
 import { ProjectService } from "../src/services/project-service.js";
 
@@ -73,6 +74,7 @@ const documents = new DocumentService({
   chunks: new ChunksRepository(database.db),
   projects,
   enqueue: async () => {}, // processed right below, one at a time, so each document's time is its own
+  analyze: analyzeDocument,
   maxDocumentBytes: 50 * 1024 * 1024,
   logger: silentLogger,
 });

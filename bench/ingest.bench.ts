@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import pg from "pg";
 import { loadConfig } from "../src/config.js";
 import { createServices } from "../src/context.js";
@@ -12,7 +11,7 @@ import { UsersRepository } from "../src/db/repositories/users-repository.js";
 import { limitHeapGrowth } from "../src/heap.js";
 import { silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
-import { analyzeDocument } from "../src/services/document-service.js";
+import { analyzeDocument } from "../src/services/analyze-document.js";
 import { generateCorpus } from "./corpus.js";
 import { documentsProcessed } from "./documents.js";
 
@@ -52,6 +51,8 @@ if (mode === "--child-write-corpus") {
   process.exit(0);
 }
 if (mode === "--child-raw-tokenizer") {
+  // Imported here only: the ingesting process would otherwise hold tables it does not use.
+  const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
   // Decoding included, as ingestion must decode too.
   const decoder = new TextDecoder();
   let seconds = 0;
@@ -164,6 +165,7 @@ const stats = (
 ).rows[0] as { chunks: number; duplicates: number };
 const failed = (await database.executeSql("SELECT name, error FROM documents WHERE status <> 'ready'")).rows;
 await queue.stop();
+await services.analysis.close();
 await database.close();
 await drop();
 

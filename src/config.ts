@@ -25,6 +25,11 @@ export const configSchema = z.object({
   FINEFLOW_TOKEN: z.string().startsWith("ff_", "must be a FineFlow API token (ff_…)").optional(),
   /** Documents larger than this fail with a reason instead of being processed. */
   FINEFLOW_MAX_DOCUMENT_MB: z.coerce.number().positive("must be a positive number of megabytes").default(50),
+  /**
+   * The heap a document's processing may use, on its own thread; a document that needs more fails with a
+   * reason, and FineFlow goes on. Unset: Node's default limit.
+   */
+  FINEFLOW_ANALYSIS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64 megabytes").optional(),
   FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Seconds between two polls of a running training job at its provider (the seed's 30 s). */
   FINEFLOW_TRAINING_POLL_SECONDS: z.coerce

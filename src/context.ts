@@ -17,6 +17,7 @@ import type { LlmEndpoint } from "./providers/llm/openai-compatible-generator.js
 import { createJobs } from "./queue/jobs.js";
 import { Queue } from "./queue/queue.js";
 import { resolveEncryptionSecret } from "./secret-file.js";
+import { AnalysisThread } from "./services/analysis-thread.js";
 import { AuthService } from "./services/auth-service.js";
 import { DatasetFileService } from "./services/dataset-file-service.js";
 import { DocumentService } from "./services/document-service.js";
@@ -30,6 +31,8 @@ import { TrainingUpdates } from "./services/training-updates.js";
 
 export interface ServiceSettings {
   maxDocumentBytes: number;
+  /** The heap limit of the thread documents are analysed on. */
+  analysisMemoryMb?: number;
   /** The chat endpoint dataset generation uses when the user picks (or defaults to) `llm`. */
   llm?: LlmEndpoint;
   /** Encrypts users' API keys at rest (see secret-file.ts for where it comes from). */
@@ -45,6 +48,7 @@ export interface ServiceSettings {
 
 export const settingsFrom = (config: Config, encryptionSecret: string): ServiceSettings => ({
   maxDocumentBytes: Math.round(config.FINEFLOW_MAX_DOCUMENT_MB * 1024 * 1024),
+  analysisMemoryMb: config.FINEFLOW_ANALYSIS_MEMORY_MB,
   encryptionSecret,
   training: {
     pollIntervalSeconds: config.FINEFLOW_TRAINING_POLL_SECONDS,
@@ -72,6 +76,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     keys,
     server: settings.llm,
   });
+  const analysis = new AnalysisThread({ maxHeapMb: settings.analysisMemoryMb });
   const documents: DocumentService = new DocumentService({
     documents: new DocumentsRepository(database.db),
     chunks: new ChunksRepository(database.db),
@@ -79,6 +84,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     enqueue: async (data) => {
       await queue.send(jobs.processDocument, data);
     },
+    analyze: (type, bytes, chunking) => analysis.analyze(type, bytes, chunking),
     maxDocumentBytes: settings.maxDocumentBytes,
     logger,
   });
@@ -126,7 +132,20 @@ export function createServices(database: Database, queue: Queue, settings: Servi
   const updates = new TrainingUpdates(database.listen, logger);
   const jobs = createJobs({ auth, documents, generation, training });
   const pairs = new PairService(datasets);
-  return { auth, projects, documents, generation, files, pairs, jobs, keys, llmEndpoints, training, updates };
+  return {
+    auth,
+    projects,
+    documents,
+    analysis,
+    generation,
+    files,
+    pairs,
+    jobs,
+    keys,
+    llmEndpoints,
+    training,
+    updates,
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -173,6 +192,7 @@ export async function openRuntime(config: Config, command: string, logger: Logge
       async close() {
         await services.updates.close();
         await queue.stop();
+        await services.analysis.close();
         await opened.close();
         lock?.release();
       },

@@ -5,6 +5,7 @@ import { DocumentsRepository } from "../src/db/repositories/documents-repository
 import { ProjectsRepository } from "../src/db/repositories/projects-repository.js";
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
 import { silentLogger } from "../src/logger.js";
+import { analyzeDocument } from "../src/services/analyze-document.js";
 import { DocumentService } from "../src/services/document-service.js";
 import { ProjectService } from "../src/services/project-service.js";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
@@ -24,6 +25,7 @@ function worker(batch?: number): DocumentService {
     chunks: new ChunksRepository(database.db, batch),
     projects,
     enqueue: async () => {}, // each test processes what it ingests, in the process it chooses
+    analyze: analyzeDocument,
     maxDocumentBytes: 1024 * 1024,
     logger: silentLogger,
   });

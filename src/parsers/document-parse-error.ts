@@ -1,5 +1,12 @@
-/** Why a document could not become blocks; stored on a failed document so the user sees what to fix. */
-export type DocumentParseFailure = "empty" | "corrupt" | "encrypted" | "unsupported" | "invalid_records";
+/** Why a document could not become chunks; stored on a failed document so the user sees what to fix. */
+export type DocumentParseFailure =
+  | "empty"
+  | "corrupt"
+  | "encrypted"
+  | "unsupported"
+  | "invalid_records"
+  /** Its processing needed more memory than it may have (AnalysisThread). */
+  | "too_large";
 
 /** A document that cannot be parsed. The message is written for the person who uploaded the file. */
 export class DocumentParseError extends Error {

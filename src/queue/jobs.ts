@@ -19,9 +19,8 @@ export function createJobs(services: {
   };
   const processDocument: JobDefinition<{ userId: string; documentId: string }> = {
     name: "documents.process",
-    // Processing is CPU work on this process's one thread: running more documents at once only holds more
-    // of them in memory (a 50 MB ingest peaked at 169 MB of live heap with 8, 137 MB with 2). Two let one
-    // document be parsed while the other waits for the database.
+    // Documents are analysed one at a time on their own thread (AnalysisThread): running more at once only
+    // holds more of them in memory. Two let one document be analysed while the other is stored.
     concurrency: 2,
     backToBack: true,
     handle: ({ userId, documentId }) => services.documents.process({ userId }, documentId),

@@ -1,18 +1,13 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Actor } from "../core/actor.js";
-import { type AnalyzedChunk, analyzeChunk, markDuplicates, promoteOrphans } from "../core/analyze-chunks.js";
-import { chunkBlocks } from "../core/chunk-blocks.js";
+import { type AnalyzedChunk, markDuplicates, promoteOrphans } from "../core/analyze-chunks.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { signatureToBytes } from "../core/near-duplicates.js";
 import type { ChunkFilter, ChunksRepository, NewChunk } from "../db/repositories/chunks-repository.js";
 import type { DocumentRow, DocumentsRepository } from "../db/repositories/documents-repository.js";
 import type { Logger } from "../logger.js";
-import {
-  DocumentParseError,
-  type DocumentType,
-  detectDocumentType,
-  parseDocument,
-} from "../parsers/parse-document.js";
+import { DocumentParseError, type DocumentType, detectDocumentType } from "../parsers/parse-document.js";
+import type { ChunkingSettings } from "./analyze-document.js";
 import type { ProjectService } from "./project-service.js";
 
 export interface UploadedFile {
@@ -35,6 +30,8 @@ export interface DocumentServiceDeps {
   projects: ProjectService;
   /** Hands a stored document to a worker. */
   enqueue: (job: { userId: string; documentId: string }) => Promise<void>;
+  /** `analyzeDocument`, on a thread of its own (AnalysisThread) or on this one. */
+  analyze: (type: DocumentType, bytes: Uint8Array, chunking: ChunkingSettings) => Promise<AnalyzedChunk[]>;
   maxDocumentBytes: number;
   logger: Logger;
 }
@@ -122,7 +119,7 @@ export class DocumentService {
     if (!bytes) return;
     try {
       const project = await this.deps.projects.get(actor, document.projectId);
-      const analyzed = await analyzeDocument(document.type as DocumentType, bytes, project);
+      const analyzed = await this.deps.analyze(document.type as DocumentType, bytes, project);
       await this.deps.chunks.storeDocumentChunks(
         actor,
         document,
@@ -167,19 +164,6 @@ export class DocumentService {
     if (filter.documentId) await this.get(actor, filter.documentId);
     return this.deps.chunks.list(actor, { ...filter, projectId: project.id });
   }
-}
-
-/** A document's chunks, each scored, scanned and fingerprinted: all of processing but the database's part. */
-export async function analyzeDocument(
-  type: DocumentType,
-  bytes: Uint8Array,
-  chunking: { chunkTargetTokens: number; chunkOverlapTokens: number },
-): Promise<AnalyzedChunk[]> {
-  const drafts = chunkBlocks(await parseDocument(type, bytes), {
-    targetTokens: chunking.chunkTargetTokens,
-    overlapTokens: chunking.chunkOverlapTokens,
-  });
-  return drafts.map((draft) => analyzeChunk(randomUUID(), draft));
 }
 
 function toNewChunk(

@@ -72,6 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await services.updates.close();
       await queue.stop();
+      await services.analysis.close();
       await database.close();
     },
   };
