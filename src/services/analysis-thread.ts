@@ -28,6 +28,13 @@ interface Job {
   reject(error: Error): void;
 }
 
+/**
+ * The thread's young generation, instead of V8's default of up to 16 MB per semi-space: its short-lived
+ * garbage is collected sooner. On the 50 MB ingest benchmark, peak RSS went from 483–492 MB to 443 MB
+ * at the same speed (20.6–26.3 s with the default, 21–23 s with 4 MB, on PGlite).
+ */
+const YOUNG_GENERATION_MB = 4;
+
 const entry = new URL(`./analysis-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 
 /**
@@ -35,7 +42,10 @@ const entry = new URL(`./analysis-worker${import.meta.url.endsWith(".ts") ? ".ts
  * thread does not inherit the main thread's tsx hooks: it registers its own first.
  */
 function startWorker(options: AnalysisThreadOptions): Worker {
-  const resourceLimits = options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : {};
+  const resourceLimits = {
+    maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+    ...(options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : {}),
+  };
   if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { resourceLimits });
   const tsx = import.meta.resolve("tsx/esm/api");
   const script = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
