@@ -193,7 +193,7 @@ console.log(
 const analysisMbps = bytes / MB / analysisSeconds;
 console.log(
   `processing alone, no database or queue (parse → chunk → score → scan → fingerprint): ${fmt(analysisMbps, 2)} MB/s, ` +
-    `ratio ${(analysisMbps / rawMbps).toFixed(2)} (informational: the most ingest could reach on one thread)`,
+    `ratio ${(analysisMbps / rawMbps).toFixed(2)} (informational: the most ingest could reach, as documents are analysed one at a time)`,
 );
 console.log(
   `peak RSS: ${fmt(peakMb, 0)} MB (target < 500 MB) ${peakMb < 500 ? "PASS" : "MISS"}; ` +
