@@ -13,8 +13,10 @@ describe("loadConfig", () => {
       PORT: "9000",
       DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
       FINEFLOW_DATA_DIR: "/x",
+      FINEFLOW_ANALYSIS_MEMORY_MB: "512",
     });
     expect(config).toMatchObject({
+      FINEFLOW_ANALYSIS_MEMORY_MB: 512,
       PORT: 9000,
       DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
       FINEFLOW_DATA_DIR: "/x",
@@ -34,6 +36,8 @@ describe("loadConfig", () => {
     [{ API_KEY_ENCRYPTION_SECRET: "short" }, "API_KEY_ENCRYPTION_SECRET"],
     [{ FINEFLOW_TOKEN: "sk-not-ours" }, "FINEFLOW_TOKEN"],
     [{ OPENAI_BASE_URL: "not a url" }, "OPENAI_BASE_URL"],
+    [{ FINEFLOW_ANALYSIS_MEMORY_MB: "32" }, "FINEFLOW_ANALYSIS_MEMORY_MB"],
+    [{ FINEFLOW_ANALYSIS_MEMORY_MB: "lots" }, "FINEFLOW_ANALYSIS_MEMORY_MB"],
   ])("stops on %o naming %s", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}: `));

@@ -29,7 +29,11 @@ export const configSchema = z.object({
    * The heap a document's processing may use, on its own thread; a document that needs more fails with a
    * reason, and FineFlow goes on. Unset: Node's default limit.
    */
-  FINEFLOW_ANALYSIS_MEMORY_MB: z.coerce.number().int().min(64, "must be at least 64 megabytes").optional(),
+  FINEFLOW_ANALYSIS_MEMORY_MB: z.coerce
+    .number({ error: "must be a whole number of megabytes, at least 64" })
+    .int({ error: "must be a whole number of megabytes, at least 64" })
+    .min(64, "must be a whole number of megabytes, at least 64")
+    .optional(),
   FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Seconds between two polls of a running training job at its provider (the seed's 30 s). */
   FINEFLOW_TRAINING_POLL_SECONDS: z.coerce
