@@ -104,6 +104,17 @@ describe("the document analysis thread", () => {
     ]);
   });
 
+  it("stops when left idle, and starts again for the next document", async () => {
+    const analysis = thread({ idleStopMs: 100 });
+    await analysis.analyze("markdown", encode("# First\n\nThe first document."), chunking);
+    expect(analysis.alive).toBe(true);
+    for (let i = 0; i < 100 && analysis.alive; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(analysis.alive).toBe(false);
+    const second = await analysis.analyze("markdown", encode("# Second\n\nThe second document."), chunking);
+    expect(second.map((chunk) => chunk.draft.headingPath)).toEqual([["Second"]]);
+    expect(analysis.alive).toBe(true);
+  });
+
   it("refuses work once closed", async () => {
     const analysis = thread();
     await analysis.analyze("markdown", encode("# Open\n\nStill open."), chunking);
