@@ -2,6 +2,7 @@ import { Document, HeadingLevel, Packer, Paragraph } from "docx";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DocumentsRepository } from "../src/db/repositories/documents-repository.js";
+import { analyzeDocument } from "../src/services/analyze-document.js";
 import { type ApiCall, createTestApp, type TestApp } from "./helpers/test-app.js";
 
 let t: TestApp;
@@ -160,6 +161,35 @@ describe("ingesting documents", () => {
     const { body } = await owner.call("GET", `/api/projects/${small}/chunks?limit=500`);
     expect(document?.chunkCount).toBeGreaterThan(8);
     expect(body.chunks.every((c: { tokenCount: number }) => c.tokenCount <= 64)).toBe(true);
+  });
+
+  it("stores text in any script exactly as the document has it, chunk after chunk", async () => {
+    const scripts = (
+      await owner.call("POST", "/api/projects", {
+        name: "Scripts",
+        chunkTargetTokens: 48,
+        chunkOverlapTokens: 0,
+      })
+    ).body.id as string;
+    const lines = [
+      "Die Größe der Straße ändert sich über das Jahr.",
+      "日本語のテキストは、文字ごとに三バイトを使います。",
+      "Emoji such as 🙂 and 👍🏽 take four bytes, some of them two code points.",
+      "النص العربي يُكتب من اليمين إلى اليسار.",
+      "Cafe\u0301 spelt with a combining accent, and a tab\there.",
+    ];
+    const text = lines.map((line, i) => `# Part ${i}\n\n${Array(6).fill(line).join(" ")}\n`).join("\n");
+    await upload([{ name: "scripts.md", content: text }], owner.token, scripts);
+    const [document] = await settledDocuments(owner.call, scripts);
+    const { body } = await owner.call("GET", `/api/projects/${scripts}/chunks?limit=500`);
+    const expected = await analyzeDocument("markdown", new TextEncoder().encode(text), {
+      chunkTargetTokens: 48,
+      chunkOverlapTokens: 0,
+    });
+    expect(document?.chunkCount).toBeGreaterThan(lines.length);
+    expect(body.chunks.map((c: { text: string }) => c.text)).toEqual(expected.map((c) => c.draft.text));
+    for (const line of lines)
+      expect(body.chunks.some((c: { text: string }) => c.text.includes(line))).toBe(true);
   });
 
   it("treats an unchanged re-upload as a no-op", async () => {

@@ -49,6 +49,24 @@ export interface ChunkFilter {
 type Rows<T> = { rows: T[] };
 const param = (value: unknown) => sql.param(value);
 
+/**
+ * Many values as one bytea parameter, with where each starts in it (from 1, as `substring` counts) and its
+ * length. As a text[] literal, a thousand chunks' texts or hex signatures were escaped and measured
+ * character by character in JavaScript by the drivers, then parsed again by the server: on PGlite, a
+ * large document's statements held the process's only thread for seconds. Bytes go as they are.
+ */
+function packed(values: readonly Uint8Array[]): { bytes: Buffer; starts: number[]; lengths: number[] } {
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let at = 1;
+  for (const value of values) {
+    starts.push(at);
+    lengths.push(value.byteLength);
+    at += value.byteLength;
+  }
+  return { bytes: Buffer.concat(values), starts, lengths };
+}
+
 /** Projects whose kept-chunk index a process holds at once; another one's is rebuilt when next needed. */
 const INDEXED_PROJECTS = 8;
 /** Kept chunks read per query when an index catches up, so a large project's first load stays bounded. */
@@ -119,12 +137,12 @@ export class ChunksRepository {
         WHERE project_id = ${projectId} AND seq > ${seq} AND minhash_scheme <> ${MINHASH_SCHEME_VERSION}
         ORDER BY seq LIMIT ${this.batch}`)) as unknown as Rows<{ id: string; text: string; seq: number }>;
       if (rows.length === 0) break;
-      const minhashes = rows.map((row) =>
-        Buffer.from(signatureToBytes(minhashSignature(row.text))).toString("hex"),
-      );
+      const minhashes = packed(rows.map((row) => signatureToBytes(minhashSignature(row.text))));
       await this.db.execute(sql`
-        UPDATE chunks SET minhash = decode(t.minhash, 'hex'), minhash_scheme = ${MINHASH_SCHEME_VERSION}
-        FROM unnest(${param(rows.map((row) => row.id))}::uuid[], ${param(minhashes)}::text[]) AS t(id, minhash)
+        UPDATE chunks SET minhash = substring(${param(minhashes.bytes)}::bytea FROM t.start FOR t.length),
+          minhash_scheme = ${MINHASH_SCHEME_VERSION}
+        FROM unnest(${param(rows.map((row) => row.id))}::uuid[], ${param(minhashes.starts)}::int[],
+          ${param(minhashes.lengths)}::int[]) AS t(id, start, length)
         WHERE chunks.id = t.id`);
       seq = rows[rows.length - 1]?.seq ?? seq;
     }
@@ -275,23 +293,29 @@ export class ChunksRepository {
     rows: NewChunk[],
   ): Promise<number> {
     const column = <T>(pick: (row: NewChunk) => T) => param(rows.map(pick));
+    const texts = packed(rows.map((r) => Buffer.from(r.text)));
+    const minhashes = packed(rows.map((r) => r.minhash));
     const inserted = await db.execute(sql`
       INSERT INTO chunks (id, user_id, project_id, document_id, chunk_index, text, heading_path, token_count,
         page_start, page_end, quality_score, quality_breakdown, content_hash, minhash, minhash_scheme, is_duplicate,
         duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)
-      SELECT id, ${actor.userId}, ${document.projectId}, ${document.id}, chunk_index, text, heading_path::jsonb,
-        token_count, page_start, page_end, quality_score, quality_breakdown::jsonb, content_hash,
-        decode(minhash, 'hex'), ${MINHASH_SCHEME_VERSION}, duplicate_of IS NOT NULL, duplicate_of, duplicate_similarity, injection_flagged,
-        injection_score, injection_reasons::jsonb
-      FROM unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.chunkIndex)}::int[], ${column((r) => r.text)}::text[],
+      SELECT id, ${actor.userId}, ${document.projectId}, ${document.id}, chunk_index,
+        convert_from(substring(${param(texts.bytes)}::bytea FROM text_start FOR text_length), 'UTF8'),
+        heading_path::jsonb, token_count, page_start, page_end, quality_score, quality_breakdown::jsonb, content_hash,
+        substring(${param(minhashes.bytes)}::bytea FROM minhash_start FOR minhash_length), ${MINHASH_SCHEME_VERSION},
+        duplicate_of IS NOT NULL, duplicate_of, duplicate_similarity, injection_flagged, injection_score,
+        injection_reasons::jsonb
+      FROM unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.chunkIndex)}::int[],
+        ${param(texts.starts)}::int[], ${param(texts.lengths)}::int[],
         ${column((r) => JSON.stringify(r.headingPath))}::text[], ${column((r) => r.tokenCount)}::int[],
         ${column((r) => r.pageStart)}::int[], ${column((r) => r.pageEnd)}::int[], ${column((r) => r.qualityScore)}::real[],
         ${column((r) => JSON.stringify(r.qualityBreakdown))}::text[], ${column((r) => r.contentHash)}::text[],
-        ${column((r) => Buffer.from(r.minhash).toString("hex"))}::text[], ${column((r) => r.duplicateOf)}::uuid[],
+        ${param(minhashes.starts)}::int[], ${param(minhashes.lengths)}::int[], ${column((r) => r.duplicateOf)}::uuid[],
         ${column((r) => r.duplicateSimilarity)}::real[], ${column((r) => r.injectionFlagged)}::bool[],
         ${column((r) => r.injectionScore)}::real[], ${column((r) => JSON.stringify(r.injectionReasons))}::text[])
-        AS t(id, chunk_index, text, heading_path, token_count, page_start, page_end, quality_score, quality_breakdown,
-          content_hash, minhash, duplicate_of, duplicate_similarity, injection_flagged, injection_score, injection_reasons)
+        AS t(id, chunk_index, text_start, text_length, heading_path, token_count, page_start, page_end, quality_score,
+          quality_breakdown, content_hash, minhash_start, minhash_length, duplicate_of, duplicate_similarity,
+          injection_flagged, injection_score, injection_reasons)
       RETURNING seq::float8 AS seq`);
     return (inserted as unknown as Rows<{ seq: number }>).rows.reduce((last, r) => Math.max(last, r.seq), 0);
   }
