@@ -148,29 +148,28 @@ describe("ingesting documents", () => {
     expect(docxChunks[0]?.headingPath).toEqual(["Billing"]);
   });
 
-  it("chunks to the project's own target size", async () => {
-    const small = (
+  /** One Markdown file ingested into a new project chunked to `chunkTargetTokens`, without overlap. */
+  async function ingestChunkedTo(chunkTargetTokens: number, content: string) {
+    const project = (
       await owner.call("POST", "/api/projects", {
-        name: "Small",
-        chunkTargetTokens: 64,
+        name: `Chunked to ${chunkTargetTokens}`,
+        chunkTargetTokens,
         chunkOverlapTokens: 0,
       })
     ).body.id as string;
-    await upload([{ name: "guide.md", content: guide }], owner.token, small);
-    const [document] = await settledDocuments(owner.call, small);
-    const { body } = await owner.call("GET", `/api/projects/${small}/chunks?limit=500`);
+    await upload([{ name: "document.md", content }], owner.token, project);
+    const [document] = await settledDocuments(owner.call, project);
+    const { body } = await owner.call("GET", `/api/projects/${project}/chunks?limit=500`);
+    return { document, chunks: body.chunks as { text: string; tokenCount: number }[] };
+  }
+
+  it("chunks to the project's own target size", async () => {
+    const { document, chunks } = await ingestChunkedTo(64, guide);
     expect(document?.chunkCount).toBeGreaterThan(8);
-    expect(body.chunks.every((c: { tokenCount: number }) => c.tokenCount <= 64)).toBe(true);
+    expect(chunks.every((c) => c.tokenCount <= 64)).toBe(true);
   });
 
   it("stores text in any script exactly as the document has it, chunk after chunk", async () => {
-    const scripts = (
-      await owner.call("POST", "/api/projects", {
-        name: "Scripts",
-        chunkTargetTokens: 48,
-        chunkOverlapTokens: 0,
-      })
-    ).body.id as string;
     const lines = [
       "Die Größe der Straße ändert sich über das Jahr.",
       "日本語のテキストは、文字ごとに三バイトを使います。",
@@ -179,17 +178,14 @@ describe("ingesting documents", () => {
       "Cafe\u0301 spelt with a combining accent, and a tab\there.",
     ];
     const text = lines.map((line, i) => `# Part ${i}\n\n${Array(6).fill(line).join(" ")}\n`).join("\n");
-    await upload([{ name: "scripts.md", content: text }], owner.token, scripts);
-    const [document] = await settledDocuments(owner.call, scripts);
-    const { body } = await owner.call("GET", `/api/projects/${scripts}/chunks?limit=500`);
+    const { document, chunks } = await ingestChunkedTo(48, text);
     const expected = await analyzeDocument("markdown", new TextEncoder().encode(text), {
       chunkTargetTokens: 48,
       chunkOverlapTokens: 0,
     });
     expect(document?.chunkCount).toBeGreaterThan(lines.length);
-    expect(body.chunks.map((c: { text: string }) => c.text)).toEqual(expected.map((c) => c.draft.text));
-    for (const line of lines)
-      expect(body.chunks.some((c: { text: string }) => c.text.includes(line))).toBe(true);
+    expect(chunks.map((c) => c.text)).toEqual(expected.map((c) => c.draft.text));
+    for (const line of lines) expect(chunks.some((c) => c.text.includes(line))).toBe(true);
   });
 
   it("treats an unchanged re-upload as a no-op", async () => {
