@@ -188,6 +188,15 @@ describe("ingesting documents", () => {
     for (const line of lines) expect(chunks.some((c) => c.text.includes(line))).toBe(true);
   });
 
+  it("stores a document with stray NUL characters, without them", async () => {
+    const { document, chunks } = await ingestChunkedTo(
+      512,
+      "# Export\n\nA line from an export\u0000 tool.\n",
+    );
+    expect(document).toMatchObject({ status: "ready", error: null, chunkCount: 1 });
+    expect(chunks.map((c) => c.text)).toEqual(["# Export\n\nA line from an export tool."]);
+  });
+
   it("treats an unchanged re-upload as a no-op", async () => {
     const before = await settledDocuments();
     const { body } = await upload([{ name: "guide-copy.md", content: guide }]);

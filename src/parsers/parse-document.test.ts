@@ -60,6 +60,19 @@ describe("parseDocument", () => {
     expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([{ kind: "paragraph", text: "x" }]);
   });
 
+  it("drops NUL characters, which the database cannot store, from every kind of text", async () => {
+    expect(await parseDocument("text", utf8("Before\u0000after.\n\n\u0000"))).toEqual([
+      { kind: "paragraph", text: "Beforeafter." },
+    ]);
+    expect(await parseDocument("markdown", utf8("# Ti\u0000tle\n\nBody \u0000text."))).toEqual([
+      { kind: "heading", level: 1, text: "Title" },
+      { kind: "paragraph", text: "Body text." },
+    ]);
+    expect(await parseDocument("jsonl", utf8('{"text":"esc\\u0000aped"}'))).toEqual([
+      { kind: "paragraph", text: "escaped" },
+    ]);
+  });
+
   it("reports a file without usable text as empty", async () => {
     expect((await parseFailure("text", new Uint8Array())).reason).toBe("empty");
     expect((await parseFailure("markdown", utf8("---\ntitle: x\n---\n\n   \n"))).reason).toBe("empty");

@@ -42,11 +42,21 @@ export function detectDocumentType(fileName: string): DocumentType | undefined {
  */
 export async function parseDocument(type: DocumentType, bytes: Uint8Array): Promise<Block[]> {
   if (bytes.byteLength === 0) throw new DocumentParseError("empty", "The file is empty.");
-  const blocks = (await parseByType(type, bytes)).filter((block) => block.text.trim().length > 0);
+  const blocks = (await parseByType(type, bytes))
+    .map(withoutNul)
+    .filter((block) => block.text.trim().length > 0);
   if (blocks.length === 0) {
     throw new DocumentParseError("empty", "The document contains no text that could be used.");
   }
   return blocks;
+}
+
+/**
+ * PostgreSQL cannot store U+0000 in text, so one stray NUL, as text extracted from some PDFs and exports
+ * has, failed the whole document when its chunks were stored. It carries no text: it is dropped.
+ */
+function withoutNul(block: Block): Block {
+  return block.text.includes("\u0000") ? { ...block, text: block.text.replaceAll("\u0000", "") } : block;
 }
 
 async function parseByType(type: DocumentType, bytes: Uint8Array): Promise<Block[]> {
