@@ -158,7 +158,7 @@ export class AnalysisThread {
     if (error.code !== "ERR_WORKER_OUT_OF_MEMORY") return error;
     const limit = this.options.maxHeapMb
       ? `the ${this.options.maxHeapMb} MB that FINEFLOW_ANALYSIS_MEMORY_MB allows`
-      : "what this machine could give it";
+      : "FineFlow could give it";
     return new DocumentParseError(
       "too_large",
       `Processing this document needed more memory than ${limit}. Split it into smaller files and upload them.`,
