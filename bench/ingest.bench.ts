@@ -14,6 +14,7 @@ import { Queue } from "../src/queue/queue.js";
 import { analyzeDocument } from "../src/services/analyze-document.js";
 import { generateCorpus } from "./corpus.js";
 import { documentsProcessed } from "./documents.js";
+import { measurePeakRss } from "./peak-rss.js";
 
 // As the `fineflow` command runs: the figures are the product's.
 limitHeapGrowth();
@@ -103,10 +104,7 @@ const { seconds: rawSeconds, tokens } = JSON.parse(child("raw-tokenizer", dir)) 
 };
 
 // Memory is the ingesting process's from here on.
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 20);
+const peakRss = measurePeakRss();
 
 /** PGlite on disk, as `fineflow` keeps it, or a PostgreSQL database of the benchmark's own. */
 async function openBenchDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
@@ -130,7 +128,6 @@ async function openBenchDatabase(): Promise<{ database: Database; drop: () => Pr
 const { database, drop } = await openBenchDatabase();
 const databaseName = database.kind === "postgres" ? "PostgreSQL" : "PGlite";
 const openRss = process.memoryUsage().rss;
-peakRss = Math.max(peakRss, openRss); // opening is synchronous work the sampler may not see
 const config = loadConfig({});
 const queue = new Queue(database, silentLogger, { concurrency: config.FINEFLOW_QUEUE_CONCURRENCY });
 const services = createServices(
@@ -155,8 +152,7 @@ for (const path of files) {
 }
 await documentsProcessed(database);
 const ingestSeconds = (performance.now() - started) / 1000;
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
+const peakMb = peakRss() / MB;
 
 const stats = (
   await database.executeSql(
@@ -177,7 +173,6 @@ rmSync(dir, { recursive: true, force: true });
 const rawMbps = bytes / MB / rawSeconds;
 const ingestMbps = bytes / MB / ingestSeconds;
 const ratio = ingestMbps / rawMbps;
-const peakMb = peakRss / MB;
 const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
 console.log(
   `corpus: ${fmt(bytes / MB)} MB of Markdown in ${files.length} files, ${fmt(tokens / 1e6, 2)} M o200k tokens`,

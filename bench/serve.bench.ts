@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCorpus } from "./corpus.js";
+import { FINEFLOW_NODE_FLAGS } from "./node-flags.js";
 
 /**
  * Whether `fineflow serve` keeps answering while it processes one large document: the web app polls the
@@ -24,7 +25,7 @@ if (!document) throw new Error("the corpus generator gave no document");
 const dataDir = mkdtempSync(join(tmpdir(), "fineflow-bench-serve-"));
 const port = 20_000 + (process.pid % 20_000);
 const root = fileURLToPath(new URL("..", import.meta.url));
-const server = spawn(process.execPath, ["bin/fineflow.js", "serve"], {
+const server = spawn(process.execPath, [...FINEFLOW_NODE_FLAGS, "bin/fineflow.js", "serve"], {
   cwd: root,
   env: { ...process.env, FINEFLOW_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: "" },
   stdio: ["ignore", "pipe", "pipe"],

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FINEFLOW_NODE_FLAGS } from "../bench/node-flags.js";
 import { runCli, startServer } from "./helpers/run-cli.js";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
 
@@ -289,6 +290,9 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
   });
 
   it("starts with the README's `npm start`: the web app and API on the embedded database, no keys", async () => {
+    // With the Node flags `npx fineflow` runs with (its first line): they hold its memory down.
+    const { scripts } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
+    expect(scripts.start).toBe(`node ${FINEFLOW_NODE_FLAGS.join(" ")} bin/fineflow.js serve`);
     const fresh = await mkdtemp(join(tmpdir(), "fineflow-start-"));
     const server = await startServer({ FINEFLOW_DATA_DIR: fresh }, "npm");
     try {
