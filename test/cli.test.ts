@@ -98,6 +98,8 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
 
     const again = await runCli(["ingest", join(docs, "guide.md"), "--project", "demo", "--json"], env);
     expect(JSON.parse(again.stdout).documents[0]).toMatchObject({ outcome: "unchanged", status: "ready" });
+    const tableAgain = await runCli(["ingest", join(docs, "guide.md"), "--project", "demo"], env);
+    expect(tableAgain.stdout).toMatch(/guide\.md +ready +\d+ +unchanged since an earlier upload\n/);
 
     const listed = await runCli(["chunks", "--project", "demo", "--json"], env);
     expect(listed.code).toBe(0);

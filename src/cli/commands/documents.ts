@@ -149,7 +149,8 @@ async function ingest(paths: string[], options: IngestOptions) {
       file: d.path,
       status: d.status ?? "",
       chunks: String(d.chunkCount),
-      note: d.error ?? (d.outcome === "unchanged" ? "unchanged, already ingested" : ""),
+      // Not "already ingested": the earlier upload may have been cut off, and processed only by this run.
+      note: d.error ?? (d.outcome === "unchanged" ? "unchanged since an earlier upload" : ""),
     })),
     "No files to ingest.",
   );
