@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { FINEFLOW_NODE_FLAGS } from "./node-flags.js";
 
 /**
  * Runs every `bench/*.bench.ts` in a process of its own, so each one's peak memory is its own.
@@ -20,13 +19,9 @@ if (benches.length === 0) {
 let failed = false;
 for (const bench of benches) {
   console.log(`\n## ${bench}`);
-  const run = spawnSync(
-    process.execPath,
-    [...FINEFLOW_NODE_FLAGS, "--import", "tsx", `${dir}${bench}`, ...rest],
-    {
-      stdio: "inherit",
-    },
-  );
+  const run = spawnSync(process.execPath, ["--import", "tsx", `${dir}${bench}`, ...rest], {
+    stdio: "inherit",
+  });
   failed ||= run.status !== 0;
 }
 process.exit(failed ? 1 : 0);

@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCorpus } from "./corpus.js";
-import { FINEFLOW_NODE_FLAGS } from "./node-flags.js";
 
 /**
  * Whether `fineflow serve` keeps answering while it processes one large document: the web app polls the
@@ -25,7 +24,12 @@ if (!document) throw new Error("the corpus generator gave no document");
 const dataDir = mkdtempSync(join(tmpdir(), "fineflow-bench-serve-"));
 const port = 20_000 + (process.pid % 20_000);
 const root = fileURLToPath(new URL("..", import.meta.url));
-const server = spawn(process.execPath, [...FINEFLOW_NODE_FLAGS, "bin/fineflow.js", "serve"], {
+// The README's `npm start`, run as npm runs it but without npm's own process in between.
+const [node, ...startArgs] = (
+  JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: { start: string } }
+).scripts.start.split(" ");
+if (node !== "node") throw new Error(`npm start no longer runs node: ${node}`);
+const server = spawn(process.execPath, startArgs, {
   cwd: root,
   env: { ...process.env, FINEFLOW_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: "" },
   stdio: ["ignore", "pipe", "pipe"],

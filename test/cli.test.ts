@@ -1,10 +1,12 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FINEFLOW_NODE_FLAGS } from "../bench/node-flags.js";
-import { runCli, startServer } from "./helpers/run-cli.js";
+import { VERSION } from "../src/version.js";
+import { CLI, cliEnv, runCli, startServer } from "./helpers/run-cli.js";
 import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
 
 let dataDir: string;
@@ -292,9 +294,6 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
   });
 
   it("starts with the README's `npm start`: the web app and API on the embedded database, no keys", async () => {
-    // With the Node flags `npx fineflow` runs with (its first line): they hold its memory down.
-    const { scripts } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-    expect(scripts.start).toBe(`node ${FINEFLOW_NODE_FLAGS.join(" ")} bin/fineflow.js serve`);
     const fresh = await mkdtemp(join(tmpdir(), "fineflow-start-"));
     const server = await startServer({ FINEFLOW_DATA_DIR: fresh }, "npm");
     try {
@@ -308,6 +307,15 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       await new Promise((resolve) => server.child.once("exit", resolve));
       await rm(fresh, { recursive: true, force: true });
     }
+  });
+
+  it("runs as a program through its first line, which any Unix's env can read", async () => {
+    // Linux hands env everything after it as one word: a second (a Node flag) needs GNU's `env -S`, which
+    // BusyBox's (Alpine's) refuses, and there the command would not start.
+    const [firstLine] = (await readFile(CLI, "utf8")).split("\n", 1);
+    expect(firstLine).toMatch(/^#!\/usr\/bin\/env \S+$/);
+    const run = await promisify(execFile)(CLI, ["--version"], { env: cliEnv(env) });
+    expect(run.stdout).toBe(`${VERSION}\n`);
   });
 
   it("serves the API, signs the owner in by one-time link, and routes the CLI through the running server", async () => {
