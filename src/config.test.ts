@@ -43,6 +43,20 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}: `));
   });
 
+  const PORT_RULE = "PORT: must be a whole number from 1 to 65535";
+  const MEMORY_RULE = "FINEFLOW_ANALYSIS_MEMORY_MB: must be a whole number of megabytes, at least 64";
+  it.each([
+    [{ PORT: "eighty" }, PORT_RULE],
+    [{ PORT: "80.5" }, PORT_RULE],
+    [{ PORT: "0" }, PORT_RULE],
+    [{ PORT: "70000" }, PORT_RULE],
+    [{ FINEFLOW_ANALYSIS_MEMORY_MB: "lots" }, MEMORY_RULE],
+    [{ FINEFLOW_ANALYSIS_MEMORY_MB: "100.5" }, MEMORY_RULE],
+    [{ FINEFLOW_ANALYSIS_MEMORY_MB: "32" }, MEMORY_RULE],
+  ])("tells what %o must be, whichever way it misses", (env, rule) => {
+    expect(() => loadConfig(env)).toThrow(rule);
+  });
+
   it("names every bad variable at once", () => {
     expect(() => loadConfig({ PORT: "x", DATABASE_URL: "x" })).toThrow(
       /DATABASE_URL: .*PORT: |PORT: .*DATABASE_URL: /,

@@ -5,11 +5,10 @@ import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
  * The environment, parsed once at start-up and passed down. Nothing else reads `process.env`, so every
  * setting is documented here and a bad value stops start-up with a message naming the variable.
  */
-const port = z.coerce
-  .number({ error: "must be a whole number from 1 to 65535" })
-  .int({ error: "must be a whole number from 1 to 65535" })
-  .min(1, "must be a whole number from 1 to 65535")
-  .max(65_535, "must be a whole number from 1 to 65535");
+/** A whole number from `min` to `max`, every way of missing it told in the one `message`. */
+const wholeNumber = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: message }).int({ error: message }).min(min, message).max(max, message);
+const port = wholeNumber("must be a whole number from 1 to 65535", 1, 65_535);
 
 export const configSchema = z.object({
   FINEFLOW_DATA_DIR: z.string().min(1).default("./.fineflow"),
@@ -29,11 +28,7 @@ export const configSchema = z.object({
    * The heap a document's processing may use, on its own thread; a document that needs more fails with a
    * reason, and FineFlow goes on. Unset: Node's default limit.
    */
-  FINEFLOW_ANALYSIS_MEMORY_MB: z.coerce
-    .number({ error: "must be a whole number of megabytes, at least 64" })
-    .int({ error: "must be a whole number of megabytes, at least 64" })
-    .min(64, "must be a whole number of megabytes, at least 64")
-    .optional(),
+  FINEFLOW_ANALYSIS_MEMORY_MB: wholeNumber("must be a whole number of megabytes, at least 64", 64).optional(),
   FINEFLOW_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Seconds between two polls of a running training job at its provider (the seed's 30 s). */
   FINEFLOW_TRAINING_POLL_SECONDS: z.coerce
