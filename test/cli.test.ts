@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -40,6 +40,39 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     const table = await runCli(["project", "list"], env);
     expect(table.stdout).toMatch(/^NAME\s+ID\s+BUDGET/);
     expect(table.stdout).toContain("$40.00/month");
+  });
+
+  it("walks a folder's links once each and skips what it cannot read, naming why", async () => {
+    // A data directory of its own: the project it makes is no other test's business.
+    const own = { FINEFLOW_DATA_DIR: await mkdtemp(join(tmpdir(), "fineflow-links-")) };
+    const docs = join(own.FINEFLOW_DATA_DIR, "docs");
+    await mkdir(join(docs, "guide"), { recursive: true });
+    await writeFile(join(docs, "guide", "install.md"), "# Install\n\nRun the installer, then sign in.\n");
+    await symlink("..", join(docs, "guide", "up")); // back to the folder given: followed, it never ended
+    await symlink("guide", join(docs, "manual")); // the same folder under a second name
+    await symlink("/dev/null", join(docs, "null.md")); // not a file: read, it was an empty document
+    await symlink("/proc/self/mem", join(docs, "memory.txt")); // a file whose reading fails (Linux: EIO)
+
+    const ingested = await runCli(
+      ["ingest", docs, join(docs, "guide", "install.md"), "--project", "links", "--json"],
+      own,
+    );
+    expect(ingested.stderr).not.toContain("error");
+    expect(ingested.code).toBe(0);
+    const report = JSON.parse(ingested.stdout);
+    expect(report.documents).toEqual([
+      expect.objectContaining({ path: join(docs, "guide", "install.md"), status: "ready" }),
+    ]);
+    expect(report.skipped).toEqual([
+      { path: join(docs, "guide", "up"), reason: "already taken, by another path" },
+      { path: join(docs, "manual"), reason: "already taken, by another path" },
+      { path: join(docs, "null.md"), reason: "not a regular file" },
+      { path: join(docs, "guide", "install.md"), reason: "already taken, by another path" },
+      { path: join(docs, "memory.txt"), reason: "cannot be read — EIO: i/o error" },
+    ]);
+    const listed = await runCli(["documents", "list", "--project", "links", "--json"], own);
+    expect(JSON.parse(listed.stdout).map((d: { name: string }) => d.name)).toEqual(["guide/install.md"]);
+    await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
   });
 
   it("reports errors on stderr, one line, with a non-zero exit", async () => {

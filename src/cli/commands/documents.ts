@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { type Command, Option } from "commander";
@@ -30,15 +31,41 @@ interface FoundFile {
   size: number;
 }
 
-/** Files under the given paths, folders walked depth-first; hidden entries are left out. */
+/** Why a file or folder could not be read: Node's message without its repeat of the path. */
+const unreadable = (error: unknown) => `cannot be read — ${(error as Error).message.split(",")[0]}`;
+
+/**
+ * Files under the given paths, folders walked depth-first; hidden entries are left out. Links are followed,
+ * but what one reaches a second time is not taken again: a link back up the tree (`up -> ..`) was followed
+ * until the path grew too long, ingesting the folder again at every turn, and a folder linked under a
+ * second name came in twice.
+ */
 async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundFile[]> {
   const found: FoundFile[] = [];
+  const seen = new Set<string>();
   const visit = async (path: string, name: string) => {
-    const info = await stat(path).catch(() => undefined);
-    if (!info) return void skipped.push({ path, reason: "not found" });
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+      return void skipped.push({ path, reason: missing ? "not found" : unreadable(error) });
+    }
+    const identity = `${info.dev}:${info.ino}`;
+    if (seen.has(identity)) return void skipped.push({ path, reason: "already taken, by another path" });
+    seen.add(identity);
     if (info.isDirectory()) {
-      const entries = (await readdir(path)).filter((entry) => !entry.startsWith(".")).sort();
-      for (const entry of entries) await visit(join(path, entry), name ? `${name}/${entry}` : entry);
+      let entries: string[];
+      try {
+        entries = await readdir(path);
+      } catch (error) {
+        return void skipped.push({ path, reason: unreadable(error) });
+      }
+      for (const entry of entries.filter((e) => !e.startsWith(".")).sort()) {
+        await visit(join(path, entry), name ? `${name}/${entry}` : entry);
+      }
+    } else if (!info.isFile()) {
+      skipped.push({ path, reason: "not a regular file" });
     } else if (!detectDocumentType(path)) {
       skipped.push({ path, reason: "unsupported file type" });
     } else {
@@ -49,9 +76,14 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
   return found;
 }
 
-async function upload(client: ApiClient, projectId: string, file: FoundFile): Promise<IngestResult> {
+async function upload(
+  client: ApiClient,
+  projectId: string,
+  name: string,
+  content: Blob,
+): Promise<IngestResult> {
   const form = new FormData();
-  form.append("files", new Blob([await readFile(file.path)]), file.name);
+  form.append("files", content, name);
   const { documents } = await client.request<{ documents: IngestResult[] }>(
     "POST",
     `/api/projects/${projectId}/documents`,
@@ -109,15 +141,19 @@ async function ingest(paths: string[], options: IngestOptions) {
           totalBytes,
           `uploading ${i + 1}/${files.length} files, ${mb(sentBytes)}/${mb(totalBytes)}`,
         );
+        sentBytes += file.size;
+        const bytes = await readFile(file.path).catch((error: unknown) => {
+          skipped.push({ path: file.path, reason: unreadable(error) });
+        });
+        if (!bytes) continue;
         try {
-          const result = await upload(client, project.id, file);
+          const result = await upload(client, project.id, file.name, new Blob([bytes]));
           uploaded.push({ ...result, path: file.path });
           progress.log(`${file.path}: ${result.outcome}${result.error ? ` — ${result.error}` : ""}`);
         } catch (error) {
           if (!(error instanceof ApiError) || error.status !== 413) throw error;
           skipped.push({ path: file.path, reason: error.message });
         }
-        sentBytes += file.size;
       }
       const documents = await waitForProcessing(
         client,
