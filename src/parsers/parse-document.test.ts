@@ -54,8 +54,9 @@ describe("parseDocument", () => {
   });
 
   it("dispatches each type to its parser", async () => {
-    expect(await parseDocument("html", utf8("<h2>Hi</h2>"))).toEqual([
+    expect(await parseDocument("html", utf8("<h2>Hi</h2><p>There.</p>"))).toEqual([
       { kind: "heading", level: 2, text: "Hi" },
+      { kind: "paragraph", text: "There." },
     ]);
     expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([{ kind: "paragraph", text: "x" }]);
   });
@@ -78,6 +79,11 @@ describe("parseDocument", () => {
     expect((await parseFailure("markdown", utf8("---\ntitle: x\n---\n\n   \n"))).reason).toBe("empty");
     expect((await parseFailure("html", utf8("<script>x()</script><nav>Home</nav>"))).reason).toBe("empty");
     expect((await parseFailure("json", utf8('[{"text": "  "}]'))).reason).toBe("empty");
+    expect(await parseFailure("markdown", utf8("# Guide\n\n## Install\n"))).toMatchObject({
+      reason: "empty",
+      message: "The document has headings but no text under them to use.",
+    });
+    expect((await parseFailure("html", utf8("<h1>Guide</h1><nav>Home</nav>"))).reason).toBe("empty");
   });
 
   it("refuses an unknown type as unsupported", async () => {

@@ -48,6 +48,10 @@ export async function parseDocument(type: DocumentType, bytes: Uint8Array): Prom
   if (blocks.length === 0) {
     throw new DocumentParseError("empty", "The document contains no text that could be used.");
   }
+  // Chunks are made of what sections hold, so a document of headings alone was "ready" with no chunks.
+  if (blocks.every((block) => block.kind === "heading")) {
+    throw new DocumentParseError("empty", "The document has headings but no text under them to use.");
+  }
   return blocks;
 }
 
