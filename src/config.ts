@@ -1,15 +1,15 @@
 import { z } from "zod";
 import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
 
-/**
- * The environment, parsed once at start-up and passed down. Nothing else reads `process.env`, so every
- * setting is documented here and a bad value stops start-up with a message naming the variable.
- */
 /** A whole number from `min` to `max`, every way of missing it told in the one `message`. */
 const wholeNumber = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: message }).int({ error: message }).min(min, message).max(max, message);
 const port = wholeNumber("must be a whole number from 1 to 65535", 1, 65_535);
 
+/**
+ * The environment, parsed once at start-up and passed down. Nothing else reads `process.env`, so every
+ * setting is documented here and a bad value stops start-up with a message naming the variable.
+ */
 export const configSchema = z.object({
   FINEFLOW_DATA_DIR: z.string().min(1).default("./.fineflow"),
   DATABASE_URL: z
