@@ -1,16 +1,90 @@
 // Not fatal: a stray invalid byte should cost one U+FFFD, not the whole upload.
 const utf8 = new TextDecoder("utf-8");
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+type Decode = (bytes: Uint8Array) => string;
+
+// What Windows' Western code page has at 0x80–0x9F, where ISO-8859-1 has control characters: the WHATWG
+// Encoding Standard's index (the five bytes it leaves as controls stay so).
+const WINDOWS_1252_HIGH = Array.from(
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+    "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178",
+);
 
 /**
- * Bytes of a text format to a string with "\n" line ends. UTF-8 is assumed, but a UTF-16 byte order mark is
- * honoured because Windows editors still save "Unicode" text that way. TextDecoder drops the BOM itself.
+ * Windows-1252, which browsers also read for "ISO-8859-1" and "latin1". Not by TextDecoder: Node 20.18.3 and
+ * later decode it as ISO-8859-1, so curly quotes, dashes and "€" came out as invisible control characters
+ * (nodejs/node#60888).
  */
-export function decodeText(bytes: Uint8Array): string {
-  return decoderFor(bytes).decode(bytes).replace(/\r\n?/g, "\n");
+const fromWindows1252: Decode = (bytes) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString("latin1")
+    .replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80] as string);
+
+/**
+ * Bytes of a text format to a string with "\n" line ends, decoded by the first of:
+ * - a byte order mark (Windows editors still save "Unicode" text as UTF-16 with one);
+ * - for `html`, the charset the page declares (`<meta charset>`), when it names one TextDecoder knows, as a
+ *   page saved from an older site in Shift_JIS or windows-1251 does;
+ * - UTF-8, when the bytes are UTF-8, or mostly are (a stray invalid byte then costs one U+FFFD);
+ * - Windows-1252 otherwise: text an older Windows editor saved, "café" with é as the one byte E9, which as
+ *   UTF-8 became "caf\uFFFD" in every chunk.
+ */
+export function decodeText(bytes: Uint8Array, { html = false } = {}): string {
+  return decode(bytes, html).replace(/\r\n?/g, "\n");
 }
 
-function decoderFor(bytes: Uint8Array): TextDecoder {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le");
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be");
-  return utf8;
+function decode(bytes: Uint8Array, html: boolean): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return utf8.decode(bytes);
+  const declared = html ? declaredDecoder(bytes) : undefined;
+  if (declared) return declared(bytes);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return mostlyUtf8(bytes) ? utf8.decode(bytes) : fromWindows1252(bytes);
+  }
+}
+
+// Where browsers look for it (the HTML standard's prescan): a <meta> in the first 1024 bytes, as
+// <meta charset="x"> or <meta http-equiv="Content-Type" content="text/html; charset=x">.
+const META_CHARSET = /<meta\b[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i;
+
+function declaredDecoder(bytes: Uint8Array): Decode | undefined {
+  const label = META_CHARSET.exec(fromWindows1252(bytes.subarray(0, 1024)))?.[1];
+  if (!label) return undefined;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(label);
+  } catch {
+    return undefined; // a label TextDecoder does not know: the bytes decide
+  }
+  if (decoder.encoding === "windows-1252") return fromWindows1252;
+  // A page whose <meta> could be read as ASCII is not UTF-16, whatever it says (the standard reads UTF-8).
+  if (decoder.encoding.startsWith("utf-16")) return (page) => utf8.decode(page);
+  return (page) => decoder.decode(page);
+}
+
+/**
+ * Whether bytes that are not valid UTF-8 still hold more well-formed UTF-8 sequences than stray bytes: UTF-8
+ * with a few damaged bytes, rather than a single-byte code page, whose accented letters are lone high bytes.
+ */
+function mostlyUtf8(bytes: Uint8Array): boolean {
+  let sequences = 0;
+  let strays = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const lead = bytes[i] as number;
+    if (lead < 0x80) continue;
+    const length = lead >= 0xf5 ? 0 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+    let end = i + 1;
+    while (end < i + length && ((bytes[end] as number) & 0xc0) === 0x80) end++;
+    if (length > 0 && end === i + length) {
+      sequences++;
+      i = end - 1;
+    } else {
+      strays++;
+    }
+  }
+  return sequences > strays;
 }

@@ -45,6 +45,55 @@ describe("parseDocument", () => {
     ]);
   });
 
+  it("reads text an older Windows editor saved in its code page, and keeps UTF-8 with a stray byte UTF-8", async () => {
+    const windows1252 = new Uint8Array([
+      ...utf8("Caf"),
+      0xe9,
+      ...utf8(" cr"),
+      0xe8,
+      ...utf8("me "),
+      0x93,
+      0x61,
+      0x94,
+    ]);
+    expect(await parseDocument("text", windows1252)).toEqual([{ kind: "paragraph", text: "Café crème “a”" }]);
+    const damaged = new Uint8Array([...utf8("naïve café "), 0xff, ...utf8(" end")]);
+    expect(await parseDocument("text", damaged)).toEqual([
+      { kind: "paragraph", text: "naïve café \uFFFD end" },
+    ]);
+  });
+
+  it("reads an HTML page in the charset its <meta> declares", async () => {
+    const shiftJis = new Uint8Array([
+      ...utf8('<html><head><meta charset="Shift_JIS"></head><body><p>'),
+      ...[0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea],
+      ...utf8("</p></body></html>"),
+    ]);
+    expect(await parseDocument("html", shiftJis)).toEqual([{ kind: "paragraph", text: "日本語" }]);
+    const windows1251 = new Uint8Array([
+      ...utf8('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><p>'),
+      ...[0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2],
+      ...utf8("</p>"),
+    ]);
+    expect(await parseDocument("html", windows1251)).toEqual([{ kind: "paragraph", text: "Привет" }]);
+    // What browsers read for ISO-8859-1 is Windows-1252, curly quotes and the euro sign included.
+    const latin1 = new Uint8Array([
+      ...utf8('<meta charset="iso-8859-1"><p>'),
+      0x80,
+      0x20,
+      0x93,
+      0x61,
+      0x94,
+      0xe9,
+    ]);
+    expect(await parseDocument("html", latin1)).toEqual([{ kind: "paragraph", text: "€ “a”é" }]);
+    // A charset no decoder knows, or UTF-16 on a page whose <meta> reads as ASCII: the bytes decide.
+    for (const label of ["x-made-up", "utf-16"]) {
+      const page = utf8(`<meta charset="${label}"><p>Grüße</p>`);
+      expect(await parseDocument("html", page)).toEqual([{ kind: "paragraph", text: "Grüße" }]);
+    }
+  });
+
   it("reads UTF-16 text saved with a byte order mark", async () => {
     const bytes = new Uint8Array([0xff, 0xfe, ...Buffer.from("Hello\r\n\r\nWorld", "utf16le")]);
     expect(await parseDocument("text", bytes)).toEqual([

@@ -73,5 +73,5 @@ async function parseByType(type: DocumentType, bytes: Uint8Array): Promise<Block
   if (!parseTextFormat) {
     throw new DocumentParseError("unsupported", `Documents of type "${type}" are not supported.`);
   }
-  return parseTextFormat(decodeText(bytes));
+  return parseTextFormat(decodeText(bytes, { html: type === "html" }));
 }
