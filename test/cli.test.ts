@@ -49,7 +49,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     await mkdir(join(docs, "guide"), { recursive: true });
     await writeFile(join(docs, "guide", "install.md"), "# Install\n\nRun the installer, then sign in.\n");
     await symlink("..", join(docs, "guide", "up")); // back to the folder given: followed, it never ended
-    await symlink("guide", join(docs, "manual")); // the same folder under a second name
+    await symlink("guide", join(docs, "current")); // the same folder under a second name, listed first
     await symlink("/dev/null", join(docs, "null.md")); // not a file: read, it was an empty document
     await symlink("/proc/self/mem", join(docs, "memory.txt")); // a file whose reading fails (Linux: EIO)
 
@@ -65,7 +65,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     ]);
     expect(report.skipped).toEqual([
       { path: join(docs, "guide", "up"), reason: "already taken, by another path" },
-      { path: join(docs, "manual"), reason: "already taken, by another path" },
+      { path: join(docs, "current"), reason: "already taken, by another path" },
       { path: join(docs, "null.md"), reason: "not a regular file" },
       { path: join(docs, "guide", "install.md"), reason: "already taken, by another path" },
       { path: join(docs, "memory.txt"), reason: "cannot be read — EIO: i/o error" },

@@ -1,4 +1,4 @@
-import type { Stats } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { type Command, Option } from "commander";
@@ -38,7 +38,8 @@ const unreadable = (error: unknown) => `cannot be read — ${(error as Error).me
  * Files under the given paths, folders walked depth-first; hidden entries are left out. Links are followed,
  * but what one reaches a second time is not taken again: a link back up the tree (`up -> ..`) was followed
  * until the path grew too long, ingesting the folder again at every turn, and a folder linked under a
- * second name came in twice.
+ * second name came in twice. A folder's links come after its own entries, so what a link and a real path
+ * both reach is named by the real path.
  */
 async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundFile[]> {
   const found: FoundFile[] = [];
@@ -55,13 +56,18 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
     if (seen.has(identity)) return void skipped.push({ path, reason: "already taken, by another path" });
     seen.add(identity);
     if (info.isDirectory()) {
-      let entries: string[];
+      let entries: Dirent[];
       try {
-        entries = await readdir(path);
+        entries = await readdir(path, { withFileTypes: true });
       } catch (error) {
         return void skipped.push({ path, reason: unreadable(error) });
       }
-      for (const entry of entries.filter((e) => !e.startsWith(".")).sort()) {
+      const names = (links: boolean) =>
+        entries
+          .filter((entry) => entry.isSymbolicLink() === links && !entry.name.startsWith("."))
+          .map((entry) => entry.name)
+          .sort();
+      for (const entry of [...names(false), ...names(true)]) {
         await visit(join(path, entry), name ? `${name}/${entry}` : entry);
       }
     } else if (!info.isFile()) {
