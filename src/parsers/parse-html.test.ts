@@ -49,6 +49,35 @@ describe("parseHtml", () => {
     ]);
   });
 
+  it("drops blocks that are mostly links, however they are marked up, and keeps links in sentences", () => {
+    const sentence =
+      'Read <a href="/install">the install guide</a> first, then <span><a href="/a">the API reference</a>, ' +
+      '<a href="/b">the CLI guide</a> and <a href="/c">the FAQ</a></span> in any order.';
+    const html = `<body><div class="top"><a href="/">Home</a> <a href="/docs">Docs</a> <a href="/blog">Blog</a></div>
+      <h1>Getting started</h1><p>${sentence}</p>
+      <p>Each step takes a few minutes, and <a href="/help">help</a> is one click away.</p>
+      <div><b>See also:</b><ul><li><a href="/x">Pricing plans</a></li><li><a href="/y">Model catalogue</a></li>
+      <li><a href="/z">Release notes</a></li></ul></div>
+      <p><a href="/t">Terms</a> | <a href="/p">Privacy</a> | <a href="/c">Contact</a></p></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Getting started" },
+      {
+        kind: "paragraph",
+        text: "Read the install guide first, then the API reference, the CLI guide and the FAQ in any order.",
+      },
+      { kind: "paragraph", text: "Each step takes a few minutes, and help is one click away." },
+    ]);
+  });
+
+  it("keeps a page that is a list of links, such as a site map", () => {
+    const html = `<body><h1>Site map</h1><ul><li><a href="/a">Install on Linux</a></li>
+      <li><a href="/b">Install on macOS</a></li><li><a href="/c">Install on Windows</a></li></ul></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Site map" },
+      { kind: "list", text: "- Install on Linux\n- Install on macOS\n- Install on Windows" },
+    ]);
+  });
+
   it("keeps content whose wrapper's class only sounds like chrome", () => {
     const text = "The whole article sits in a wrapper named after the layout's sidebar.";
     const html = `<body class="has-sidebar"><div class="content-with-sidebar"><p>${text}</p></div>

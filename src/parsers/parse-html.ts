@@ -47,10 +47,18 @@ const CHROME_WORDS = new Set([
 const CHROME_ROLES = new Set(["navigation", "contentinfo"]);
 const HEADINGS = "h1, h2, h3, h4, h5, h6";
 
+/**
+ * A block of links with little text of its own is a menu, a site map or a list of related pages, however
+ * it is marked up: one with at least this many links, whose text is at least this share link text. Only
+ * a block: links inline in a sentence are part of it.
+ */
+const MIN_MENU_LINKS = 3;
+const MIN_MENU_LINK_SHARE = 0.7;
+
 /** HTML (a page, or what mammoth makes of a DOCX) to blocks. */
 export function parseHtml(html: string): Block[] {
   const root = parse(html.replace(PROLOG, ""), PARSE_OPTIONS);
-  return collectBlocks(root, new Set(), root.text.length);
+  return collectBlocks(root, new Set(), pageText(root));
 }
 
 /** Decodes character references (&amp;, &#233;) in text that is not otherwise HTML. */
@@ -60,12 +68,46 @@ export function decodeHtmlEntities(text: string): string {
   return parse(text.replace(/</g, "&lt;"), PARSE_OPTIONS).text;
 }
 
+/** How much visible text an element holds, and how much of it is in how many links. */
+interface TextStats {
+  chars: number;
+  linkChars: number;
+  links: number;
+}
+
+/** The text statistics of every element of a page, gathered in one walk, and the whole page's. */
+interface PageText {
+  chars: number;
+  of: Map<Node, TextStats>;
+}
+
+function pageText(root: Node): PageText {
+  const of = new Map<Node, TextStats>();
+  const count = (node: Node, inLink: boolean): TextStats => {
+    if (node instanceof TextNode) {
+      const chars = node.rawText.replace(/\s+/g, "").length;
+      return { chars, linkChars: inLink ? chars : 0, links: 0 };
+    }
+    const link = node instanceof HTMLElement && node.tagName === "A" && node.hasAttribute("href");
+    const stats = { chars: 0, linkChars: 0, links: link ? 1 : 0 };
+    for (const child of node.childNodes) {
+      const inner = count(child, inLink || link);
+      stats.chars += inner.chars;
+      stats.linkChars += inner.linkChars;
+      stats.links += inner.links;
+    }
+    of.set(node, stats);
+    return stats;
+  };
+  return { chars: count(root, false).chars, of };
+}
+
 /**
- * `pageChars`, the whole page's text length, when chrome is to be dropped: an element that looks like chrome
- * but holds half the page or more is a wrapper around the content, and stays.
+ * `page`, the page's text statistics, when chrome is to be dropped: an element that looks like chrome but
+ * holds half the page or more is a wrapper around the content, and stays.
  */
-function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set(), pageChars?: number): Block[] {
-  const collector = new BlockCollector(skip, pageChars);
+function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set(), page?: PageText): Block[] {
+  const collector = new BlockCollector(skip, page);
   collector.visitChildren(root);
   collector.flush();
   return collector.blocks;
@@ -78,7 +120,7 @@ class BlockCollector {
 
   constructor(
     private readonly skip: ReadonlySet<string>,
-    private readonly pageChars: number | undefined,
+    private readonly page: PageText | undefined,
   ) {}
 
   visitChildren(node: Node): void {
@@ -93,17 +135,21 @@ class BlockCollector {
 
   /**
    * Navigation, footers and banners by their class, id or role (as texinfo's `<div class="header">` of
-   * Next/Up links on every page), and `<header>`: any of them less than half the page. A header that holds
-   * a heading and no navigation is the content's own (an article's title), so it stays.
+   * Next/Up links on every page), `<header>`, and blocks that are mostly links (a menu marked up as plain
+   * `<div>`s): any of them less than half the page. A header that holds a heading and no navigation is the
+   * content's own (an article's title), so it stays.
    */
   private isChrome(element: HTMLElement, tag: string): boolean {
-    if (this.pageChars === undefined) return false;
+    const stats = this.page?.of.get(element);
+    if (!this.page || !stats || stats.chars * 2 >= this.page.chars) return false;
+    const block = CONTAINERS.has(tag) || LISTS.has(tag) || tag === "table";
+    const menu = stats.links >= MIN_MENU_LINKS && stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE;
+    if (block && menu) return true;
     const words = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/[\s_-]+/);
     const role = element.getAttribute("role") ?? "";
     const chrome = words.some((word) => CHROME_WORDS.has(word)) || CHROME_ROLES.has(role);
     const header = tag === "header" || role === "banner" || words.includes("header");
     if (!chrome && !header) return false;
-    if (element.text.length * 2 >= this.pageChars) return false;
     return chrome || !element.querySelector(HEADINGS) || element.querySelector("nav") !== null;
   }
 
