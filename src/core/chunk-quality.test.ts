@@ -224,6 +224,19 @@ describe("coherenceScore", () => {
     expect(coherenceScore(split)).toBeGreaterThan(coherenceScore(runOn));
   });
 
+  it("reads Chinese and Japanese sentences, which end in a full stop with no space after it", () => {
+    const chinese =
+      "今天早上下雨了，所以我们决定在家里做饭。妈妈教我的这道菜非常简单，味道也很好。" +
+      "周末朋友们也要来，我打算再做一次给他们尝尝。天气预报说明天会晴天。";
+    const japanese =
+      "今日は朝から雨が降っていたので、私たちは家で料理を作ることにしました。" +
+      "母が教えてくれたカレーのレシピは、とても簡単でおいしいです。「また作ろうね」と母に言いました。";
+    expect(coherenceScore(chinese)).toBe(1);
+    expect(coherenceScore(japanese)).toBe(1);
+    // Without its full stops it is one run-on of 70 characters, each a word in a script without spaces.
+    expect(coherenceScore(chinese.replace(/。/g, "，"))).toBeLessThan(1);
+  });
+
   it("does not ask list items to end like sentences", () => {
     expect(coherenceScore("- Install the command line tool\n- Create a new project\n- Run the tests")).toBe(
       1,
