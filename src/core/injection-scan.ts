@@ -164,6 +164,17 @@ const TEXT_RULES: readonly TextRule[] = [
       /\b(?:ignore|disregard|forget|skip|override|bypass|discard|neglect)\s+(?:(?:all|any|the|your|my|these|those|every|of|that)\s+){0,3}(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|existing)\s+(?:instructions?|prompts?|directions?|directives?|rules|guidelines|commands?)\b/gi,
       /\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:(?:previous|prior|original|initial|current)\s+)?(?:instructions?|rules|guidelines|programming|training|directives?|system\s+prompt)\b/gi,
       /\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+|anything\s+){1,2}(?:above|before\s+this|you\s+(?:were|have\s+been)\s+told)\b/gi,
+      // The same, as attacks translate it: Spanish, Portuguese, French, Italian, German, Russian, Chinese,
+      // Japanese, Korean. Each asks for the instructions before or above, so "ignore the rules for temp
+      // files" in any of them stays quiet.
+      /\b(?:ignora|ignore|ignorar|olvida|olvide|esque[çc]a|desconsidere|descarta)\s+(?:(?:todas|todos|las|los|as|os|tus|sus|suas)\s+){0,3}(?:instrucciones|indicaciones|instru[çc][õo]es|orienta[çc][õo]es)\s+(?:anteriores|previas|pr[ée]vias)\b/gi,
+      /\b(?:ignore[rz]?|oublie[rz]?)\s+(?:(?:toutes|tous|les|tes|vos|ces)\s+){0,3}(?:instructions|consignes|directives)\s+(?:pr[ée]c[ée]dentes|ant[ée]rieures|ci-dessus)/gi,
+      /\b(?:ignora|ignorate|dimentica|dimenticate)\s+(?:(?:tutte|tutti|le|gli|tue|sue)\s+){0,3}(?:istruzioni|indicazioni)\s+(?:precedenti|sopra)\b/gi,
+      /\b(?:ignoriere|ignorieren\s+sie|vergiss|vergessen\s+sie|missachte)\s+(?:(?:alle|all|die|deine|ihre|s[äa]mtliche)\s+){0,2}(?:vorherigen|bisherigen|vorigen|obigen|fr[üu]heren|urspr[üu]nglichen)\s+(?:anweisungen|instruktionen|befehle|vorgaben)/gi,
+      /(?:игнорируй|игнорируйте|забудь|забудьте)\s+(?:(?:все|всё|свои|ваши|мои)\s+){0,2}(?:предыдущие|прежние|прошлые|вышеуказанные)\s+(?:инструкции|указания|команды)/gi,
+      /(?:忽略|无视|無視|忘记|忘記|忘掉)(?:掉)?(?:你|您)?(?:之前|以前|先前|上面|上述|前面|此前)(?:的)?(?:所有|全部|一切)?(?:的)?(?:指令|指示|提示词|提示詞|系统提示|系統提示)/g,
+      /(?:以前|前|これまで|上記|先ほど|今まで)の(?:すべての|全ての)?(?:指示|命令|指令|プロンプト)(?:は|を)?(?:すべて|全て)?(?:無視|忘れ)/g,
+      /(?:이전|앞|위|지금까지)(?:의)?\s*(?:모든\s*)?(?:지시|지침|명령|프롬프트)(?:사항)?(?:을|를|은|는)?\s*(?:모두\s*)?(?:무시|잊어)/g,
     ],
   },
   {
