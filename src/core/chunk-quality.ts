@@ -5,6 +5,8 @@
  * every chunk of a large ingest.
  */
 
+import { isUnspacedLetter } from "./unspaced-scripts.js";
+
 export interface ChunkQuality {
   score: number;
   breakdown: { length: number; vocabulary: number; structure: number; coherence: number };
@@ -200,14 +202,12 @@ const SPACE_AT = /\s/y;
 const LETTER_AT = /\p{L}/uy;
 const DIGIT_AT = /\p{N}/uy;
 const MARK_AT = /\p{M}/uy;
-const UNSPACED_AT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/uy;
 
 function charKind(text: string, index: number, code: number): CharKind {
   if (code < 128) return ASCII_KINDS[code] as CharKind;
   if (code >= 0xdc00 && code <= 0xdfff) return TRAIL;
   if (matchesAt(SPACE_AT, text, index)) return SPACE;
-  if (matchesAt(LETTER_AT, text, index))
-    return code >= 0x0e00 && matchesAt(UNSPACED_AT, text, index) ? LONE_LETTER : LETTER;
+  if (matchesAt(LETTER_AT, text, index)) return isUnspacedLetter(code) ? LONE_LETTER : LETTER;
   if (matchesAt(DIGIT_AT, text, index)) return DIGIT;
   return matchesAt(MARK_AT, text, index) ? MARK : SYMBOL;
 }

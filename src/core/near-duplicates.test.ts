@@ -95,8 +95,26 @@ describe("minhashSignature", () => {
   it("is stable across processes and versions", () => {
     // These values are stored in databases; if this test fails, bump MINHASH_SCHEME_VERSION instead.
     const sig = minhashSignature("The quick brown fox jumps over the lazy dog");
-    expect(MINHASH_SCHEME_VERSION).toBe(2);
+    expect(MINHASH_SCHEME_VERSION).toBe(3);
+    // Unchanged since scheme 2, which differs from 3 only in reading Chinese, Japanese and Thai.
     expect(Array.from(sig.slice(0, 4))).toEqual([353559627, 899758329, 122590495, 655126221]);
+    const chinese = minhashSignature("今天早上下雨了，所以我们决定在家里做饭。妈妈教我的这道菜非常简单。");
+    expect(Array.from(chinese.slice(0, 4))).toEqual([84719102, 15766951, 224229488, 41631258]);
+  });
+
+  it("reads each Chinese character or kana as a word, so a changed character changes few shingles", () => {
+    const chinese =
+      "今天早上下雨了，所以我们决定在家里做饭。妈妈教我的这道菜非常简单，味道也很好。周末朋友们也要来，" +
+      "我打算再做一次给他们尝尝。天气预报说明天会晴天，我们可以去公园散步，然后在附近的餐厅吃午饭。";
+    const edited = chinese.replace("早上", "上午").replace("很好", "不错").replace("公园", "河边");
+    expect(estimateJaccard(minhashSignature(chinese), minhashSignature(edited))).toBeGreaterThan(0.6);
+    const japanese =
+      "今日は朝から雨が降っていたので、私たちは家で料理を作ることにしました。母が教えてくれたレシピは、" +
+      "とても簡単でおいしいです。週末には友達も来る予定なので、もう一度作ってみようと思います。";
+    const unrelated = "会議の資料は前日までに共有してください。新しい製品の販売計画について話し合います。";
+    const retold = japanese.replace("朝から", "昼から").replace("簡単で", "手軽で");
+    expect(estimateJaccard(minhashSignature(japanese), minhashSignature(retold))).toBeGreaterThan(0.6);
+    expect(estimateJaccard(minhashSignature(japanese), minhashSignature(unrelated))).toBeLessThan(0.1);
   });
 
   it("gives a shorter signature that is a prefix of a longer one", () => {
