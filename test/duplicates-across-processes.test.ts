@@ -203,4 +203,41 @@ describe("duplicates found by several processes over one database", () => {
       })),
     );
   });
+
+  it("re-sign what an older FineFlow stores beside them, after they indexed the project", async () => {
+    const projects = new ProjectService(new ProjectsRepository(database.db));
+    const rolling = (await projects.create(actor, { name: "rolling upgrade" })).id;
+    const stored = async (by: DocumentService, name: string, body: string) => {
+      const [result] = await by.ingest(actor, rolling, [{ name, bytes: new TextEncoder().encode(body) }]);
+      await by.process(actor, result?.documentId ?? "");
+      const { chunks } = await by.listChunks(actor, {
+        projectId: rolling,
+        documentId: result?.documentId ?? "",
+        limit: 50,
+        offset: 0,
+      });
+      return chunks;
+    };
+    const upgraded = worker();
+    await stored(upgraded, "shipping.md", refunds.replaceAll("Refund", "Shipping"));
+    // Another process stores a document after this one indexed the project, as an older version of
+    // FineFlow still running during a rolling upgrade does: with its own scheme's signatures.
+    const [original] = await stored(worker(), "refunds.md", refunds);
+    const older = signatureToBytes(minhashSignature("an older scheme's permutations of these words"));
+    await database.executeSql("UPDATE chunks SET minhash = $1, minhash_scheme = 1 WHERE id = $2", [
+      older,
+      original?.id,
+    ]);
+
+    const [near] = await stored(
+      upgraded,
+      "refunds-edited.md",
+      refunds.replace("request 3 ", "request three "),
+    );
+    expect(near?.duplicateOf).toBe(original?.id);
+    const { rows } = await database.executeSql("SELECT minhash_scheme FROM chunks WHERE id = $1", [
+      original?.id,
+    ]);
+    expect(rows).toEqual([{ minhash_scheme: MINHASH_SCHEME_VERSION }]);
+  });
 });

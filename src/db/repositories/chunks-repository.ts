@@ -47,6 +47,7 @@ export interface ChunkFilter {
 }
 
 type Rows<T> = { rows: T[] };
+type TextRow = { id: string; text: string };
 const param = (value: unknown) => sql.param(value);
 
 /**
@@ -78,16 +79,20 @@ interface ProjectIndex {
   seq: number;
 }
 
+/** A kept chunk as the index reads it; `stale` when an older MinHash scheme signed it. */
+interface KeptRow extends EarlierChunk {
+  seq: number;
+  stale: boolean;
+}
+
 export class ChunksRepository {
-  /** Projects whose signatures this process has brought to the current MinHash scheme. */
-  private readonly upgraded = new Set<string>();
   /** Per project, most recently used last. */
   private readonly indexes = new Map<string, ProjectIndex>();
 
   /**
-   * `batch`: chunks written per statement, inserted or re-signed (`upgradeSignatures`). A statement's
-   * parameters are copied whole into PGlite's memory, which never shrinks: a PDF of 7,000 chunks stored in
-   * one statement peaked 60–110 MB higher than in batches of 1,000.
+   * `batch`: chunks written per statement, inserted or re-signed (`resign`). A statement's parameters are
+   * copied whole into PGlite's memory, which never shrinks: a PDF of 7,000 chunks stored in one statement
+   * peaked 60–110 MB higher than in batches of 1,000.
    */
   constructor(
     private readonly db: Db,
@@ -98,7 +103,8 @@ export class ChunksRepository {
    * The project's index of kept chunks, brought up to date under the caller's project lock: anything
    * another process (or a promotion) made kept has a higher `seq` than what the index holds. Chunks deleted
    * since stay in it until it is rebuilt; `earlierCandidates` reads only chunks still kept, so they are
-   * never matched.
+   * never matched. A chunk signed by an older MinHash scheme is re-signed as it is read (`resign`), whether
+   * an older FineFlow stored it before an upgrade or is still storing them beside this one.
    */
   private async caughtUp(db: Db, projectId: string, threshold: number): Promise<ProjectIndex> {
     let entry = this.indexes.get(projectId);
@@ -112,9 +118,12 @@ export class ChunksRepository {
     }
     for (;;) {
       const { rows } = (await db.execute(sql`
-        SELECT id, content_hash AS "contentHash", minhash, seq::float8 AS seq FROM chunks
+        SELECT id, content_hash AS "contentHash", minhash, seq::float8 AS seq,
+          minhash_scheme <> ${MINHASH_SCHEME_VERSION} AS stale
+        FROM chunks
         WHERE project_id = ${projectId} AND NOT is_duplicate AND seq > ${entry.seq}
-        ORDER BY seq LIMIT ${CATCH_UP_PAGE}`)) as unknown as Rows<EarlierChunk & { seq: number }>;
+        ORDER BY seq LIMIT ${CATCH_UP_PAGE}`)) as unknown as Rows<KeptRow>;
+      await this.resign(db, rows);
       for (const row of rows) {
         entry.index.add(row.id, { contentHash: row.contentHash, signature: signatureFromBytes(row.minhash) });
         entry.seq = row.seq;
@@ -124,29 +133,28 @@ export class ChunksRepository {
   }
 
   /**
-   * Recomputes from their text the signatures a project's chunks got from an older MinHash scheme (see
-   * `MINHASH_SCHEME_VERSION`): compared with the current scheme's, they would match nothing, and every
-   * near duplicate of them would go unmarked. Once per project and process, before it first stores chunks
-   * there. Outside the project's lock: two processes doing it at once write the same values.
+   * Recomputes from their text, in `rows` and in the database, the signatures an older MinHash scheme made
+   * (see `MINHASH_SCHEME_VERSION`): compared with the current scheme's, they would match nothing, and every
+   * near duplicate of them would go unmarked. Texts are read a batch at a time, as each query's result
+   * passes whole through PGlite's memory.
    */
-  private async upgradeSignatures(projectId: string): Promise<void> {
-    if (this.upgraded.has(projectId)) return;
-    for (let seq = 0; ; ) {
-      const { rows } = (await this.db.execute(sql`
-        SELECT id, text, seq::float8 AS seq FROM chunks
-        WHERE project_id = ${projectId} AND seq > ${seq} AND minhash_scheme <> ${MINHASH_SCHEME_VERSION}
-        ORDER BY seq LIMIT ${this.batch}`)) as unknown as Rows<{ id: string; text: string; seq: number }>;
-      if (rows.length === 0) break;
-      const minhashes = packed(rows.map((row) => signatureToBytes(minhashSignature(row.text))));
-      await this.db.execute(sql`
+  private async resign(db: Db, rows: KeptRow[]): Promise<void> {
+    const stale = rows.filter((row) => row.stale);
+    for (let start = 0; start < stale.length; start += this.batch) {
+      const batch = stale.slice(start, start + this.batch);
+      const ids = batch.map((row) => row.id);
+      const texts = (await db.execute(sql`
+        SELECT id, text FROM chunks WHERE id = ANY(${param(ids)}::uuid[])`)) as unknown as Rows<TextRow>;
+      const textOf = new Map(texts.rows.map((row) => [row.id, row.text]));
+      for (const row of batch) row.minhash = signatureToBytes(minhashSignature(textOf.get(row.id) ?? ""));
+      const minhashes = packed(batch.map((row) => row.minhash));
+      await db.execute(sql`
         UPDATE chunks SET minhash = substring(${param(minhashes.bytes)}::bytea FROM t.start FOR t.length),
           minhash_scheme = ${MINHASH_SCHEME_VERSION}
-        FROM unnest(${param(rows.map((row) => row.id))}::uuid[], ${param(minhashes.starts)}::int[],
+        FROM unnest(${param(ids)}::uuid[], ${param(minhashes.starts)}::int[],
           ${param(minhashes.lengths)}::int[]) AS t(id, start, length)
         WHERE chunks.id = t.id`);
-      seq = rows[rows.length - 1]?.seq ?? seq;
     }
-    this.upgraded.add(projectId);
   }
 
   /**
@@ -179,7 +187,6 @@ export class ChunksRepository {
     decide: (earlier: EarlierChunk[]) => NewChunk[],
     plan: (orphans: OrphanedCopy[]) => Promotion,
   ): Promise<NewChunk[]> {
-    await this.upgradeSignatures(document.projectId);
     return this.db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       await db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${document.projectId}))`);
