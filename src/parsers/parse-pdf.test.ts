@@ -1,5 +1,16 @@
 import { createHash } from "node:crypto";
-import { PDFDocument, StandardFonts } from "pdf-lib";
+import {
+  beginText,
+  endText,
+  moveText,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFString,
+  StandardFonts,
+  setFontAndSize,
+  showText,
+} from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parsePdf } from "./parse-pdf.js";
@@ -43,6 +54,55 @@ async function styledPdf(pages: Styled[][]): Promise<Uint8Array> {
       page.drawText(text, { x, y, size, font: fonts[font] });
     }
   }
+  return pdf.save();
+}
+
+/**
+ * A line of text in a Japanese, Chinese or Korean font that the PDF names but does not embed, its text
+ * coded through one of Adobe's predefined character maps (`encoding`) and with no /ToUnicode map, as
+ * Acrobat writes with its standard Asian fonts: only those maps tell the reader what the codes say.
+ */
+async function unembeddedAsianFontPdf(text: string, font: string, ordering: string, encoding: string) {
+  const pdf = await PDFDocument.create();
+  const { context } = pdf;
+  const descriptor = context.obj({
+    Type: "FontDescriptor",
+    FontName: font,
+    Flags: 6,
+    FontBBox: [0, -120, 1000, 880],
+    ItalicAngle: 0,
+    Ascent: 880,
+    Descent: -120,
+    CapHeight: 740,
+    StemV: 80,
+  });
+  const cidSystemInfo = context.obj({ Registry: PDFString.of("Adobe"), Ordering: PDFString.of(ordering) });
+  cidSystemInfo.set(PDFName.of("Supplement"), context.obj(2));
+  const descendant = context.obj({
+    Type: "Font",
+    Subtype: "CIDFontType0",
+    BaseFont: font,
+    CIDSystemInfo: cidSystemInfo,
+    FontDescriptor: context.register(descriptor),
+    DW: 1000,
+  });
+  const type0 = context.obj({
+    Type: "Font",
+    Subtype: "Type0",
+    BaseFont: `${font}-${encoding}`,
+    Encoding: encoding,
+    DescendantFonts: [context.register(descendant)],
+  });
+  const page = pdf.addPage([600, 800]);
+  page.node.setFontDictionary(PDFName.of("F1"), context.register(type0));
+  const utf16be = Buffer.from(text, "utf16le").swap16().toString("hex");
+  page.pushOperators(
+    beginText(),
+    setFontAndSize("F1", 18),
+    moveText(50, 700),
+    showText(PDFHexString.of(utf16be)),
+    endText(),
+  );
   return pdf.save();
 }
 
@@ -205,6 +265,26 @@ describe("parsePdf", () => {
     await parsePdf(bytes);
     expect(bytes.byteLength).toBeGreaterThan(0);
     expect(await parsePdf(bytes)).toHaveLength(1);
+  });
+
+  it.each([
+    {
+      text: "日本語のテキストです。",
+      font: "KozMinPro-Regular",
+      ordering: "Japan1",
+      encoding: "UniJIS-UCS2-H",
+    },
+    { text: "这是中文的文本。", font: "STSong-Light", ordering: "GB1", encoding: "UniGB-UCS2-H" },
+    { text: "這是中文的文本。", font: "MSung-Light", ordering: "CNS1", encoding: "UniCNS-UCS2-H" },
+    {
+      text: "한국어 텍스트입니다.",
+      font: "HYSMyeongJo-Medium",
+      ordering: "Korea1",
+      encoding: "UniKS-UCS2-H",
+    },
+  ])("reads $encoding text in an Asian font the PDF does not embed", async (sample) => {
+    const pdf = await unembeddedAsianFontPdf(sample.text, sample.font, sample.ordering, sample.encoding);
+    expect(await parsePdf(pdf)).toEqual([{ kind: "paragraph", text: sample.text, page: 1 }]);
   });
 
   it("reports a PDF without a text layer as empty, saying OCR is not supported", async () => {

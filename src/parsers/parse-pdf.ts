@@ -1,9 +1,19 @@
+import { fileURLToPath } from "node:url";
 import { getDocumentProxy } from "unpdf";
 import type { Block } from "../core/blocks.js";
 import { DocumentParseError } from "./document-parse-error.js";
 import { layoutBlocks, type PdfLine, type PdfTextPiece, pageLines } from "./pdf-layout.js";
 
 type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
+
+/**
+ * Adobe's character maps, as pdf.js ships them (pdfjs-dist 5.6.205's `cmaps/`, the version unpdf bundles):
+ * a PDF may name a standard Japanese, Chinese or Korean font without embedding it, its text then coded
+ * through one of these maps (UniJIS-UCS2-H…). Without them pdf.js read no text from such a PDF, which
+ * failed as "no text layer". Kept here rather than as the pdfjs-dist package: these 1.7 MB are all of its
+ * 41 MB (and the native canvas it brings) that reading text needs.
+ */
+const CMAPS = fileURLToPath(new URL("./pdf-cmaps/", import.meta.url));
 
 const CLEANUP_EVERY_PAGES = 50;
 
@@ -71,7 +81,7 @@ async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
     // pdf.js takes ownership of (detaches) the buffer it is given, so it gets a copy — made with the
     // Uint8Array constructor, since a Node Buffer's slice() is a view into a shared pool, not a copy.
     // Verbosity 0 keeps its recovery warnings out of the server log.
-    return await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
+    return await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, cMapUrl: CMAPS, cMapPacked: true });
   } catch (error) {
     // pdf.js reports a missing password as PasswordException; an encryption scheme it does not support
     // fails differently, so the trailer's /Encrypt entry decides those.
