@@ -50,6 +50,10 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     await writeFile(join(docs, "guide", "install.md"), "# Install\n\nRun the installer, then sign in.\n");
     await symlink("..", join(docs, "guide", "up")); // back to the folder given: followed, it never ended
     await symlink("guide", join(docs, "current")); // the same folder under a second name, listed first
+    // A folder linked from one walked before it: its file is named by where it is, not by the link.
+    await mkdir(join(docs, "team"));
+    await writeFile(join(docs, "team", "notes.md"), "# Notes\n\nThe team meets on Mondays.\n");
+    await symlink("../team", join(docs, "guide", "team"));
     await symlink("/dev/null", join(docs, "null.md")); // not a file: read, it was an empty document
     await symlink("/proc/self/mem", join(docs, "memory.txt")); // a file whose reading fails (Linux: EIO)
 
@@ -62,16 +66,21 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     const report = JSON.parse(ingested.stdout);
     expect(report.documents).toEqual([
       expect.objectContaining({ path: join(docs, "guide", "install.md"), status: "ready" }),
+      expect.objectContaining({ path: join(docs, "team", "notes.md"), status: "ready" }),
     ]);
     expect(report.skipped).toEqual([
-      { path: join(docs, "guide", "up"), reason: "already taken, by another path" },
-      { path: join(docs, "current"), reason: "already taken, by another path" },
-      { path: join(docs, "null.md"), reason: "not a regular file" },
       { path: join(docs, "guide", "install.md"), reason: "already taken, by another path" },
+      { path: join(docs, "current"), reason: "already taken, by another path" },
+      { path: join(docs, "guide", "team"), reason: "already taken, by another path" },
+      { path: join(docs, "guide", "up"), reason: "already taken, by another path" },
+      { path: join(docs, "null.md"), reason: "not a regular file" },
       { path: join(docs, "memory.txt"), reason: "cannot be read — EIO: i/o error" },
     ]);
     const listed = await runCli(["documents", "list", "--project", "links", "--json"], own);
-    expect(JSON.parse(listed.stdout).map((d: { name: string }) => d.name)).toEqual(["guide/install.md"]);
+    expect(JSON.parse(listed.stdout).map((d: { name: string }) => d.name)).toEqual([
+      "guide/install.md",
+      "team/notes.md",
+    ]);
     await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
   });
 

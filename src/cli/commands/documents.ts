@@ -38,12 +38,14 @@ const unreadable = (error: unknown) => `cannot be read — ${(error as Error).me
  * Files under the given paths, folders walked depth-first; hidden entries are left out. Links are followed,
  * but what one reaches a second time is not taken again: a link back up the tree (`up -> ..`) was followed
  * until the path grew too long, ingesting the folder again at every turn, and a folder linked under a
- * second name came in twice. A folder's links come after its own entries, so what a link and a real path
- * both reach is named by the real path.
+ * second name came in twice. Links are followed once every real entry under the paths has been walked, so
+ * what a link and a real path both reach is named by the real path, wherever in the tree the link is.
  */
 async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundFile[]> {
   const found: FoundFile[] = [];
   const seen = new Set<string>();
+  /** Links met so far, as path and name; those met while following them join the end. */
+  const links: [path: string, name: string][] = [];
   const visit = async (path: string, name: string) => {
     let info: Stats;
     try {
@@ -62,13 +64,12 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
       } catch (error) {
         return void skipped.push({ path, reason: unreadable(error) });
       }
-      const names = (links: boolean) =>
-        entries
-          .filter((entry) => entry.isSymbolicLink() === links && !entry.name.startsWith("."))
-          .map((entry) => entry.name)
-          .sort();
-      for (const entry of [...names(false), ...names(true)]) {
-        await visit(join(path, entry), name ? `${name}/${entry}` : entry);
+      const linked = new Set(entries.filter((entry) => entry.isSymbolicLink()).map((entry) => entry.name));
+      const names = entries.map((entry) => entry.name).filter((entry) => !entry.startsWith("."));
+      for (const entry of names.sort()) {
+        const next: [string, string] = [join(path, entry), name ? `${name}/${entry}` : entry];
+        if (linked.has(entry)) links.push(next);
+        else await visit(...next);
       }
     } else if (!info.isFile()) {
       skipped.push({ path, reason: "not a regular file" });
@@ -79,6 +80,7 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
     }
   };
   for (const path of paths) await visit(path, "");
+  for (let i = 0; i < links.length; i++) await visit(...(links[i] as [string, string]));
   return found;
 }
 
