@@ -80,7 +80,8 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
     }
   };
   for (const path of paths) await visit(path, "");
-  for (let i = 0; i < links.length; i++) await visit(...(links[i] as [string, string]));
+  // An array's iterator also reaches what is pushed while it runs.
+  for (const link of links) await visit(...link);
   return found;
 }
 
