@@ -1,4 +1,4 @@
-import { eastAsianCharset } from "./east-asian-charset.js";
+import { legacyCharset } from "./legacy-charset.js";
 
 // Not fatal: a stray invalid byte should cost one U+FFFD, not the whole upload.
 const utf8 = new TextDecoder("utf-8");
@@ -29,8 +29,8 @@ const fromWindows1252: Decode = (bytes) =>
  * - for `html`, the charset the page declares (`<meta charset>`), when it names one TextDecoder knows, as a
  *   page saved from an older site in Shift_JIS or windows-1251 does;
  * - UTF-8, when the bytes are UTF-8, or mostly are (a stray invalid byte then costs one U+FFFD);
- * - the Japanese, Chinese or Korean charset the text reads as (`eastAsianCharset`), as editors on those
- *   systems saved it;
+ * - the Japanese, Chinese, Korean or Cyrillic charset the text reads as (`legacyCharset`), as editors on
+ *   those systems saved it;
  * - Windows-1252 otherwise: text an older Windows editor saved, "café" with é as the one byte E9, which as
  *   UTF-8 became "caf\uFFFD" in every chunk.
  */
@@ -48,7 +48,7 @@ function decode(bytes: Uint8Array, html: boolean): string {
     return strictUtf8.decode(bytes);
   } catch {
     if (mostlyUtf8(bytes)) return utf8.decode(bytes);
-    const charset = eastAsianCharset(bytes);
+    const charset = legacyCharset(bytes);
     return charset ? new TextDecoder(charset).decode(bytes) : fromWindows1252(bytes);
   }
 }
