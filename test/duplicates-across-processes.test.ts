@@ -49,18 +49,27 @@ const refunds = Array.from(
   (_, i) => `Refund request ${i + 1} is checked against the order, its payment and the return label first.`,
 ).join(" ");
 
-async function ingest(by: DocumentService, name: string, text: string) {
-  const [result] = await by.ingest(actor, projectId, [{ name, bytes: new TextEncoder().encode(text) }]);
+/** Uploads a document to `project` and processes it in the process `by`; its chunks. */
+async function store(by: DocumentService, project: string, name: string, text: string) {
+  const [result] = await by.ingest(actor, project, [{ name, bytes: new TextEncoder().encode(text) }]);
   if (!result) throw new Error("nothing ingested");
   await by.process(actor, result.documentId);
   const { chunks } = await by.listChunks(actor, {
-    projectId,
+    projectId: project,
     documentId: result.documentId,
     limit: 50,
     offset: 0,
   });
+  return chunks;
+}
+
+async function ingest(by: DocumentService, name: string, text: string) {
+  const chunks = await store(by, projectId, name, text);
   return chunks.map((c) => ({ id: c.id, duplicateOf: c.duplicateOf }));
 }
+
+/** As an older MinHash scheme left a chunk: a signature that matches nothing the current one makes. */
+const OLDER_SIGNATURE = signatureToBytes(minhashSignature("an older scheme's permutations of these words"));
 
 describe("duplicates found by several processes over one database", () => {
   it("match chunks another process stored, and chunks another process promoted", async () => {
@@ -162,23 +171,11 @@ describe("duplicates found by several processes over one database", () => {
     // Seven top-level sections, one chunk each.
     const kinds = ["Credit note", "Voucher", "Gift card", "Chargeback", "Store credit", "Rebate", "Deposit"];
     const text = kinds.map((kind) => `# ${kind}s\n\n${refunds.replaceAll("Refund", kind)}`).join("\n\n");
-    const stored = async (by: DocumentService, name: string, body: string) => {
-      const [result] = await by.ingest(actor, upgraded, [{ name, bytes: new TextEncoder().encode(body) }]);
-      await by.process(actor, result?.documentId ?? "");
-      const { chunks } = await by.listChunks(actor, {
-        projectId: upgraded,
-        documentId: result?.documentId ?? "",
-        limit: 50,
-        offset: 0,
-      });
-      return chunks;
-    };
+    const stored = (by: DocumentService, name: string, body: string) => store(by, upgraded, name, body);
     const originals = await stored(first, "credits.md", text);
     expect(originals).toHaveLength(kinds.length);
-    // As an older scheme left them: signatures that match nothing the current one makes.
-    const older = signatureToBytes(minhashSignature("an older scheme's permutations of these words"));
     await database.executeSql("UPDATE chunks SET minhash = $1, minhash_scheme = 1 WHERE project_id = $2", [
-      older,
+      OLDER_SIGNATURE,
       upgraded,
     ]);
 
@@ -207,25 +204,14 @@ describe("duplicates found by several processes over one database", () => {
   it("re-sign what an older FineFlow stores beside them, after they indexed the project", async () => {
     const projects = new ProjectService(new ProjectsRepository(database.db));
     const rolling = (await projects.create(actor, { name: "rolling upgrade" })).id;
-    const stored = async (by: DocumentService, name: string, body: string) => {
-      const [result] = await by.ingest(actor, rolling, [{ name, bytes: new TextEncoder().encode(body) }]);
-      await by.process(actor, result?.documentId ?? "");
-      const { chunks } = await by.listChunks(actor, {
-        projectId: rolling,
-        documentId: result?.documentId ?? "",
-        limit: 50,
-        offset: 0,
-      });
-      return chunks;
-    };
+    const stored = (by: DocumentService, name: string, body: string) => store(by, rolling, name, body);
     const upgraded = worker();
     await stored(upgraded, "shipping.md", refunds.replaceAll("Refund", "Shipping"));
     // Another process stores a document after this one indexed the project, as an older version of
     // FineFlow still running during a rolling upgrade does: with its own scheme's signatures.
     const [original] = await stored(worker(), "refunds.md", refunds);
-    const older = signatureToBytes(minhashSignature("an older scheme's permutations of these words"));
     await database.executeSql("UPDATE chunks SET minhash = $1, minhash_scheme = 1 WHERE id = $2", [
-      older,
+      OLDER_SIGNATURE,
       original?.id,
     ]);
 

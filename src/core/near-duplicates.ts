@@ -135,7 +135,7 @@ export function shingleHashes(normalized: string, k: number): number[] {
 // already fmix32-mixed, so multiply-add modulo 2^32 (a bijection for odd a_i) orders them as randomly:
 // over sets of 10–400 shingles at Jaccard 0.3–0.9, both schemes' estimates were unbiased with the same
 // spread (σ ≈ √(J(1−J)/128)). The shift keeps every slot below 2^31, so none can be EMPTY_SIGNATURE_SLOT.
-// Scheme 2 read a run of Chinese or Japanese up to the next space (or punctuation) as one word;
+// Scheme 2 read a run of Chinese, Japanese or Thai up to the next space (or punctuation) as one word;
 // scheme 3 reads each of its characters as one (`shingleHashes`), and gives other text the same values.
 
 const COEFFICIENT_SEED = 0x46494e45; // "FINE"
