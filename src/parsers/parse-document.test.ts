@@ -21,6 +21,7 @@ describe("detectDocumentType", () => {
   it("maps supported extensions case-insensitively", () => {
     expect(detectDocumentType("notes.MD")).toBe("markdown");
     expect(detectDocumentType("a.b.markdown")).toBe("markdown");
+    expect(detectDocumentType("intro.mdx")).toBe("mdx");
     expect(detectDocumentType("readme.txt")).toBe("text");
     expect(detectDocumentType("page.HTM")).toBe("html");
     expect(detectDocumentType("scan.pdf")).toBe("pdf");
@@ -108,6 +109,9 @@ describe("parseDocument", () => {
       { kind: "paragraph", text: "There." },
     ]);
     expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([{ kind: "paragraph", text: "x" }]);
+    expect(await parseDocument("mdx", utf8('import X from "x";\n\nHi.'))).toEqual([
+      { kind: "paragraph", text: "Hi." },
+    ]);
   });
 
   it("drops NUL characters, which the database cannot store, from every kind of text", async () => {

@@ -3,16 +3,17 @@ import { decodeText } from "./decode-text.js";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parseHtml } from "./parse-html.js";
 import { parseJsonLinesRecords, parseJsonRecords } from "./parse-json-records.js";
-import { parseMarkdown } from "./parse-markdown.js";
+import { parseMarkdown, parseMdx } from "./parse-markdown.js";
 import { parseText } from "./parse-text.js";
 
 export { DocumentParseError, type DocumentParseFailure } from "./document-parse-error.js";
 
-export type DocumentType = "markdown" | "text" | "html" | "pdf" | "docx" | "json" | "jsonl";
+export type DocumentType = "markdown" | "mdx" | "text" | "html" | "pdf" | "docx" | "json" | "jsonl";
 
 const TYPE_BY_EXTENSION = new Map<string, DocumentType>([
   ["md", "markdown"],
   ["markdown", "markdown"],
+  ["mdx", "mdx"],
   ["txt", "text"],
   ["html", "html"],
   ["htm", "html"],
@@ -24,6 +25,7 @@ const TYPE_BY_EXTENSION = new Map<string, DocumentType>([
 
 const TEXT_PARSERS = new Map<DocumentType, (text: string) => Block[]>([
   ["markdown", parseMarkdown],
+  ["mdx", parseMdx],
   ["text", parseText],
   ["html", parseHtml],
   ["json", parseJsonRecords],

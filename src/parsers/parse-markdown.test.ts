@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMarkdown } from "./parse-markdown.js";
+import { parseMarkdown, parseMdx } from "./parse-markdown.js";
 
 describe("parseMarkdown", () => {
   it("turns ATX and setext headings into heading blocks with their level", () => {
@@ -61,6 +61,69 @@ describe("parseMarkdown", () => {
     ]);
     expect(parseMarkdown("<table><tr><th>a</th></tr><tr><td>1</td></tr></table>")).toEqual([
       { kind: "table", text: "| a |\n| --- |\n| 1 |" },
+    ]);
+  });
+
+  it("drops admonition markers, keeping their titles and content, but not inside code", () => {
+    const markdown = [
+      ":::tip Save your key",
+      "Keys are shown once.",
+      ":::",
+      "",
+      "```md",
+      ":::note",
+      "```",
+      "",
+      "::: warning",
+      "Budgets are hard limits.",
+      ":::",
+    ].join("\n");
+    expect(parseMarkdown(markdown)).toEqual([
+      { kind: "paragraph", text: "Save your key\nKeys are shown once." },
+      { kind: "code", text: "```md\n:::note\n```" },
+      { kind: "paragraph", text: "Budgets are hard limits." },
+    ]);
+  });
+});
+
+describe("parseMdx", () => {
+  it("drops ESM and comments, and keeps the text inside components", () => {
+    const mdx = [
+      "---",
+      "sidebar_position: 2",
+      "---",
+      'import Tabs from "@theme/Tabs";',
+      "import {",
+      "  TabItem,",
+      '} from "@theme/TabItem";',
+      "export const meta = { draft: false };",
+      "",
+      "# Install",
+      "",
+      "{/* Keep the two tabs in step. */}",
+      "Pick your package manager.",
+      "",
+      '<Tabs>\n  <TabItem value="npm">',
+      "",
+      "Run the installer with npm.",
+      "",
+      "  </TabItem>\n</Tabs>",
+      "",
+      "```js",
+      'import fineflow from "fineflow";',
+      "```",
+    ].join("\n");
+    expect(parseMdx(mdx)).toEqual([
+      { kind: "heading", level: 1, text: "Install" },
+      { kind: "paragraph", text: "Pick your package manager." },
+      { kind: "paragraph", text: "Run the installer with npm." },
+      { kind: "code", text: '```js\nimport fineflow from "fineflow";\n```' },
+    ]);
+  });
+
+  it("keeps an export line in plain Markdown, where it is prose", () => {
+    expect(parseMarkdown("export PATH=$HOME/bin:$PATH")).toEqual([
+      { kind: "paragraph", text: "export PATH=$HOME/bin:$PATH" },
     ]);
   });
 });

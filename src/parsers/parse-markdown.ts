@@ -8,7 +8,74 @@ const FRONT_MATTER = /^---[ \t]*\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/;
 
 /** Markdown (CommonMark + GFM tables and task lists) to blocks. */
 export function parseMarkdown(markdown: string): Block[] {
-  return markedTokens(lexer(markdown.replace(FRONT_MATTER, ""))).flatMap(tokenBlocks);
+  return markdownBlocks(markdown, false);
+}
+
+/**
+ * MDX, the Markdown of Docusaurus, Nextra or Storybook sites, to blocks: Markdown whose ESM statements
+ * (`import Tabs from "@theme/Tabs"`) and comments (a JavaScript comment in braces) are code for the site,
+ * not text. Its components (`<Tabs>`, `<TabItem>`) are read as HTML, keeping the text inside them.
+ */
+export function parseMdx(mdx: string): Block[] {
+  return markdownBlocks(mdx, true);
+}
+
+function markdownBlocks(source: string, mdx: boolean): Block[] {
+  const prose = outsideCode(source.replace(FRONT_MATTER, ""), (lines) => withoutSiteSyntax(lines, mdx));
+  return markedTokens(lexer(prose)).flatMap(tokenBlocks);
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/** Applies `edit` to each run of lines outside fenced code blocks, leaving the code as it is. */
+function outsideCode(source: string, edit: (lines: string[]) => string[]): string {
+  const out: string[] = [];
+  let prose: string[] = [];
+  let fence: string | undefined;
+  for (const line of source.split("\n")) {
+    const marker = FENCE.exec(line)?.[1];
+    if (fence === undefined && marker) {
+      out.push(...edit(prose), line);
+      prose = [];
+      fence = marker;
+    } else if (fence !== undefined) {
+      out.push(line);
+      if (
+        marker &&
+        marker[0] === fence[0] &&
+        marker.length >= fence.length &&
+        !line.trim().slice(marker.length)
+      ) {
+        fence = undefined;
+      }
+    } else {
+      prose.push(line);
+    }
+  }
+  return [...out, ...edit(prose)].join("\n");
+}
+
+// Docusaurus's admonitions (`:::tip Title` … `:::`), also Pandoc's fenced divs: the markers are layout;
+// a title stays as a line of its own.
+const ADMONITION = /^ {0,3}:{3,}[ \t]*(?:[\w-]+)?[ \t]*(.*)$/;
+// In MDX, a line that starts an `import` or `export` starts ESM, which runs to the next blank line.
+const ESM = /^(?:import|export)[\s{*]/;
+const MDX_COMMENT = /\{\/\*[\s\S]*?\*\/\}/g;
+
+function withoutSiteSyntax(lines: string[], mdx: boolean): string[] {
+  const kept: string[] = [];
+  let inEsm = false;
+  for (const line of lines) {
+    inEsm = mdx && (inEsm || ESM.test(line)) && line.trim() !== "";
+    if (inEsm) continue;
+    const admonition = ADMONITION.exec(line);
+    if (admonition) {
+      if (admonition[1]?.trim()) kept.push(admonition[1].trim());
+      continue;
+    }
+    kept.push(line);
+  }
+  return mdx ? kept.join("\n").replace(MDX_COMMENT, "").split("\n") : kept;
 }
 
 // marked types its tokens as MarkedToken | Generic; Generic tokens only come from extensions, and none are

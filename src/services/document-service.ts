@@ -94,7 +94,7 @@ export class DocumentService {
 
   private refusal(name: string, size: number): string | undefined {
     if (!detectDocumentType(name)) {
-      return "Unsupported file type: FineFlow reads .md, .txt, .html, .pdf, .docx, .json and .jsonl files.";
+      return "Unsupported file type: FineFlow reads .md, .mdx, .txt, .html, .pdf, .docx, .json and .jsonl files.";
     }
     if (size > this.deps.maxDocumentBytes) {
       return `The file is ${megabytes(size)}, over the ${megabytes(this.deps.maxDocumentBytes)} limit (FINEFLOW_MAX_DOCUMENT_MB).`;
