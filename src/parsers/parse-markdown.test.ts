@@ -77,11 +77,16 @@ describe("parseMarkdown", () => {
       "::: warning",
       "Budgets are hard limits.",
       ":::",
+      "",
+      ":::info[Since 0.2]",
+      "Exports are signed.",
+      ":::",
     ].join("\n");
     expect(parseMarkdown(markdown)).toEqual([
       { kind: "paragraph", text: "Save your key\nKeys are shown once." },
       { kind: "code", text: "```md\n:::note\n```" },
       { kind: "paragraph", text: "Budgets are hard limits." },
+      { kind: "paragraph", text: "Since 0.2\nExports are signed." },
     ]);
   });
 });

@@ -55,9 +55,9 @@ function outsideCode(source: string, edit: (lines: string[]) => string[]): strin
   return [...out, ...edit(prose)].join("\n");
 }
 
-// Docusaurus's admonitions (`:::tip Title` … `:::`), also Pandoc's fenced divs: the markers are layout;
-// a title stays as a line of its own.
-const ADMONITION = /^ {0,3}:{3,}[ \t]*(?:[\w-]+)?[ \t]*(.*)$/;
+// Docusaurus's admonitions (`:::tip Title`, `:::tip[Title]` … `:::`), also Pandoc's fenced divs: the markers
+// are layout; a title stays as a line of its own.
+const ADMONITION = /^ {0,3}:{3,}[ \t]*(?:[\w-]+)?[ \t]*\[?(.*?)\]?[ \t]*$/;
 // In MDX, a line that starts an `import` or `export` starts ESM, which runs to the next blank line.
 const ESM = /^(?:import|export)[\s{*]/;
 const MDX_COMMENT = /\{\/\*[\s\S]*?\*\/\}/g;
@@ -70,7 +70,7 @@ function withoutSiteSyntax(lines: string[], mdx: boolean): string[] {
     if (inEsm) continue;
     const admonition = ADMONITION.exec(line);
     if (admonition) {
-      if (admonition[1]?.trim()) kept.push(admonition[1].trim());
+      if (admonition[1]) kept.push(admonition[1]);
       continue;
     }
     kept.push(line);
