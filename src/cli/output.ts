@@ -4,16 +4,59 @@ export function printJson(value: unknown): void {
 }
 
 export function printTable(rows: Record<string, string>[], empty: string): void {
+  process.stdout.write(`${formatTable(rows) ?? empty}\n`);
+}
+
+/** Rows as columns under upper-case headers, each as wide as its widest cell; undefined for no rows. */
+export function formatTable(rows: Record<string, string>[]): string | undefined {
   const first = rows[0];
-  if (!first) {
-    process.stdout.write(`${empty}\n`);
-    return;
-  }
+  if (!first) return undefined;
   const columns = Object.keys(first);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => displayWidth(r[c] ?? ""))));
+  const pad = (cell: string, width: number) => cell + " ".repeat(width - displayWidth(cell));
   const line = (cells: string[]) =>
-    `${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
-  process.stdout.write(
-    `${[line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => r[c] ?? "")))].join("\n")}\n`,
+    cells
+      .map((cell, i) => pad(cell, widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(columns.map((c) => c.toUpperCase())),
+    ...rows.map((r) => line(columns.map((c) => r[c] ?? ""))),
+  ].join("\n");
+}
+
+const COMBINING = /\p{M}/u;
+
+/**
+ * The columns a string takes in a terminal: a Chinese, Japanese or Korean character, a full-width form or
+ * an emoji two, a combining mark none, anything else one. Padded by its length instead, a document named
+ * in Japanese pushed every column after it out of line.
+ */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const character of text) {
+    if (COMBINING.test(character)) continue;
+    width += isWide(character.codePointAt(0) as number) ? 2 : 1;
+  }
+  return width;
+}
+
+/** East Asian Wide and Fullwidth (Unicode's EastAsianWidth W and F), by block. */
+function isWide(code: number): boolean {
+  return (
+    (code >= 0x1100 && code <= 0x115f) || // Hangul Jamo leading consonants
+    (code >= 0x2e80 && code <= 0x303e) || // CJK radicals, symbols and punctuation
+    (code >= 0x3041 && code <= 0x33ff) || // kana, CJK compatibility
+    (code >= 0x3400 && code <= 0x4dbf) || // CJK Extension A
+    (code >= 0x4e00 && code <= 0x9fff) || // CJK Unified Ideographs
+    (code >= 0xa000 && code <= 0xa4cf) || // Yi
+    (code >= 0xac00 && code <= 0xd7a3) || // Hangul syllables
+    (code >= 0xf900 && code <= 0xfaff) || // CJK Compatibility Ideographs
+    (code >= 0xfe30 && code <= 0xfe4f) || // CJK compatibility forms
+    (code >= 0xff00 && code <= 0xff60) || // full-width forms
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1f64f) || // emoji
+    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x20000 && code <= 0x3fffd) // CJK Extension B and later
   );
 }

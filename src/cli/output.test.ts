@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { displayWidth, formatTable } from "./output.js";
+
+describe("displayWidth", () => {
+  it("counts wide characters as two columns and combining marks as none", () => {
+    expect(displayWidth("guide.md")).toBe(8);
+    expect(displayWidth("会議の記録.md")).toBe(13);
+    expect(displayWidth("설치 안내")).toBe(9);
+    expect(displayWidth("Ｆｕｌｌ")).toBe(8);
+    expect(displayWidth("cafe\u0301")).toBe(4);
+    expect(displayWidth("ok 👍")).toBe(5);
+  });
+});
+
+describe("formatTable", () => {
+  it("lines columns up by the columns their cells take, not by their length", () => {
+    const table = formatTable([
+      { name: "会議/議事録.md", status: "ready" },
+      { name: "notes.md", status: "failed" },
+    ]);
+    expect(table).toBe(
+      ["NAME            STATUS", "会議/議事録.md  ready", "notes.md        failed"].join("\n"),
+    );
+  });
+
+  it("gives nothing for no rows", () => {
+    expect(formatTable([])).toBeUndefined();
+  });
+});
