@@ -24,10 +24,13 @@ export interface AnalysisThreadOptions {
   idleStopMs?: number;
 }
 
-interface Job {
-  request: AnalysisRequest;
+interface Reply {
   resolve(chunks: AnalyzedChunk[]): void;
   reject(error: Error): void;
+}
+
+interface Job extends Reply {
+  request: AnalysisRequest;
 }
 
 /**
@@ -72,7 +75,11 @@ function startWorker(options: AnalysisThreadOptions): Worker {
 export class AnalysisThread {
   private worker?: Worker;
   private idleTimer?: NodeJS.Timeout;
-  private running?: Job;
+  /**
+   * Only where the answer goes: holding the whole job kept a document's bytes (47 MB and more) alive
+   * through its analysis, after the thread had its own copy.
+   */
+  private running?: Reply;
   private readonly waiting: Job[] = [];
   private closed = false;
 
@@ -103,7 +110,7 @@ export class AnalysisThread {
       return;
     }
     clearTimeout(this.idleTimer);
-    this.running = job;
+    this.running = { resolve: job.resolve, reject: job.reject };
     const worker = this.current();
     worker.ref();
     // A copy of its own, moved to the thread: the bytes given may be a view into a larger buffer.
@@ -148,7 +155,7 @@ export class AnalysisThread {
     this.idleTimer.unref();
   }
 
-  private finish(): Job | undefined {
+  private finish(): Reply | undefined {
     const job = this.running;
     this.running = undefined;
     return job;
