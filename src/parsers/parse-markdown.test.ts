@@ -81,13 +81,24 @@ describe("parseMarkdown", () => {
       ":::info[Since 0.2]",
       "Exports are signed.",
       ":::",
+      "",
+      "::: {.warning}",
+      "Keys never leave the server.",
+      ":::",
     ].join("\n");
     expect(parseMarkdown(markdown)).toEqual([
       { kind: "paragraph", text: "Save your key\nKeys are shown once." },
       { kind: "code", text: "```md\n:::note\n```" },
       { kind: "paragraph", text: "Budgets are hard limits." },
       { kind: "paragraph", text: "Since 0.2\nExports are signed." },
+      { kind: "paragraph", text: "Keys never leave the server." },
     ]);
+  });
+
+  it("reads a marker-like line that is no marker in one pass, and keeps it", () => {
+    // U+2028 is no line break to Markdown; a pattern that backtracked over the spaces took minutes.
+    const spaced = `:::${" ".repeat(20_000)}\u2028 x`;
+    expect(parseMarkdown(spaced)).toEqual([{ kind: "paragraph", text: expect.stringContaining("x") }]);
   });
 });
 
@@ -123,6 +134,16 @@ describe("parseMdx", () => {
       { kind: "paragraph", text: "Pick your package manager." },
       { kind: "paragraph", text: "Run the installer with npm." },
       { kind: "code", text: '```js\nimport fineflow from "fineflow";\n```' },
+    ]);
+  });
+
+  it("keeps a comment written in a code span, and the text after a comment left open", () => {
+    expect(parseMdx("Write `{/* note */}` to leave a note.{/* gone */}")).toEqual([
+      { kind: "paragraph", text: "Write `{/* note */}` to leave a note." },
+    ]);
+    const open = `Before.{/* open${" {/* again".repeat(20_000)}`;
+    expect(parseMdx(open)).toEqual([
+      { kind: "paragraph", text: expect.stringMatching(/^Before\.\{\/\* open/) },
     ]);
   });
 

@@ -55,12 +55,38 @@ function outsideCode(source: string, edit: (lines: string[]) => string[]): strin
   return [...out, ...edit(prose)].join("\n");
 }
 
-// Docusaurus's admonitions (`:::tip Title`, `:::tip[Title]` … `:::`), also Pandoc's fenced divs: the markers
-// are layout; a title stays as a line of its own.
-const ADMONITION = /^ {0,3}:{3,}[ \t]*(?:[\w-]+)?[ \t]*\[?(.*?)\]?[ \t]*$/;
+// Docusaurus's admonitions (`:::tip Title`, `:::tip[Title]` … `:::`), also Pandoc's fenced divs
+// (`::: {.warning}`): the markers are layout; a title stays as a line of its own.
+const ADMONITION = /^ {0,3}:{3,}(.*)$/;
+/** What opens an admonition before its title: its type (`tip`) or Pandoc's attributes (`{.warning}`). */
+const ADMONITION_TYPE = /^(?:\{[^}]*\}|[\w-]+)/;
 // In MDX, a line that starts an `import` or `export` starts ESM, which runs to the next blank line.
 const ESM = /^(?:import|export)[\s{*]/;
-const MDX_COMMENT = /\{\/\*[\s\S]*?\*\/\}/g;
+
+function admonitionTitle(marker: string): string {
+  const title = marker.trim().replace(ADMONITION_TYPE, "").trim();
+  return title.startsWith("[") && title.endsWith("]") ? title.slice(1, -1).trim() : title;
+}
+
+/**
+ * MDX's comments (`{/*` to `*\/}`), but not what a code span shows of one: a page about MDX writes them in
+ * backticks. A comment left open ends nothing: the text after it stays.
+ */
+function withoutMdxComments(text: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf("{/*", at);
+    if (open < 0) break;
+    const close = text.indexOf("*/}", open + 3);
+    if (close < 0) break;
+    const line = text.slice(text.lastIndexOf("\n", open) + 1, open);
+    const inCode = (line.match(/`/g)?.length ?? 0) % 2 === 1;
+    out += text.slice(at, inCode ? close + 3 : open);
+    at = close + 3;
+  }
+  return out + text.slice(at);
+}
 
 function withoutSiteSyntax(lines: string[], mdx: boolean): string[] {
   const kept: string[] = [];
@@ -70,12 +96,13 @@ function withoutSiteSyntax(lines: string[], mdx: boolean): string[] {
     if (inEsm) continue;
     const admonition = ADMONITION.exec(line);
     if (admonition) {
-      if (admonition[1]) kept.push(admonition[1]);
+      const title = admonitionTitle(admonition[1] ?? "");
+      if (title) kept.push(title);
       continue;
     }
     kept.push(line);
   }
-  return mdx ? kept.join("\n").replace(MDX_COMMENT, "").split("\n") : kept;
+  return mdx ? withoutMdxComments(kept.join("\n")).split("\n") : kept;
 }
 
 // marked types its tokens as MarkedToken | Generic; Generic tokens only come from extensions, and none are
