@@ -1,4 +1,14 @@
-import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun } from "docx";
+import {
+  Document,
+  ExternalHyperlink,
+  HeadingLevel,
+  Packer,
+  Paragraph,
+  Table,
+  TableCell,
+  TableRow,
+  TextRun,
+} from "docx";
 import { describe, expect, it } from "vitest";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parseDocx } from "./parse-docx.js";
@@ -60,6 +70,27 @@ describe("parseDocx", () => {
       { kind: "list", text: "- Europe\n  - Germany\n- Asia" },
       { kind: "list", text: "1. Collect data\n2. Train" },
       { kind: "table", text: "| Region | Sales \\| net |\n| --- | --- |\n| EU | 12 |" },
+    ]);
+  });
+
+  it("keeps a list of links, which in a Word document is the author's, not a site's menu", async () => {
+    const prose =
+      "Each quarter the team reviews what it shipped, what it learned from customers, and which of the " +
+      "open questions it will answer next, before it plans the work of the quarter that follows.";
+    const link = (text: string) =>
+      new Paragraph({
+        bullet: { level: 0 },
+        children: [new ExternalHyperlink({ link: "https://example.com/", children: [new TextRun(text)] })],
+      });
+    const document = new Document({
+      sections: [
+        { children: [new Paragraph(prose), link("Pricing plans"), link("Roadmap"), link("Release notes")] },
+      ],
+    });
+    const blocks = await parseDocx(new Uint8Array(await Packer.toBuffer(document)));
+    expect(blocks).toEqual([
+      { kind: "paragraph", text: prose },
+      { kind: "list", text: "- Pricing plans\n- Roadmap\n- Release notes" },
     ]);
   });
 

@@ -12,7 +12,7 @@ const ENCRYPTED_PACKAGE = Buffer.from("EncryptedPackage", "utf16le");
 export async function parseDocx(bytes: Uint8Array): Promise<Block[]> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (COMPOUND_FILE_SIGNATURE.every((byte, i) => buffer[i] === byte)) throw compoundFileError(buffer);
-  return parseHtml(await convertToHtml(buffer));
+  return parseHtml(await convertToHtml(buffer), { chrome: false });
 }
 
 async function convertToHtml(buffer: Buffer): Promise<string> {

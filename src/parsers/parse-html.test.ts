@@ -58,7 +58,8 @@ describe("parseHtml", () => {
       <p>Each step takes a few minutes, and <a href="/help">help</a> is one click away.</p>
       <div><b>See also:</b><ul><li><a href="/x">Pricing plans</a></li><li><a href="/y">Model catalogue</a></li>
       <li><a href="/z">Release notes</a></li></ul></div>
-      <p><a href="/t">Terms</a> | <a href="/p">Privacy</a> | <a href="/c">Contact</a></p></body>`;
+      <p>Get it for <a href="/w">Windows 11</a>, <a href="/m">macOS Sonoma</a> or <a href="/u">Ubuntu Linux</a>.</p>
+      <div><a href="/t">Terms</a> | <a href="/p">Privacy</a> | <a href="/c">Contact</a></div></body>`;
     expect(parseHtml(html)).toEqual([
       { kind: "heading", level: 1, text: "Getting started" },
       {
@@ -66,6 +67,20 @@ describe("parseHtml", () => {
         text: "Read the install guide first, then the API reference, the CLI guide and the FAQ in any order.",
       },
       { kind: "paragraph", text: "Each step takes a few minutes, and help is one click away." },
+      { kind: "paragraph", text: "Get it for Windows 11, macOS Sonoma or Ubuntu Linux." },
+    ]);
+  });
+
+  it("keeps an article whose layout block also holds a long navigation bar", () => {
+    const links = (n: number) =>
+      Array.from({ length: n }, (_, i) => `<a href="/p${i}">Documentation page ${i}</a>`).join(" ");
+    const article = "Budgets stop a training job before it spends more than the month allows.";
+    const html = `<body><header>${links(12)}</header>
+      <div><nav>${links(30)}</nav><article><h1>Budgets</h1><p>${article}</p></article></div>
+      <footer>${links(30)}</footer></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Budgets" },
+      { kind: "paragraph", text: article },
     ]);
   });
 

@@ -49,16 +49,22 @@ const HEADINGS = "h1, h2, h3, h4, h5, h6";
 
 /**
  * A block of links with little text of its own is a menu, a site map or a list of related pages, however
- * it is marked up: one with at least this many links, whose text is at least this share link text. Only
- * a block: links inline in a sentence are part of it.
+ * it is marked up: one with at least this many links, whose text is at least this share link text, and
+ * which has at most this much text besides. Only a list, a table or a section: a paragraph of links
+ * ("for Windows, macOS or Linux") is a sentence.
  */
 const MIN_MENU_LINKS = 3;
 const MIN_MENU_LINK_SHARE = 0.7;
+const MAX_MENU_OWN_CHARS = 200;
+const MENU_BLOCKS = new Set(["div", "section", "aside", "ul", "ol", "dl", "menu", "table"]);
 
-/** HTML (a page, or what mammoth makes of a DOCX) to blocks. */
-export function parseHtml(html: string): Block[] {
+/**
+ * HTML to blocks. A page (`chrome`, the default) loses its site's navigation, banners and menus; what
+ * mammoth makes of a DOCX has none, and a Word list of links is the document's own.
+ */
+export function parseHtml(html: string, { chrome = true } = {}): Block[] {
   const root = parse(html.replace(PROLOG, ""), PARSE_OPTIONS);
-  return collectBlocks(root, new Set(), pageText(root));
+  return collectBlocks(root, new Set(), chrome ? pageText(root) : undefined);
 }
 
 /** Decodes character references (&amp;, &#233;) in text that is not otherwise HTML. */
@@ -81,17 +87,28 @@ interface PageText {
   of: Map<Node, TextStats>;
 }
 
+/**
+ * Each element's statistics leave out what is dropped whatever its size (scripts, `<nav>`, `<footer>`):
+ * counted, a layout `<div>` around a `<nav>` of 30 links and a short article looked like a menu, and went.
+ * The page's own size counts everything, as "half the page" is measured against what the reader sees.
+ */
 function pageText(root: Node): PageText {
   const of = new Map<Node, TextStats>();
-  const count = (node: Node, inLink: boolean): TextStats => {
+  let pageChars = 0;
+  const count = (node: Node, inLink: boolean, dropped: boolean): TextStats => {
     if (node instanceof TextNode) {
       const chars = node.rawText.replace(/\s+/g, "").length;
-      return { chars, linkChars: inLink ? chars : 0, links: 0 };
+      pageChars += chars;
+      return dropped
+        ? { chars: 0, linkChars: 0, links: 0 }
+        : { chars, linkChars: inLink ? chars : 0, links: 0 };
     }
-    const link = node instanceof HTMLElement && node.tagName === "A" && node.hasAttribute("href");
-    const stats = { chars: 0, linkChars: 0, links: link ? 1 : 0 };
+    const element = node instanceof HTMLElement && node !== root ? node : undefined; // the root has no tag
+    const link = element?.tagName === "A" && element.hasAttribute("href");
+    const inDropped = dropped || (element !== undefined && DROPPED.has(element.tagName.toLowerCase()));
+    const stats = { chars: 0, linkChars: 0, links: link && !inDropped ? 1 : 0 };
     for (const child of node.childNodes) {
-      const inner = count(child, inLink || link);
+      const inner = count(child, inLink || link, inDropped);
       stats.chars += inner.chars;
       stats.linkChars += inner.linkChars;
       stats.links += inner.links;
@@ -99,7 +116,8 @@ function pageText(root: Node): PageText {
     of.set(node, stats);
     return stats;
   };
-  return { chars: count(root, false).chars, of };
+  count(root, false, false);
+  return { chars: pageChars, of };
 }
 
 /**
@@ -142,13 +160,8 @@ class BlockCollector {
   private isChrome(element: HTMLElement, tag: string): boolean {
     const stats = this.page?.of.get(element);
     if (!this.page || !stats || stats.chars * 2 >= this.page.chars) return false;
-    const block = CONTAINERS.has(tag) || LISTS.has(tag) || tag === "table";
-    const menu = stats.links >= MIN_MENU_LINKS && stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE;
-    if (block && menu) return true;
-    const words = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/[\s_-]+/);
-    const role = element.getAttribute("role") ?? "";
-    const chrome = words.some((word) => CHROME_WORDS.has(word)) || CHROME_ROLES.has(role);
-    const header = tag === "header" || role === "banner" || words.includes("header");
+    if (MENU_BLOCKS.has(tag) && isMenu(stats)) return true;
+    const { chrome, header } = chromeMark(element);
     if (!chrome && !header) return false;
     return chrome || !element.querySelector(HEADINGS) || element.querySelector("nav") !== null;
   }
@@ -178,6 +191,21 @@ class BlockCollector {
       this.visitChildren(node);
     }
   }
+}
+
+const isMenu = (stats: TextStats) =>
+  stats.links >= MIN_MENU_LINKS &&
+  stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE &&
+  stats.chars - stats.linkChars <= MAX_MENU_OWN_CHARS;
+
+/** Whether an element's class, id or role mark it as the site's chrome, or as a header. */
+function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } {
+  const words = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/[\s_-]+/);
+  const role = element.getAttribute("role") ?? "";
+  return {
+    chrome: words.some((word) => CHROME_WORDS.has(word)) || CHROME_ROLES.has(role),
+    header: element.tagName === "HEADER" || role === "banner" || words.includes("header"),
+  };
 }
 
 function collapseInline(text: string): string {
