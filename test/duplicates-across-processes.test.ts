@@ -226,4 +226,26 @@ describe("duplicates found by several processes over one database", () => {
     ]);
     expect(rows).toEqual([{ minhash_scheme: MINHASH_SCHEME_VERSION }]);
   });
+
+  it("re-sign a candidate whose signature was made old again behind the index's back", async () => {
+    const projects = new ProjectService(new ProjectsRepository(database.db));
+    const project = (await projects.create(actor, { name: "signed back" })).id;
+    const upgraded = worker();
+    const [original] = await store(upgraded, project, "refunds.md", refunds);
+    // An older FineFlow's upgrade pass signs the row its own way again; its seq does not change, so the
+    // index that already holds it does not read it again.
+    await database.executeSql("UPDATE chunks SET minhash = $1, minhash_scheme = 1 WHERE id = $2", [
+      OLDER_SIGNATURE,
+      original?.id,
+    ]);
+
+    const edited = refunds.replace("request 3 ", "request three ");
+    const [near] = await store(upgraded, project, "refunds-edited.md", edited);
+    expect(near?.duplicateOf).toBe(original?.id);
+    expect(near?.duplicateSimilarity).toBeLessThan(1);
+    const { rows } = await database.executeSql("SELECT minhash_scheme FROM chunks WHERE id = $1", [
+      original?.id,
+    ]);
+    expect(rows).toEqual([{ minhash_scheme: MINHASH_SCHEME_VERSION }]);
+  });
 });

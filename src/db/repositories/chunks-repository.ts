@@ -79,10 +79,14 @@ interface ProjectIndex {
   seq: number;
 }
 
-/** A kept chunk as the index reads it; `stale` when an older MinHash scheme signed it. */
-interface KeptRow extends EarlierChunk {
-  seq: number;
+/** A kept chunk as read back; `stale` when an older MinHash scheme signed it. */
+interface SignedRow extends EarlierChunk {
   stale: boolean;
+}
+
+/** A kept chunk as the index reads it. */
+interface KeptRow extends SignedRow {
+  seq: number;
 }
 
 export class ChunksRepository {
@@ -104,7 +108,9 @@ export class ChunksRepository {
    * another process (or a promotion) made kept has a higher `seq` than what the index holds. Chunks deleted
    * since stay in it until it is rebuilt; `earlierCandidates` reads only chunks still kept, so they are
    * never matched. A chunk signed by an older MinHash scheme is re-signed as it is read (`resign`), whether
-   * an older FineFlow stored it before an upgrade or is still storing them beside this one.
+   * an older FineFlow stored it before an upgrade or is still storing them beside this one. The index keeps
+   * the new signature even should the transaction roll the database's back: `earlierCandidates` checks
+   * again.
    */
   private async caughtUp(db: Db, projectId: string, threshold: number): Promise<ProjectIndex> {
     let entry = this.indexes.get(projectId);
@@ -138,7 +144,7 @@ export class ChunksRepository {
    * near duplicate of them would go unmarked. Texts are read a batch at a time, as each query's result
    * passes whole through PGlite's memory.
    */
-  private async resign(db: Db, rows: KeptRow[]): Promise<void> {
+  private async resign(db: Db, rows: SignedRow[]): Promise<void> {
     const stale = rows.filter((row) => row.stale);
     for (let start = 0; start < stale.length; start += this.batch) {
       const batch = stale.slice(start, start + this.batch);
@@ -164,9 +170,13 @@ export class ChunksRepository {
   private async earlierCandidates(db: Db, projectId: string, ids: string[]): Promise<EarlierChunk[]> {
     if (ids.length === 0) return [];
     const result = (await db.execute(sql`
-      SELECT id, content_hash AS "contentHash", minhash FROM chunks
+      SELECT id, content_hash AS "contentHash", minhash, minhash_scheme <> ${MINHASH_SCHEME_VERSION} AS stale
+      FROM chunks
       WHERE id = ANY(${param(ids)}::uuid[]) AND project_id = ${projectId} AND NOT is_duplicate
-      ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<EarlierChunk>;
+      ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<SignedRow>;
+    // What the index was told may not be what the rows hold: its re-signing rolled back with a failed
+    // store, or an older FineFlow's upgrade pass signed them its way again.
+    await this.resign(db, result.rows);
     return result.rows;
   }
 
