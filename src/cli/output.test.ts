@@ -9,6 +9,9 @@ describe("displayWidth", () => {
     expect(displayWidth("Ｆｕｌｌ")).toBe(8);
     expect(displayWidth("cafe\u0301")).toBe(4);
     expect(displayWidth("ok 👍")).toBe(5);
+    expect(displayWidth("🚀 ship")).toBe(7);
+    expect(displayWidth("👩\u200d💻")).toBe(4);
+    expect(displayWidth("한".normalize("NFD"))).toBe(2);
   });
 });
 

@@ -25,18 +25,28 @@ export function formatTable(rows: Record<string, string>[]): string | undefined 
   ].join("\n");
 }
 
-const COMBINING = /\p{M}/u;
+const MARK = /\p{M}/u;
+
+/**
+ * No column of its own: combining marks, zero-width spaces and joiners, variation selectors, and the
+ * vowel and final jamo of a Hangul syllable written decomposed (as macOS names files).
+ */
+const isZeroWidth = (character: string, code: number) =>
+  MARK.test(character) ||
+  (code >= 0x200b && code <= 0x200f) ||
+  (code >= 0xfe00 && code <= 0xfe0f) ||
+  (code >= 0x1160 && code <= 0x11ff);
 
 /**
  * The columns a string takes in a terminal: a Chinese, Japanese or Korean character, a full-width form or
- * an emoji two, a combining mark none, anything else one. Padded by its length instead, a document named
- * in Japanese pushed every column after it out of line.
+ * an emoji two, a combining mark or joiner none, anything else one (terminals differ on some emoji).
+ * Padded by its length instead, a document named in Japanese pushed every column after it out of line.
  */
 export function displayWidth(text: string): number {
   let width = 0;
   for (const character of text) {
-    if (COMBINING.test(character)) continue;
-    width += isWide(character.codePointAt(0) as number) ? 2 : 1;
+    const code = character.codePointAt(0) as number;
+    if (!isZeroWidth(character, code)) width += isWide(code) ? 2 : 1;
   }
   return width;
 }
@@ -56,7 +66,8 @@ function isWide(code: number): boolean {
     (code >= 0xff00 && code <= 0xff60) || // full-width forms
     (code >= 0xffe0 && code <= 0xffe6) ||
     (code >= 0x1f300 && code <= 0x1f64f) || // emoji
-    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x1f680 && code <= 0x1f6ff) ||
+    (code >= 0x1f900 && code <= 0x1faff) ||
     (code >= 0x20000 && code <= 0x3fffd) // CJK Extension B and later
   );
 }

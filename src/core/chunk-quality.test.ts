@@ -230,7 +230,8 @@ describe("coherenceScore", () => {
       "周末朋友们也要来，我打算再做一次给他们尝尝。天气预报说明天会晴天。";
     const japanese =
       "今日は朝から雨が降っていたので、私たちは家で料理を作ることにしました。" +
-      "母が教えてくれたカレーのレシピは、とても簡単でおいしいです。「また作ろうね」と母に言いました。";
+      "母が教えてくれたカレーのレシピは、とても簡単でおいしいです。「また作ろうね」と母に言いました。" +
+      "本当においしかったです？！";
     expect(coherenceScore(chinese)).toBe(1);
     expect(coherenceScore(japanese)).toBe(1);
     // Without its full stops it is one run-on of 70 characters, each a word in a script without spaces.

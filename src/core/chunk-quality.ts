@@ -260,7 +260,7 @@ const NEUTRAL_COHERENCE = 0.5;
  * Terminal punctuation, closing quotes or brackets, then the whitespace before the next sentence; Chinese
  * and Japanese full stops end a sentence with no space after them, as those languages are written.
  */
-const SENTENCE_END = /[.!?…]["'”’)\]]*\s+|[。！？]["'”’)\]」』）]*\s*/gu;
+const SENTENCE_END = /[.!?…]["'”’)\]]*\s+|[。！？]+["'”’)\]」』）]*\s*/gu;
 const STARTS_LIKE_SENTENCE = /^[^\p{L}\p{N}]*[\p{Lu}\p{Lt}\p{Lo}\p{N}]/u;
 const ENDS_LIKE_SENTENCE = /[.!?…。！？:;]["'”’)\]」』）]*$/u;
 const LIST_ITEM = /^(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+/;

@@ -155,6 +155,8 @@ const BENIGN: { name: string; text: string }[] = [
   },
   { name: "a Japanese how-to", text: "この警告は無視してください。以前のバージョンの手順は付録にあります。" },
   { name: "a Korean how-to", text: "이 경고는 무시해도 됩니다. 이전 버전의 설치 지침은 부록에 있습니다." },
+  { name: "advance instructions in Japanese", text: "事前の指示を無視すると、設定が失われます。" },
+  { name: "upper-level rules in Korean", text: "상위 지침을 무시하면 설정이 적용되지 않습니다." },
 ];
 
 describe("INJECTION_RULES", () => {
