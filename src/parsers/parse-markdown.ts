@@ -60,8 +60,15 @@ function outsideCode(source: string, edit: (lines: string[]) => string[]): strin
 const ADMONITION = /^ {0,3}:{3,}(.*)$/;
 /** What opens an admonition before its title: its type (`tip`) or Pandoc's attributes (`{.warning}`). */
 const ADMONITION_TYPE = /^(?:\{[^}]*\}|[\w-]+)/;
-// In MDX, a line that starts an `import` or `export` starts ESM, which runs to the next blank line.
-const ESM = /^(?:import|export)[\s{*]/;
+// In MDX, a line that starts with `import` or `export` and a space starts ESM, which runs to a blank line
+// where its JavaScript is complete: one inside an open `{`, `[` or `(` does not end it.
+const ESM = /^(?:import|export)\s/;
+const OPENERS = /[{[(]/g;
+const CLOSERS = /[}\])]/g;
+
+/** How many more brackets a line of JavaScript opens than it closes (strings are not told apart). */
+const bracketDepth = (line: string) =>
+  (line.match(OPENERS)?.length ?? 0) - (line.match(CLOSERS)?.length ?? 0);
 
 function admonitionTitle(marker: string): string {
   const title = marker.trim().replace(ADMONITION_TYPE, "").trim();
@@ -91,9 +98,17 @@ function withoutMdxComments(text: string): string {
 function withoutSiteSyntax(lines: string[], mdx: boolean): string[] {
   const kept: string[] = [];
   let inEsm = false;
+  let depth = 0;
   for (const line of lines) {
-    inEsm = mdx && (inEsm || ESM.test(line)) && line.trim() !== "";
-    if (inEsm) continue;
+    if (mdx && !inEsm && ESM.test(line)) {
+      inEsm = true;
+      depth = 0;
+    }
+    if (inEsm && (line.trim() !== "" || depth > 0)) {
+      depth += bracketDepth(line);
+      continue;
+    }
+    inEsm = false;
     const admonition = ADMONITION.exec(line);
     if (admonition) {
       const title = admonitionTitle(admonition[1] ?? "");
