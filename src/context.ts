@@ -130,7 +130,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     logger,
   });
   const updates = new TrainingUpdates(database.listen, logger);
-  const jobs = createJobs({ auth, documents, generation, training });
+  const jobs = createJobs({ auth, documents, generation, training }, queue);
   const pairs = new PairService(datasets);
   return {
     auth,

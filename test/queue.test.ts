@@ -1,5 +1,6 @@
 import PgBoss from "pg-boss";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Database } from "../src/db/client.js";
 import { UsersRepository } from "../src/db/repositories/users-repository.js";
 import { silentLogger } from "../src/logger.js";
 import { type JobDefinition, Queue } from "../src/queue/queue.js";
@@ -19,6 +20,26 @@ async function settled(id: string) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`job ${id} did not finish`);
+}
+
+/** Polls until `ready` holds, for at most ~5 s. */
+async function until(ready: () => Promise<boolean> | boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("timed out");
+}
+
+/**
+ * A job as an earlier process leaves it when it dies running it: taken by that process's worker (pg-boss,
+ * as any process would, over the same database), then never finished.
+ */
+async function takenByAProcessThatDies(name: string): Promise<void> {
+  const earlier = new PgBoss({ db: { executeSql: (text, values) => t.database.executeSql(text, values) } });
+  await earlier.start();
+  expect(await earlier.fetch(name)).toHaveLength(1);
+  await earlier.stop({ graceful: false, close: false, wait: true });
 }
 
 it("runs a queued job through a worker on this backend, end to end", async () => {
@@ -106,16 +127,82 @@ it("retries at once the jobs an earlier process took and never finished, instead
     handle: async ({ n }) => done.push(n),
   };
   await queue.send(job, { n: 1 });
-  // The earlier process: its worker took the job, then the process died with it (pg-boss, as any process
-  // would, over the same database).
-  const earlier = new PgBoss({ db: { executeSql: (text, values) => t.database.executeSql(text, values) } });
-  await earlier.start();
-  expect(await earlier.fetch(job.name)).toHaveLength(1);
-  await earlier.stop({ graceful: false, close: false, wait: true });
+  await takenByAProcessThatDies(job.name);
 
   await queue.retryInterrupted();
   await queue.work([job as JobDefinition]);
-  for (let i = 0; i < 100 && done.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await until(() => done.length === 1);
+  await queue.stop();
+  expect(done).toEqual([1]);
+});
+
+it("retries the job of a process that stopped beating, and leaves alone the one of a process still beating", async () => {
+  const ran: string[] = [];
+  let release = () => {};
+  const job: JobDefinition = { name: "test.orphaned", handle: async () => ran.push("second") };
+  // The first process, over a connection the test can cut: to the others it dies when its heartbeats stop.
+  let cut = false;
+  const connection: Database = {
+    ...t.database,
+    executeSql: (text, values) =>
+      cut ? Promise.reject(new Error("connection lost")) : t.database.executeSql(text, values),
+  };
+  const first = new Queue(connection, silentLogger, { concurrency: 1, heartbeatSeconds: 0.1 });
+  await first.work([
+    {
+      name: job.name,
+      handle: () => {
+        ran.push("first");
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    },
+  ]);
+  const second = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 0.5 });
+  const id = await second.send(job, {});
+  await until(async () => {
+    const { rows } = await t.database.executeSql("SELECT 1 FROM queue_workers WHERE $1 = ANY (job_ids)", [
+      id,
+    ]);
+    return rows.length === 1;
+  });
+  await second.work([job]);
+
+  // Running for over a second, and named in the first process's heartbeats: alive, not retried.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  expect(await second.retryOrphaned(1)).toBe(0);
+  expect((await second.state(job, id))?.state).toBe("active");
+
+  cut = true;
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  expect(await second.retryOrphaned(1)).toBe(1);
+  await until(() => ran.includes("second"));
+  expect(ran).toEqual(["first", "second"]);
+  expect((await second.state(job, id))?.state).toBe("completed");
+
+  cut = false;
+  release();
+  await first.stop();
+  await second.stop();
+});
+
+it("retries a job taken by a process that died before its first heartbeat, once it has run a while", async () => {
+  const queue = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 0.5 });
+  const done: number[] = [];
+  const job: JobDefinition<{ n: number }> = {
+    name: "test.never-named",
+    handle: async ({ n }) => done.push(n),
+  };
+  await queue.send(job, { n: 1 });
+  await takenByAProcessThatDies(job.name);
+
+  // Just taken: its process may not have beaten yet.
+  expect(await queue.retryOrphaned(60)).toBe(0);
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  expect(await queue.retryOrphaned(1)).toBe(1);
+  await queue.work([job as JobDefinition]);
+  await until(() => done.length === 1);
   await queue.stop();
   expect(done).toEqual([1]);
 });

@@ -417,3 +417,14 @@ export const spendLedger = pgTable(
   },
   (t) => [index("spend_ledger_project_month_idx").on(t.projectId, t.occurredAt)],
 );
+
+/**
+ * Each process running background jobs says here, every few seconds, that it is alive and which jobs it is
+ * running (`Queue`): pg-boss 10 has no heartbeat of its own, so a job whose process died would otherwise
+ * stay "active" until its 15-minute expiry.
+ */
+export const queueWorkers = pgTable("queue_workers", {
+  id: uuid("id").primaryKey(),
+  beatAt: timestamp("beat_at", { withTimezone: true }).notNull(),
+  jobIds: uuid("job_ids").array().notNull(),
+});

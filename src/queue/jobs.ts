@@ -2,15 +2,18 @@ import type { AuthService } from "../services/auth-service.js";
 import type { DocumentService } from "../services/document-service.js";
 import type { GenerationService } from "../services/generation-service.js";
 import type { TrackStep, TrainingService } from "../services/training-service.js";
-import type { JobDefinition } from "./queue.js";
+import type { JobDefinition, Queue } from "./queue.js";
 
-/** Every kind of background work; each handler is a line that calls a service. */
-export function createJobs(services: {
-  auth: AuthService;
-  documents: DocumentService;
-  generation: GenerationService;
-  training: TrainingService;
-}) {
+/** Every kind of background work; each handler is a line that calls a service (or the queue itself). */
+export function createJobs(
+  services: {
+    auth: AuthService;
+    documents: DocumentService;
+    generation: GenerationService;
+    training: TrainingService;
+  },
+  queue: Pick<Queue, "retryOrphaned">,
+) {
   const purgeExpiredSessions: JobDefinition = {
     name: "maintenance.purge-expired-sessions",
     cron: "17 * * * *",
@@ -50,7 +53,14 @@ export function createJobs(services: {
     // Well past any poll interval and provider retry: only a chain that broke is that quiet.
     handle: async () => ({ recovered: await services.training.recover(15 * 60) }),
   };
+  const retryOrphaned: JobDefinition = {
+    name: "queue.retry-orphaned",
+    cron: "* * * * *",
+    concurrency: 1,
+    handle: async () => ({ retried: await queue.retryOrphaned() }),
+  };
   return {
+    retryOrphaned,
     trackTraining,
     trainingWatchdog,
     purgeExpiredSessions,
@@ -64,6 +74,7 @@ export function createJobs(services: {
       finishDataset,
       trackTraining,
       trainingWatchdog,
+      retryOrphaned,
     ] as JobDefinition[],
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import PgBoss from "pg-boss";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
@@ -25,7 +26,21 @@ export interface QueueOptions {
   /** How many jobs of each kind one process runs at once. */
   concurrency: number;
   pollingIntervalSeconds?: number;
+  /** How often a process running jobs says it is alive and which jobs it runs (`queue_workers`). */
+  heartbeatSeconds?: number;
 }
+
+/**
+ * A job running this long that no process has named in a heartbeat as long is taken to have died with its
+ * process, and is retried. Several heartbeats long, so that a process busy for a while (a large document's
+ * statements) is not mistaken for a dead one; far below pg-boss's 15-minute expiry.
+ */
+export const ORPHANED_AFTER_SECONDS = 120;
+const HEARTBEAT_SECONDS = 15;
+/** Rows of processes silent this long are deleted; a process that comes back writes its row again. */
+const FORGET_WORKERS_AFTER_SECONDS = 24 * 60 * 60;
+
+const INTERRUPTED = "The process running this job stopped before it finished.";
 
 /**
  * Background work in the application's own database through pg-boss: on PostgreSQL shared by every
@@ -40,6 +55,11 @@ export class Queue {
    * a large ingest).
    */
   private readonly workers = new Map<string, { ids: string[]; next: number }>();
+  /** This process in `queue_workers`, and the ids of the jobs it is running. */
+  private readonly id = randomUUID();
+  private readonly running = new Set<string>();
+  private heartbeat?: NodeJS.Timeout;
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly database: Database,
@@ -111,13 +131,50 @@ export class Queue {
    * counts as a failed attempt, so a job that takes its process down is not retried for ever.
    */
   async retryInterrupted(): Promise<void> {
-    const boss = await this.boss();
     // pg-boss lists no jobs by state; its table is read as its own retry-on-timeout does.
-    const { rows } = await this.database.executeSql(
-      `SELECT name, id FROM ${PGBOSS_SCHEMA}.job WHERE state = 'active'`,
+    await this.retry(`SELECT name, id FROM ${PGBOSS_SCHEMA}.job WHERE state = 'active'`);
+  }
+
+  /**
+   * Retries the jobs whose process died (or lost the database) while running them, on PostgreSQL where
+   * many processes share the queue: jobs started over `afterSeconds` ago that no process has named in a
+   * heartbeat since. Run every minute by one of the workers (`queue.retry-orphaned`); returns how many.
+   */
+  async retryOrphaned(afterSeconds = ORPHANED_AFTER_SECONDS): Promise<number> {
+    await this.database.executeSql(
+      "DELETE FROM queue_workers WHERE beat_at < now() - make_interval(secs => $1)",
+      [FORGET_WORKERS_AFTER_SECONDS],
     );
+    return this.retry(
+      `SELECT j.name, j.id FROM ${PGBOSS_SCHEMA}.job j
+        WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
+          AND NOT EXISTS (SELECT 1 FROM queue_workers w
+            WHERE j.id = ANY (w.job_ids) AND w.beat_at >= now() - make_interval(secs => $1))`,
+      [afterSeconds],
+    );
+  }
+
+  /** Fails the jobs the query finds, as interrupted: pg-boss retries each while it has retries left. */
+  private async retry(query: string, values?: unknown[]): Promise<number> {
+    const boss = await this.boss();
+    const { rows } = await this.database.executeSql(query, values);
     for (const { name, id } of rows as { name: string; id: string }[]) {
-      await boss.fail(name, id, { message: "The process running this job stopped before it finished." });
+      await boss.fail(name, id, { message: INTERRUPTED });
+    }
+    return rows.length;
+  }
+
+  /** Tells the other processes this one is alive and which jobs it runs. */
+  private async beat(): Promise<void> {
+    try {
+      await this.database.executeSql(
+        `INSERT INTO queue_workers (id, beat_at, job_ids) VALUES ($1, now(), $2::uuid[])
+          ON CONFLICT (id) DO UPDATE SET beat_at = now(), job_ids = EXCLUDED.job_ids`,
+        [this.id, `{${[...this.running].join(",")}}`],
+      );
+    } catch (error) {
+      // The next beat tries again; missing several lets another process retry this one's jobs.
+      this.logger.error("queue heartbeat failed", { error: (error as Error).message });
     }
   }
 
@@ -132,12 +189,26 @@ export class Queue {
         let id = "";
         id = await boss.work<object>(job.name, options, async ([next]) => {
           if (job.backToBack) boss.notifyWorker(id);
-          return next && job.handle(next.data);
+          if (!next) return;
+          this.running.add(next.id);
+          try {
+            return await job.handle(next.data);
+          } finally {
+            this.running.delete(next.id);
+          }
         });
         ids.push(id);
       }
       this.workers.set(job.name, { ids, next: 0 });
       if (job.cron) await boss.schedule(job.name, job.cron);
+    }
+    if (!this.heartbeat) {
+      await this.beat();
+      const seconds = this.options.heartbeatSeconds ?? HEARTBEAT_SECONDS;
+      this.heartbeat = setInterval(() => {
+        this.beating = this.beat();
+      }, seconds * 1000);
+      this.heartbeat.unref();
     }
   }
 
@@ -148,6 +219,13 @@ export class Queue {
 
   async stop(): Promise<void> {
     if (!this.started) return;
+    // Beating on while the running jobs finish: a long one would otherwise be retried elsewhere meanwhile.
     await (await this.started).stop({ graceful: true, wait: true, close: false });
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      await this.beating;
+      await this.database.executeSql("DELETE FROM queue_workers WHERE id = $1", [this.id]);
+    }
   }
 }
