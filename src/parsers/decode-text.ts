@@ -29,8 +29,8 @@ const fromWindows1252: Decode = (bytes) =>
  * - for `html`, the charset the page declares (`<meta charset>`), when it names one TextDecoder knows, as a
  *   page saved from an older site in Shift_JIS or windows-1251 does;
  * - UTF-8, when the bytes are UTF-8, or mostly are (a stray invalid byte then costs one U+FFFD);
- * - the Japanese, Chinese, Korean or Cyrillic charset the text reads as (`legacyCharset`), as editors on
- *   those systems saved it;
+ * - the non-Western legacy charset the text reads as (`legacyCharset`: Japanese, Chinese, Korean, Central
+ *   European, Cyrillic, Greek…), as editors on those systems saved it;
  * - Windows-1252 otherwise: text an older Windows editor saved, "café" with é as the one byte E9, which as
  *   UTF-8 became "caf\uFFFD" in every chunk.
  */
