@@ -147,6 +147,24 @@ describe("legacyCharset", () => {
     expect(await parseDocument("text", bytes)).toEqual([{ kind: "paragraph", text: sample.text }]);
   });
 
+  it("reads Ά where each Greek charset has it: Windows-1253's A2 is a quotation mark in ISO-8859-7", async () => {
+    const text =
+      "Άρθρο 1\n\nΟ παρών κανονισμός ισχύει για όλους τους υπαλλήλους της εταιρείας. Άδεια απουσίας δίνεται μόνο με έγκριση του προϊσταμένου.";
+    const windows = bytesOf(
+      "a2f1e8f1ef20310a0acf20f0e1f1feed20eae1edefede9f3ecfcf220e9f3f7fde5e920e3e9e120fcebeff5f220f4eff5f220f5f0e1ebebdeebeff5f220f4e7f220e5f4e1e9f1e5dfe1f22e20a2e4e5e9e120e1f0eff5f3dfe1f220e4dfede5f4e1e920ecfcedef20ece520dde3eaf1e9f3e720f4eff520f0f1effaf3f4e1ecddedeff52e",
+    );
+    // The same text in ISO-8859-7: only its two Ά differ.
+    const iso = windows.map((byte) => (byte === 0xa2 ? 0xb6 : byte));
+    expect([legacyCharset(windows), legacyCharset(iso)]).toEqual(["windows-1253", "iso-8859-7"]);
+    const [title, body] = text.split("\n\n");
+    for (const bytes of [windows, iso]) {
+      expect(await parseDocument("text", bytes)).toEqual([
+        { kind: "paragraph", text: title },
+        { kind: "paragraph", text: body },
+      ]);
+    }
+  });
+
   it("decides on the start of a long text, even where the start ends inside a character", () => {
     const paragraph = bytesOf(SAMPLES[0]?.hex as string);
     const repeated = (prefix: number) => {

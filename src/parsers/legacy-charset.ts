@@ -12,12 +12,31 @@ import { analyse } from "chardet";
  * in it. Undefined when Western European text ranks first, which the caller reads as Windows-1252.
  */
 export function legacyCharset(bytes: Uint8Array): string | undefined {
-  for (const { name } of analyse(bytes.subarray(0, SAMPLE_BYTES))) {
+  const sample = bytes.subarray(0, SAMPLE_BYTES);
+  for (const { name } of analyse(sample)) {
     if (WESTERN.has(name)) return undefined;
+    if (name === "ISO-8859-7") return greekCharset(sample);
     const label = decoderLabel(DECODE_AS[name] ?? name);
     if (label) return label;
   }
   return undefined;
+}
+
+/**
+ * chardet names Windows-1253 only when bytes 0x80–0x9F occur, and the two Greek charsets put Ά apart: A2 in
+ * Windows-1253, where ISO-8859-7 has a quotation mark, and B6 in ISO-8859-7. Ά begins many a sentence and
+ * heading ("Άρθρο 1", article 1): the byte followed by Greek letters is it.
+ */
+function greekCharset(sample: Uint8Array): string {
+  let windows = 0;
+  let iso = 0;
+  for (let i = 0; i + 1 < sample.length; i++) {
+    const next = sample[i + 1] as number;
+    if (next < 0xc1 || next > 0xfe) continue; // not a Greek letter in either
+    if (sample[i] === 0xa2) windows++;
+    else if (sample[i] === 0xb6) iso++;
+  }
+  return windows > iso ? "windows-1253" : "iso-8859-7";
 }
 
 /** Enough to tell the charset: the rest of a long text would only make the guess slower. */
