@@ -26,6 +26,7 @@ const fromWindows1252: Decode = (bytes) =>
 /**
  * Bytes of a text format to a string with "\n" line ends, decoded by the first of:
  * - a byte order mark (Windows editors still save "Unicode" text as UTF-16 with one);
+ * - UTF-16 without one, as some Windows tools and exports write it (`unmarkedUtf16`);
  * - for `html`, the charset the page declares (`<meta charset>`), when it names one TextDecoder knows, as a
  *   page saved from an older site in Shift_JIS or windows-1251 does;
  * - UTF-8, when the bytes are UTF-8, or mostly are (a stray invalid byte then costs one U+FFFD);
@@ -42,6 +43,8 @@ function decode(bytes: Uint8Array, html: boolean): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return utf8.decode(bytes);
+  const unmarked = unmarkedUtf16(bytes);
+  if (unmarked) return new TextDecoder(unmarked).decode(bytes);
   const declared = html ? declaredDecoder(bytes) : undefined;
   if (declared) return declared(bytes);
   try {
@@ -93,4 +96,31 @@ function mostlyUtf8(bytes: Uint8Array): boolean {
     }
   }
   return sequences > strays;
+}
+
+/**
+ * UTF-16 saved without a byte order mark, told by its zero bytes: the high byte of every ASCII character
+ * (spaces, line ends, digits and punctuation in any script's text), on one side of each pair only. Text in a
+ * byte-oriented charset has no zero bytes; as UTF-8 (which accepts them) such a file read as its
+ * characters with NULs between them, and lost its structure ("#\0 \0G\0u\0i\0d\0e\0" is no heading).
+ */
+function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
+  const sample = bytes.subarray(0, 4096 * 2);
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] === 0) i % 2 ? odd++ : even++;
+  }
+  const pairs = Math.floor(sample.length / 2);
+  // A fifth of the characters at least: below that, zero bytes are more likely damage than encoding.
+  if (pairs < 2 || Math.max(even, odd) < pairs / 5 || Math.min(even, odd) > Math.max(even, odd) / 20) {
+    return undefined;
+  }
+  const label = odd > even ? "utf-16le" : "utf-16be";
+  try {
+    new TextDecoder(label, { fatal: true }).decode(sample, { stream: sample.length < bytes.length });
+    return label;
+  } catch {
+    return undefined; // unpaired surrogates: not UTF-16 after all
+  }
 }

@@ -103,6 +103,26 @@ describe("parseDocument", () => {
     ]);
   });
 
+  it("reads UTF-16 saved without a byte order mark, either way round, Markdown structure and all", async () => {
+    const text = "# Guide\r\n\r\nInstall it on the café's laptop — 設定 first.\r\n";
+    const le = Buffer.from(text, "utf16le");
+    const blocks = [
+      { kind: "heading", level: 1, text: "Guide" },
+      { kind: "paragraph", text: "Install it on the café's laptop — 設定 first." },
+    ];
+    expect(await parseDocument("markdown", new Uint8Array(le))).toEqual(blocks);
+    expect(await parseDocument("markdown", new Uint8Array(Buffer.from(le).swap16()))).toEqual(blocks);
+    // ASCII only, which as UTF-8 is valid, with a NUL after every character.
+    expect(await parseDocument("text", new Uint8Array(Buffer.from("Hello\n\nWorld", "utf16le")))).toEqual([
+      { kind: "paragraph", text: "Hello" },
+      { kind: "paragraph", text: "World" },
+    ]);
+    // A stray NUL in UTF-8 text is no UTF-16.
+    expect(await parseDocument("text", utf8("Hello\u0000, world."))).toEqual([
+      { kind: "paragraph", text: "Hello, world." },
+    ]);
+  });
+
   it("dispatches each type to its parser", async () => {
     expect(await parseDocument("html", utf8("<h2>Hi</h2><p>There.</p>"))).toEqual([
       { kind: "heading", level: 2, text: "Hi" },
