@@ -206,3 +206,27 @@ it("retries a job taken by a process that died before its first heartbeat, once 
   await queue.stop();
   expect(done).toEqual([1]);
 });
+
+it("fails and retries a job that runs past its kind's expiry, and lets a kind with a longer one finish", async () => {
+  const queue = new Queue(t.database, silentLogger, { concurrency: 1, pollingIntervalSeconds: 0.5 });
+  const started: string[] = [];
+  const slow = (name: string, expireInSeconds: number): JobDefinition => ({
+    name,
+    expireInSeconds,
+    handle: async () => {
+      started.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    },
+  });
+  const short = slow("test.short-expiry", 1);
+  const long = slow("test.long-expiry", 60);
+  await queue.work([short, long]);
+  const shortId = await queue.send(short, {});
+  const longId = await queue.send(long, {});
+  await until(async () => (await queue.state(long, longId))?.state === "completed");
+  // Failed at its expiry, and taken again (the handler itself cannot be stopped: it runs on meanwhile).
+  await until(() => started.filter((name) => name === short.name).length >= 2);
+  expect((await queue.state(short, shortId))?.state).not.toBe("completed");
+  expect(started.filter((name) => name === long.name)).toHaveLength(1);
+  await queue.stop();
+});

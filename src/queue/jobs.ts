@@ -26,6 +26,10 @@ export function createJobs(
     // holds more of them in memory. Two let one document be analysed while the other is stored.
     concurrency: 2,
     backToBack: true,
+    // pg-boss's default 15 minutes would fail a document that takes longer, however far along (a 9,000-page
+    // PDF took 74–106 s here, and the size limit allows several times that); a process that dies is noticed
+    // by its heartbeats instead.
+    expireInSeconds: 2 * 60 * 60,
     handle: ({ userId, documentId }) => services.documents.process({ userId }, documentId),
   };
   const generateChunk: JobDefinition<{ userId: string; datasetId: string; chunkId: string }> = {

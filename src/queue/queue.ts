@@ -20,6 +20,12 @@ export interface JobDefinition<T extends object = object> {
    * found one of these jobs looks for the next at once.
    */
   backToBack?: boolean;
+  /**
+   * How long a job may run before pg-boss fails it (and retries it while it has retries): 15 minutes unless
+   * set. A dead process's jobs are retried by heartbeat long before (`retryOrphaned`); this bounds only work
+   * that hangs in a live process.
+   */
+  expireInSeconds?: number;
 }
 
 export interface QueueOptions {
@@ -41,6 +47,8 @@ const HEARTBEAT_SECONDS = 15;
 const FORGET_WORKERS_AFTER_SECONDS = 24 * 60 * 60;
 
 const INTERRUPTED = "The process running this job stopped before it finished.";
+
+const expiry = (job: JobDefinition) => (job.expireInSeconds ? { expireInSeconds: job.expireInSeconds } : {});
 
 /**
  * Background work in the application's own database through pg-boss: on PostgreSQL shared by every
@@ -98,7 +106,10 @@ export class Queue {
     const boss = await this.boss();
     await this.ensureQueue(boss, job.name);
     const startAfter = delaySeconds > 0 ? new Date(Date.now() + delaySeconds * 1000) : undefined;
-    const id = await boss.send(job.name, data, startAfter ? { startAfter } : {});
+    const id = await boss.send(job.name, data, {
+      ...(startAfter ? { startAfter } : {}),
+      ...expiry(job),
+    });
     if (!id) throw new Error(`The queue refused a ${job.name} job.`);
     if (!startAfter) this.wake(boss, job.name, 1);
     return id;
@@ -112,7 +123,7 @@ export class Queue {
     if (data.length === 0) return;
     const boss = await this.boss();
     await this.ensureQueue(boss, job.name);
-    await boss.insert(data.map((item) => ({ name: job.name, data: item })));
+    await boss.insert(data.map((item) => ({ name: job.name, data: item, ...expiry(job) })));
     this.wake(boss, job.name, data.length);
   }
 
