@@ -64,7 +64,6 @@ export function createJobs(
     handle: async () => ({ retried: await queue.retryOrphaned() }),
   };
   return {
-    retryOrphaned,
     trackTraining,
     trainingWatchdog,
     purgeExpiredSessions,
