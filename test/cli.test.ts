@@ -84,6 +84,61 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
   });
 
+  it("keeps two files of one name from different folders, named by their paths, and finishes", async () => {
+    const own = { FINEFLOW_DATA_DIR: await mkdtemp(join(tmpdir(), "fineflow-clash-")) };
+    const [a, x] = [join(own.FINEFLOW_DATA_DIR, "a"), join(own.FINEFLOW_DATA_DIR, "x")];
+    await mkdir(a);
+    await mkdir(x);
+    await writeFile(join(a, "faq.md"), "# FAQ A\n\nThe answer in folder a is alpha.\n");
+    await writeFile(join(x, "faq.md"), "# FAQ X\n\nThe answer in folder x is xray.\n");
+    await writeFile(join(a, "same.md"), "# Same\n\nOne text in two folders.\n");
+    await writeFile(join(x, "same.md"), "# Same\n\nOne text in two folders.\n");
+
+    // Under one name the later replaced the earlier once processed, and the run waited for it for ever.
+    const ingested = await runCli(["ingest", a, x, "--project", "clash"], own);
+    expect(ingested.code).toBe(0);
+    // Two files of one content are one document, counted once.
+    expect(ingested.stdout).toContain("3 ready, 0 failed, 0 skipped; 3 chunks.");
+    const listed = await runCli(["documents", "list", "--project", "clash", "--json"], own);
+    expect(
+      JSON.parse(listed.stdout)
+        .map((d: { name: string }) => d.name)
+        .sort(),
+    ).toEqual([join(a, "faq.md"), join(a, "same.md"), join(x, "faq.md")]);
+    const chunks = await runCli(["chunks", "--project", "clash", "--json"], own);
+    const texts = JSON.parse(chunks.stdout).chunks.map((c: { text: string }) => c.text);
+    expect(texts).toEqual(
+      expect.arrayContaining([expect.stringContaining("alpha"), expect.stringContaining("xray")]),
+    );
+    await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
+  });
+
+  it("ingests what it can, skips a file too large to send, and fails naming the paths given that are not there", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fineflow-missing-"));
+    const own = { FINEFLOW_DATA_DIR: dir, FINEFLOW_MAX_DOCUMENT_MB: "1" };
+    const file = join(dir, "notes.md");
+    await writeFile(file, "# Notes\n\nThe team meets on Mondays.\n");
+    // Over four times the document limit: refused before it is read, which only a smaller file can fix.
+    const huge = join(dir, "huge.txt");
+    await writeFile(huge, "Words and more words. ".repeat(230_000));
+    const missing = join(dir, "nots.md");
+    const run = await runCli(["ingest", file, huge, missing, "--project", "typo", "--json"], own);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: Not found: ${missing}\n`);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      documents: [{ path: file, status: "ready" }],
+      skipped: [
+        { path: missing, reason: "not found" },
+        {
+          path: huge,
+          reason:
+            "The upload is over 4 MB, and a file may be at most 1 MB (FINEFLOW_MAX_DOCUMENT_MB): send fewer or smaller files per request.",
+        },
+      ],
+    });
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("reports errors on stderr, one line, with a non-zero exit", async () => {
     const duplicate = await runCli(["project", "create", "demo"], env);
     expect(duplicate.code).toBe(1);

@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps) {
   keyRoutes(app, services.keys);
   llmEndpointRoutes(app, services.llmEndpoints);
   // Room for several documents per upload; a file over the per-document limit is still taken, and fails.
-  const uploads = uploadLimit(4 * deps.settings.maxDocumentBytes);
+  const uploads = uploadLimit(deps.settings.maxDocumentBytes);
   app.use("/api/projects/:id/documents", uploads);
   app.use("/api/projects/:id/datasets/import", uploads);
   documentRoutes(app, services.documents);
@@ -95,15 +95,21 @@ export function createApp(deps: AppDeps) {
 }
 export type App = ReturnType<typeof createApp>;
 
-/** Uploads larger than this are refused before they are read, with the one error shape. */
-function uploadLimit(maxBytes: number) {
+/**
+ * Uploads over four documents' worth are refused before they are read, with the one error shape; a file
+ * over the document limit but under this one is stored as a failed document saying so. The message names
+ * the per-file limit too: a request of one file (as `fineflow ingest` sends) can only be made smaller.
+ */
+function uploadLimit(maxDocumentBytes: number) {
+  const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
   return bodyLimit({
-    maxSize: maxBytes,
+    maxSize: 4 * maxDocumentBytes,
     onError: (c) =>
       c.json(
         errorBody(
           "payload_too_large",
-          `The upload is over ${Math.round(maxBytes / 1024 / 1024)} MB: send fewer or smaller files per request.`,
+          `The upload is over ${megabytes(4 * maxDocumentBytes)}, and a file may be at most ` +
+            `${megabytes(maxDocumentBytes)} (FINEFLOW_MAX_DOCUMENT_MB): send fewer or smaller files per request.`,
         ),
         413,
       ),

@@ -1,6 +1,6 @@
 import type { Dirent, Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, normalize, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { detectDocumentType } from "../../parsers/parse-document.js";
@@ -22,6 +22,9 @@ interface Skipped {
 }
 
 const POLL_MS = 500;
+const NOT_FOUND = "not found";
+/** A document of this run that is no more when it ends: deleted meanwhile, or replaced by a later upload of its name. */
+const GONE = "gone" as const;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 interface FoundFile {
@@ -52,7 +55,7 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
       info = await stat(path);
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-      return void skipped.push({ path, reason: missing ? "not found" : unreadable(error) });
+      return void skipped.push({ path, reason: missing ? NOT_FOUND : unreadable(error) });
     }
     const identity = `${info.dev}:${info.ino}`;
     if (seen.has(identity)) return void skipped.push({ path, reason: "already taken, by another path" });
@@ -82,7 +85,22 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
   for (const path of paths) await visit(path, "");
   // An array's iterator also reaches what is pushed while it runs.
   for (const link of links) await visit(...link);
-  return found;
+  return withDistinctNames(found);
+}
+
+/**
+ * Files that would take one name (`faq.md` given from two folders, or the same path under two folders
+ * given) are named by their paths as given instead. Under one name, the later would have replaced the
+ * earlier once processed: one file's content lost, and the run waiting for a document that was gone.
+ */
+function withDistinctNames(files: FoundFile[]): FoundFile[] {
+  const count = new Map<string, number>();
+  for (const file of files) count.set(file.name, (count.get(file.name) ?? 0) + 1);
+  return files.map((file) =>
+    (count.get(file.name) as number) > 1
+      ? { ...file, name: normalize(file.path).split(sep).join("/") }
+      : file,
+  );
 }
 
 async function upload(
@@ -111,15 +129,28 @@ async function projectDocuments(client: ApiClient, projectId: string): Promise<D
   return documents;
 }
 
-/** Polls until every given document is ready or failed; the worker (server's or in-process) does the work. */
+/**
+ * Polls until every given document is ready or failed, or gone (deleted meanwhile, or replaced by a later
+ * upload of its name); the worker (server's or in-process) does the work.
+ */
 async function waitForProcessing(client: ApiClient, projectId: string, ids: Set<string>, progress: Progress) {
   for (;;) {
     const mine = (await projectDocuments(client, projectId)).filter((d) => ids.has(d.id));
-    const done = mine.filter((d) => d.status === "ready" || d.status === "failed");
-    progress.update(done.length, ids.size, `processed ${done.length}/${ids.size} documents`);
-    if (done.length === ids.size) return mine;
+    const pending = mine.filter((d) => d.status !== "ready" && d.status !== "failed").length;
+    progress.update(ids.size - pending, ids.size, `processed ${ids.size - pending}/${ids.size} documents`);
+    if (pending === 0) return mine;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** A file of the run, as reported: the document's status when the run ended, `gone` if it is no more. */
+interface IngestedDocument {
+  path: string;
+  documentId: string;
+  outcome: IngestResult["outcome"];
+  status: DocumentDto["status"] | typeof GONE;
+  chunkCount: number;
+  error: string | null;
 }
 
 interface IngestOptions {
@@ -180,30 +211,46 @@ async function ingest(paths: string[], options: IngestOptions) {
   );
   progress.finish();
 
-  const documents = results.map(({ path, outcome, document }) => ({
+  const documents: IngestedDocument[] = results.map(({ path, outcome, documentId, document }) => ({
     path,
-    documentId: document?.id,
+    documentId,
     outcome,
-    status: document?.status,
+    status: document?.status ?? GONE,
     chunkCount: document?.chunkCount ?? 0,
     error: document?.error ?? null,
   }));
-  if (options.json) return printJson({ projectCreated, documents, skipped });
+  // A path given that is not there is a mistake to stop a script on, once the rest is done and reported; a
+  // file found in a folder that FineFlow cannot use is not.
+  const missing = skipped.filter((s) => s.reason === NOT_FOUND && paths.includes(s.path)).map((s) => s.path);
+  if (options.json) printJson({ projectCreated, documents, skipped });
+  else printReport(documents, skipped);
+  if (missing.length > 0) throw new CliError(`Not found: ${missing.join(", ")}`);
+}
+
+function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
   printTable(
     documents.map((d) => ({
       file: d.path,
-      status: d.status ?? "",
+      status: d.status,
       chunks: String(d.chunkCount),
       // Not "already ingested": the earlier upload may have been cut off, and processed only by this run.
-      note: d.error ?? (d.outcome === "unchanged" ? "unchanged since an earlier upload" : ""),
+      note:
+        d.error ??
+        (d.status === GONE
+          ? "deleted, or replaced by a later upload of its name"
+          : d.outcome === "unchanged"
+            ? "unchanged since an earlier upload"
+            : ""),
     })),
     "No files to ingest.",
   );
   for (const s of skipped) process.stdout.write(`skipped ${s.path}: ${s.reason}\n`);
-  const ready = documents.filter((d) => d.status === "ready").length;
+  // Two files of the same content are one document: counted once.
+  const distinct = [...new Map(documents.map((d) => [d.documentId, d])).values()];
+  const count = (status: string) => distinct.filter((d) => d.status === status).length;
   process.stdout.write(
-    `${ready} ready, ${documents.length - ready} failed, ${skipped.length} skipped; ` +
-      `${documents.reduce((n, d) => n + d.chunkCount, 0)} chunks.\n`,
+    `${count("ready")} ready, ${count("failed")} failed, ${skipped.length} skipped; ` +
+      `${distinct.reduce((n, d) => n + d.chunkCount, 0)} chunks.\n`,
   );
 }
 
