@@ -1,3 +1,4 @@
+import { DocumentParseError } from "./document-parse-error.js";
 import { legacyCharset } from "./legacy-charset.js";
 
 // Not fatal: a stray invalid byte should cost one U+FFFD, not the whole upload.
@@ -43,8 +44,10 @@ function decode(bytes: Uint8Array, html: boolean): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return utf8.decode(bytes);
+  refuseKnownFormat(bytes);
   const unmarked = unmarkedUtf16(bytes);
   if (unmarked) return new TextDecoder(unmarked).decode(bytes);
+  refuseControls(bytes);
   const declared = html ? declaredDecoder(bytes) : undefined;
   if (declared) return declared(bytes);
   try {
@@ -70,8 +73,10 @@ function declaredDecoder(bytes: Uint8Array): Decode | undefined {
     return undefined; // a label TextDecoder does not know: the bytes decide
   }
   if (decoder.encoding === "windows-1252") return fromWindows1252;
-  // A page whose <meta> could be read as ASCII is not UTF-16, whatever it says (the standard reads UTF-8).
-  if (decoder.encoding.startsWith("utf-16")) return (page) => utf8.decode(page);
+  // The bytes decide, which read UTF-8 first: a page saying UTF-8 but saved in a Windows code page (an
+  // editor that kept the template's <meta>) lost every accented letter to U+FFFD; and a page whose <meta>
+  // could be read as ASCII is not UTF-16, whatever it says.
+  if (decoder.encoding === "utf-8" || decoder.encoding.startsWith("utf-16")) return undefined;
   return (page) => decoder.decode(page);
 }
 
@@ -124,3 +129,44 @@ function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
     return undefined; // unpaired surrogates: not UTF-16 after all
   }
 }
+
+/** What files most often are when given a text extension by mistake, by their first bytes. */
+const SIGNATURES: [start: string, what: string][] = [
+  ["%PDF-", "a PDF: give it the .pdf extension"],
+  [
+    "PK\x03\x04",
+    "a ZIP archive, as Word, Excel and PowerPoint files are: give a Word file the .docx extension",
+  ],
+  ["\x1f\x8b", "compressed with gzip: decompress it first"],
+  ["\xd0\xcf\x11\xe0", "an older Office file (.doc, .xls): save it as .docx from Word"],
+];
+
+/** Refuses a known binary format by its first bytes (UTF-16's zero bytes must not be mistaken for one). */
+function refuseKnownFormat(bytes: Uint8Array): void {
+  const start = String.fromCharCode(...bytes.subarray(0, 8));
+  const known = SIGNATURES.find(([signature]) => start.startsWith(signature));
+  if (known) throw new DocumentParseError("unsupported", `This file is not text: it is ${known[1]}.`);
+}
+
+/**
+ * Refuses bytes with many control characters: in the first 8 KiB, over 3% of the bytes. About 10% of random
+ * or compressed bytes are, and text has next to none (tabs, line ends, form feeds and the escapes of
+ * coloured logs are not counted). Read as text, such a file became chunks of byte soup that scored like
+ * prose.
+ */
+function refuseControls(bytes: Uint8Array): void {
+  const sample = bytes.subarray(0, 8192);
+  let controls = 0;
+  for (const byte of sample) {
+    if (byte === 0x7f || (byte < 0x20 && !TEXT_CONTROLS.has(byte))) controls++;
+  }
+  if (controls >= 8 && controls > sample.length * 0.03) {
+    throw new DocumentParseError(
+      "unsupported",
+      "This file is not text: it holds binary data (an image, an archive or a program). Upload the document itself.",
+    );
+  }
+}
+
+/** Tab, line feed, vertical tab, form feed, carriage return, escape (coloured logs). */
+const TEXT_CONTROLS = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b]);

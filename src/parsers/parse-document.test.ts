@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
   DocumentParseError,
@@ -93,6 +94,14 @@ describe("parseDocument", () => {
       const page = utf8(`<meta charset="${label}"><p>Grüße</p>`);
       expect(await parseDocument("html", page)).toEqual([{ kind: "paragraph", text: "Grüße" }]);
     }
+    // Saying UTF-8, saved in Windows-1252 (an editor that kept its template's <meta>): read as saved.
+    const mislabelled = new Uint8Array(
+      Buffer.from('<meta charset="utf-8"><h1>Café</h1><p>Le café est très apprécié à Noël.</p>', "latin1"),
+    );
+    expect(await parseDocument("html", mislabelled)).toEqual([
+      { kind: "heading", level: 1, text: "Café" },
+      { kind: "paragraph", text: "Le café est très apprécié à Noël." },
+    ]);
   });
 
   it("reads UTF-16 text saved with a byte order mark", async () => {
@@ -145,6 +154,38 @@ describe("parseDocument", () => {
     expect(await parseDocument("jsonl", utf8('{"text":"esc\\u0000aped"}'))).toEqual([
       { kind: "paragraph", text: "escaped" },
     ]);
+  });
+
+  it("refuses binary files given a text extension, naming what they are where it can", async () => {
+    const text = utf8("# Guide\n\nRun the installer, then sign in with your account.\n".repeat(40));
+    const cases: [DocumentType, Uint8Array, string][] = [
+      ["text", gzipSync(text), "This file is not text: it is compressed with gzip: decompress it first."],
+      [
+        "markdown",
+        utf8("%PDF-1.7\n%âãÏÓ\n1 0 obj"),
+        "This file is not text: it is a PDF: give it the .pdf extension.",
+      ],
+      ["markdown", new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 6, 0]), "a ZIP archive"],
+      ["jsonl", new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), "an older Office file"],
+    ];
+    // Random bytes (an image or a program with no signature listed), the same on every run.
+    let seed = 7;
+    const noise = new Uint8Array(4000).map(() => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed >> 16;
+    });
+    cases.push(["markdown", noise, "This file is not text: it holds binary data"]);
+    for (const [type, bytes, message] of cases) {
+      const error = await parseFailure(type, bytes);
+      expect(error.reason).toBe("unsupported");
+      expect(error.message).toContain(message);
+    }
+    // Text with a coloured log's escapes, form feeds, a stray NUL and a DOS end-of-file mark stays text.
+    const log = utf8(
+      `\x1b[32mINFO\x1b[0m server started\n\f\nPage two of the log, with a stray\u0000 NUL.\n${"\x1b[33mWARN\x1b[0m slow request\n".repeat(50)}\x1a`,
+    );
+    const blocks = await parseDocument("text", log);
+    expect(blocks[0]?.text).toContain("server started");
   });
 
   it("reports a file without usable text as empty", async () => {
