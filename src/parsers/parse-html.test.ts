@@ -123,4 +123,74 @@ describe("parseHtml", () => {
       { kind: "paragraph", text: "Run `npm ci`\nthen start." },
     ]);
   });
+
+  it("reads two <br> in a row as a paragraph break", () => {
+    expect(parseHtml("<p>Line one<br><br>Line two<br> <br></p>")).toEqual([
+      { kind: "paragraph", text: "Line one" },
+      { kind: "paragraph", text: "Line two" },
+    ]);
+  });
+
+  it("drops the permalinks doc generators put in headings, and keeps a heading that is a link", () => {
+    const html = `<h1>Home<a class="headerlink" href="#home" title="Permanent link">¶</a></h1>
+      <h1 id="guide"><a class="header-anchor" href="#guide">#</a> Guide</h1>
+      <h2>Setup<a href="#setup" class="hash-link" aria-label="Direct link to Setup">\u200b</a></h2>
+      <h2><a href="#install">Install</a></h2>
+      <dl><dt>sub(a, b)<a class="headerlink" href="#sub">¶</a></dt><dd>Subtracts.<sup><a href="#n1">1</a></sup></dd></dl>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Home" },
+      { kind: "heading", level: 1, text: "Guide" },
+      { kind: "heading", level: 2, text: "Setup" },
+      { kind: "heading", level: 2, text: "Install" },
+      { kind: "paragraph", text: "sub(a, b)" },
+      { kind: "paragraph", text: "Subtracts.1" },
+    ]);
+  });
+
+  it("leaves Pygments' line numbers out of code, inline or in a table beside it", () => {
+    const inline = `<div class="highlight"><pre><span></span><span class="linenos">1</span><span class="k">def</span> sub(a, b):
+<span class="linenos">2</span>    return a - b
+</pre></div>`;
+    const oldInline = `<pre><span class="lineno">1 </span>x = 1\n<span class="lineno">2 </span>  y = 2\n</pre>`;
+    const table = `<table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre>1
+2</pre></div></td><td class="code"><div class="highlight"><pre>def mul(a, b):
+    return a * b
+</pre></div></td></tr></table>`;
+    expect(parseHtml(inline + oldInline + table)).toEqual([
+      { kind: "code", text: "```\ndef sub(a, b):\n    return a - b\n```" },
+      { kind: "code", text: "```\nx = 1\n  y = 2\n```" },
+      { kind: "code", text: "```\ndef mul(a, b):\n    return a * b\n```" },
+    ]);
+  });
+
+  it("keeps content whose class names a component's header or footer, not the site's", () => {
+    const body = "The quota resets on the first day of each month, and unused tokens do not carry over.";
+    const html = `<body><main><div class="header-section"><p>Header section paragraph with key facts about limits.</p></div>
+      <p>${body}</p><div class="card"><div class="card-header">Pro plan</div><p>${body}</p>
+      <div class="card-footer">Billed yearly</div></div></main>
+      <div class="container"><p>Install it.</p><div class="footer-note">Requires Node 20 or newer.</div>
+      <p>${body}</p></div><div class="site-footer">© 2026 Acme</div><div id="footer">Imprint</div></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "paragraph", text: "Header section paragraph with key facts about limits." },
+      { kind: "paragraph", text: body },
+      { kind: "paragraph", text: "Pro plan" },
+      { kind: "paragraph", text: body },
+      { kind: "paragraph", text: "Billed yearly" },
+      { kind: "paragraph", text: "Install it." },
+      { kind: "paragraph", text: "Requires Node 20 or newer." },
+      { kind: "paragraph", text: body },
+    ]);
+  });
+
+  it("reads a page laid out in a table as blocks, dropping its menu cell", () => {
+    const links = ["Home", "Articles", "Links", "Contact"].map((page) => `<a href="/${page}">${page}</a>`);
+    const content = "This is the main content of the page, written long before CSS layouts were common.";
+    const html = `<body><table><tr><td>${links.join("<br>")}</td>
+      <td><h1>Old Site</h1><h2>Article section 0</h2><p>${content}</p></td></tr></table></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Old Site" },
+      { kind: "heading", level: 2, text: "Article section 0" },
+      { kind: "paragraph", text: content },
+    ]);
+  });
 });

@@ -10,6 +10,8 @@ const DROPPED = new Set(["script", "style", "nav", "footer", "noscript", "templa
 const CONTAINERS = new Set([
   ...["html", "body", "main", "article", "section", "aside", "div", "p", "address", "center", "hgroup"],
   ...["figure", "figcaption", "details", "summary", "fieldset", "form", "dl", "dt", "dd", "li", "hr"],
+  // The parts of a layout table; a data table is rendered whole.
+  ...["table", "caption", "th", "td"],
 ]);
 
 // Raw-text parsing is only for elements whose content is dropped; <pre> is parsed, so its <code> child
@@ -32,18 +34,15 @@ const RENDERERS = new Map<string, Renderer>([
 // The parser keeps a doctype (or an XHTML page's XML declaration) as text, which would open the document.
 const PROLOG = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!doctype[^>]*>)?/i;
 
-// Class or id words (split at spaces, "-" and "_") and roles that mark a site's chrome rather than content:
-// "nav-panel", "navbar", "mw-navigation", "breadcrumbs", "site-footer"...
-const CHROME_WORDS = new Set([
-  "nav",
-  "navbar",
-  "navigation",
-  "breadcrumb",
-  "breadcrumbs",
-  "sidebar",
-  "footer",
-  "menu",
-]);
+// Words of a class or id (split at "-" and "_") that mark a site's navigation in any compound: "nav-panel",
+// "navbar", "mw-navigation", "site-breadcrumbs"...
+const NAV_WORDS = new Set(["nav", "navbar", "navigation", "breadcrumb", "breadcrumbs", "sidebar", "menu"]);
+// "header" and "footer" also name the parts of a component that hold content ("card-header", "modal-footer",
+// "footer-note", "header-section"): they mark the site's own header or footer only as a whole class or id,
+// after a site-wide qualifier ("site-footer", "page-header", "mw-footer") or before a layout word
+// ("footer-wrapper").
+const SITE_HEADER_FOOTER =
+  /^(?:(?:site|page|global|main|mw)[-_])?(header|footer)(?:[-_](?:wrapper|wrap|container|inner|outer|area))?$/;
 const CHROME_ROLES = new Set(["navigation", "contentinfo"]);
 const HEADINGS = "h1, h2, h3, h4, h5, h6";
 
@@ -56,7 +55,19 @@ const HEADINGS = "h1, h2, h3, h4, h5, h6";
 const MIN_MENU_LINKS = 3;
 const MIN_MENU_LINK_SHARE = 0.7;
 const MAX_MENU_OWN_CHARS = 200;
-const MENU_BLOCKS = new Set(["div", "section", "aside", "ul", "ol", "dl", "menu", "table"]);
+const MENU_BLOCKS = new Set(["div", "section", "aside", "ul", "ol", "dl", "menu", "table", "td"]);
+
+// Pygments' line numbers, inline ("linenos", "lineno" before 2.7) or in a table cell beside the code: a
+// reader's aid, not the code.
+const LINE_NUMBERS = ["linenos", "lineno"];
+
+/**
+ * A table whose cells hold headings, code, tables or several paragraphs lays out a page (an old site's
+ * menu and article side by side) or a listing beside its line numbers: a pipe table's one-line cells would
+ * flatten them, so its cells are read as blocks.
+ */
+const LAYOUT_CELL_CONTENT = `${HEADINGS}, pre, table`;
+const MIN_LAYOUT_CELL_PARAGRAPHS = 3;
 
 /**
  * HTML to blocks. A page (`chrome`, the default) loses its site's navigation, banners and menus; what
@@ -174,10 +185,13 @@ class BlockCollector {
     }
     if (!(node instanceof HTMLElement)) return;
     const tag = node.tagName.toLowerCase();
-    if (DROPPED.has(tag) || this.skip.has(tag) || this.isChrome(node, tag)) return;
-    const render = RENDERERS.get(tag);
+    const dropped = DROPPED.has(tag) || this.skip.has(tag) || isGeneratorMark(node, tag);
+    if (dropped || this.isChrome(node, tag)) return;
+    const render = tag === "table" && isLayoutTable(node) ? undefined : RENDERERS.get(tag);
     if (tag === "br") {
-      this.inline += "\n";
+      // Two breaks in a row end a paragraph: how a stanza, or an old page's paragraphs, are written.
+      if (endsWithBreak(this.inline)) this.flush();
+      else this.inline += "\n";
     } else if (tag === "code") {
       this.inline += `\`${node.text}\``;
     } else if (render) {
@@ -193,6 +207,13 @@ class BlockCollector {
   }
 }
 
+/** Whether text ends with a line break and spaces at most: looked at from its end, as a paragraph grows. */
+function endsWithBreak(text: string): boolean {
+  let end = text.length - 1;
+  while (text[end] === " ") end--;
+  return text[end] === "\n";
+}
+
 const isMenu = (stats: TextStats) =>
   stats.links >= MIN_MENU_LINKS &&
   stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE &&
@@ -200,12 +221,30 @@ const isMenu = (stats: TextStats) =>
 
 /** Whether an element's class, id or role mark it as the site's chrome, or as a header. */
 function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } {
-  const words = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/[\s_-]+/);
+  const names = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/\s+/);
+  const bars = names.map((name) => SITE_HEADER_FOOTER.exec(name)?.[1]);
+  const nav = names.some((name) => name.split(/[-_]+/).some((word) => NAV_WORDS.has(word)));
   const role = element.getAttribute("role") ?? "";
   return {
-    chrome: words.some((word) => CHROME_WORDS.has(word)) || CHROME_ROLES.has(role),
-    header: element.tagName === "HEADER" || role === "banner" || words.includes("header"),
+    chrome: nav || bars.includes("footer") || CHROME_ROLES.has(role),
+    header: element.tagName === "HEADER" || role === "banner" || bars.includes("header"),
   };
+}
+
+/**
+ * Marks a doc generator adds that are not the text: Pygments' line numbers, and the permalink beside a
+ * heading or an API signature (Sphinx's "¶", VuePress's "#", Docusaurus's zero-width space), which is a
+ * same-page link with no letter or digit; a footnote's "1" or a link "Install" stay.
+ */
+function isGeneratorMark(element: HTMLElement, tag: string): boolean {
+  if (LINE_NUMBERS.some((name) => element.classList.contains(name))) return true;
+  if (tag !== "a" || !element.getAttribute("href")?.startsWith("#")) return false;
+  return !/[\p{L}\p{N}]/u.test(element.text);
+}
+
+function isLayoutTable(table: HTMLElement): boolean {
+  if (table.querySelector(LAYOUT_CELL_CONTENT)) return true;
+  return tableCells(table).some((cell) => cell.querySelectorAll("p").length >= MIN_LAYOUT_CELL_PARAGRAPHS);
 }
 
 function collapseInline(text: string): string {
@@ -242,8 +281,14 @@ function headingBlock(element: HTMLElement): Block[] {
 
 function codeBlock(pre: HTMLElement): Block[] {
   // HTML ignores a newline right after <pre>, and a trailing one is layout, not code.
-  const code = pre.text.replace(/^\n/, "").replace(/\s+$/, "");
+  const code = codeText(pre).replace(/^\n/, "").replace(/\s+$/, "");
   return bodyBlock("code", code && fenceCode(code, codeLanguage(pre)));
+}
+
+/** A `<pre>`'s text without the line numbers a highlighter writes into it. */
+function codeText(node: Node): string {
+  if (!(node instanceof HTMLElement)) return node.text;
+  return isGeneratorMark(node, node.tagName.toLowerCase()) ? "" : node.childNodes.map(codeText).join("");
 }
 
 function codeLanguage(pre: HTMLElement): string | undefined {
@@ -278,7 +323,7 @@ function nestedLists(element: HTMLElement): HTMLElement[] {
 }
 
 function tableBlock(table: HTMLElement): Block[] {
-  const rows = tableRows(table).map((row) => childElements(row, "th", "td").map((cell) => flatText(cell)));
+  const rows = tableRows(table).map((row) => tableRowCells(row).map((cell) => flatText(cell)));
   const cells = rows.filter((row) => row.length > 0);
   return cells.length > 0 ? bodyBlock("table", pipeTable(cells)) : [];
 }
@@ -293,6 +338,9 @@ function tableRows(table: HTMLElement): HTMLElement[] {
       return ["thead", "tbody", "tfoot"].includes(tag) ? childElements(child, "tr") : [];
     });
 }
+
+const tableRowCells = (row: HTMLElement) => childElements(row, "th", "td");
+const tableCells = (table: HTMLElement) => tableRows(table).flatMap(tableRowCells);
 
 function childElements(element: HTMLElement, ...tags: string[]): HTMLElement[] {
   return element.childNodes.filter(
