@@ -200,6 +200,26 @@ describe("chunkBlocks", () => {
     expect(seen).toEqual(rows.slice(2));
   });
 
+  it("repeats a wide table's header in every part while it leaves room for rows", () => {
+    // Forty columns: the header and its delimiter take a third of a chunk, each row about as much.
+    const columns = Array.from({ length: 40 }, (_, i) => i);
+    const rows = [
+      `| ${columns.map((i) => `col${i}`).join(" | ")} |`,
+      `|${columns.map(() => "---|").join("")}`,
+      ...Array.from({ length: 30 }, (_, r) => `| ${columns.map((i) => `r${r}c${i} value`).join(" | ")} |`),
+    ];
+    const chunks = chunkBlocks([heading(1, "Wide"), { kind: "table", text: rows.join("\n") }]);
+    expect(chunks.length).toBeGreaterThan(5);
+    const seen: string[] = [];
+    for (const chunk of chunks) {
+      expect(chunk.tokenCount).toBeLessThanOrEqual(512);
+      const part = body(chunk).split("\n");
+      expect(part.slice(0, 2)).toEqual(rows.slice(0, 2));
+      seen.push(...part.slice(2));
+    }
+    expect(seen).toEqual(rows.slice(2));
+  });
+
   it("splits an over-long paragraph at sentence boundaries, every chunk under the limit", () => {
     const all = sentences(200);
     const chunks = chunkBlocks([heading(1, "Long"), paragraph(all.join(" "))], {

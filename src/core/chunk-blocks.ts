@@ -475,8 +475,9 @@ function splitAtom(atom: Atom, capacity: number, ctx: Context): Atom[] {
 function framedUnits(kind: "code" | "table", lines: Atom[], place: Placement, ctx: Context): Unit[] {
   const frame = kind === "code" ? codeFrame(lines) : tableFrame(lines, ctx);
   const decoration = (frame?.prefix.tokens ?? 0) + (frame?.suffix?.tokens ?? 0);
-  // A header or fence that would crowd out the content is not worth repeating on every part.
-  if (!frame || decoration > place.room / 4) return pieceUnits(lines, place.room, ctx);
+  // A frame that would take over half of each part is not repeated: the content would be crowded out. Up
+  // to that it is, a wide table's header included: rows without it are cells nobody can read.
+  if (!frame || decoration > place.room / 2) return pieceUnits(lines, place.room, ctx);
   const segment: Segment = { kind, prefix: frame.prefix, suffix: frame.suffix };
   return pieceUnits(
     frame.body.map((line) => ({ ...line, segment })),
