@@ -35,3 +35,12 @@ export function parseFraction(value: string): number {
   }
   return fraction;
 }
+
+/** A page's size, as the API takes it (1–500): 0 or 501 are refused here, in the flag's own words. */
+export function parsePageSize(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isInteger(number) || number < 1 || number > 500) {
+    throw new InvalidArgumentError("must be a whole number from 1 to 500.");
+  }
+  return number;
+}

@@ -8,7 +8,7 @@ import type { toChunkDto, toDocumentDto } from "../../server/routes/document-rou
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
@@ -329,7 +329,7 @@ export function registerDocuments(program: Command) {
         "exclude",
       ]),
     )
-    .option("--limit <n>", "how many (at most 500)", parseWholeNumber, 50)
+    .option("--limit <n>", "how many (1–500)", parsePageSize, 50)
     .option("--offset <n>", "how many to skip", parseWholeNumber, 0)
     .option("--json", "print the page as JSON")
     .action(async (options: Record<string, string | number | boolean | undefined> & { project: string }) => {

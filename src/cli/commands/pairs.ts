@@ -5,7 +5,7 @@ import { PAIR_STATUSES } from "../../core/statuses.js";
 import type { toPairDto } from "../../server/routes/pair-routes.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
 import { printJson, printTable } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
 
@@ -67,7 +67,7 @@ export function registerPairs(program: Command) {
     .option("--search <text>", "only pairs whose messages contain this text")
     .addOption(new Option("--sort <field>", "order by").choices(["created", "quality", "tokens"]))
     .option("--desc", "largest first")
-    .option("--limit <n>", "how many (at most 500)", parseWholeNumber, 50)
+    .option("--limit <n>", "how many (1–500)", parsePageSize, 50)
     .option("--offset <n>", "how many to skip", parseWholeNumber, 0)
     .option("--json", "print the page as JSON")
     .action(async (flags: Record<string, string | number | boolean | undefined> & { dataset: string }) => {
