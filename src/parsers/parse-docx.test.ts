@@ -1,6 +1,7 @@
 import {
   Document,
   ExternalHyperlink,
+  FootnoteReferenceRun,
   HeadingLevel,
   Packer,
   Paragraph,
@@ -91,6 +92,44 @@ describe("parseDocx", () => {
     expect(blocks).toEqual([
       { kind: "paragraph", text: prose },
       { kind: "list", text: "- Pricing plans\n- Roadmap\n- Release notes" },
+    ]);
+  });
+
+  it("reads Word's Title style as a top-level heading, beside Heading 1, and a Subtitle as text", async () => {
+    const document = new Document({
+      sections: [
+        {
+          children: [
+            new Paragraph({ text: "Policy Document", heading: HeadingLevel.TITLE }),
+            new Paragraph({ text: "For all staff", style: "Subtitle" }),
+            new Paragraph({ text: "Scope", heading: HeadingLevel.HEADING_1 }),
+            new Paragraph("Every office."),
+          ],
+        },
+      ],
+    });
+    expect(await parseDocx(new Uint8Array(await Packer.toBuffer(document)))).toEqual([
+      { kind: "heading", level: 1, text: "Policy Document" },
+      { kind: "paragraph", text: "For all staff" },
+      { kind: "heading", level: 1, text: "Scope" },
+      { kind: "paragraph", text: "Every office." },
+    ]);
+  });
+
+  it("keeps a footnote's text without the arrow linking back to its reference", async () => {
+    const document = new Document({
+      footnotes: { 1: { children: [new Paragraph("Footnote body text about sources.")] } },
+      sections: [
+        {
+          children: [
+            new Paragraph({ children: [new TextRun("Claims need sources."), new FootnoteReferenceRun(1)] }),
+          ],
+        },
+      ],
+    });
+    expect(await parseDocx(new Uint8Array(await Packer.toBuffer(document)))).toEqual([
+      { kind: "paragraph", text: "Claims need sources.[1]" },
+      { kind: "list", text: "1. Footnote body text about sources." },
     ]);
   });
 

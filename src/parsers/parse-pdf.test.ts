@@ -254,6 +254,25 @@ describe("parsePdf", () => {
     ]);
   });
 
+  it.each([
+    ["a spec sheet", ["Weight ........................... 12", "Height ......... 40", "Depth ..... 55"]],
+    ["a price list", ["Espresso ....... 2", "Latte ....... 3", "Mocha ....... 4"]],
+  ])("keeps %s's dot-leader lines, which in a one-page PDF are no contents page", async (_, entries) => {
+    const prose = "Our cafe serves fresh drinks every day, made to order by trained staff.";
+    const bytes = await styledPdf([
+      [
+        { text: "Specifications", size: 16, font: "bold" },
+        { text: prose, gap: 26 },
+        ...entries.map((text, i) => ({ text, gap: i === 0 ? 26 : 16 })),
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "heading", level: 1, text: "Specifications", page: 1 },
+      { kind: "paragraph", text: prose, page: 1 },
+      { kind: "paragraph", text: entries.join(" "), page: 1 },
+    ]);
+  });
+
   it("reads a long PDF page by page, every page's text under its own number", async () => {
     const pages = Array.from({ length: 130 }, (_, i) => [`Page ${i + 1} says the fee is ${i * 3} euros.`]);
     const blocks = await parsePdf(await textPdf(pages));
@@ -292,6 +311,14 @@ describe("parsePdf", () => {
     expect(error.reason).toBe("empty");
     expect(error.message).toMatch(/no text layer/);
     expect(error.message).toMatch(/OCR is not supported/);
+  });
+
+  it("reports a PDF without pages as empty, saying so rather than blaming a missing text layer", async () => {
+    // pdf-lib saves a document without pages with one blank page unless told not to.
+    const error = await parseFailure(await (await PDFDocument.create()).save({ addDefaultPage: false }));
+    expect(error.reason).toBe("empty");
+    expect(error.message).toMatch(/no pages/);
+    expect(error.message).not.toMatch(/text layer/);
   });
 
   it("reports truncated or non-PDF bytes as corrupt", async () => {

@@ -19,6 +19,7 @@ const CLEANUP_EVERY_PAGES = 50;
 
 const ENCRYPTED = "This PDF is encrypted; remove the password and upload it again.";
 const CORRUPT = "This PDF is damaged or is not a PDF; export or save it again and upload the new file.";
+const NO_PAGES = "This PDF has no pages (it is empty); upload a PDF with content.";
 const NO_TEXT =
   "This PDF has no text layer (it is probably scanned images); OCR is not supported, so upload a PDF with selectable text.";
 
@@ -30,6 +31,8 @@ const NO_TEXT =
 export async function parsePdf(bytes: Uint8Array): Promise<Block[]> {
   const pdf = await openPdf(bytes);
   try {
+    // A PDF without pages has no text layer to miss: NO_TEXT's scanned images would send the user to OCR.
+    if (pdf.numPages === 0) throw new DocumentParseError("empty", NO_PAGES);
     const pages: PdfLine[][] = [];
     for (let page = 1; page <= pdf.numPages; page++) {
       pages.push(pageLines(await pageTextPieces(pdf, page)));

@@ -97,6 +97,11 @@ describe("layoutBlocks: headings", () => {
 });
 
 describe("layoutBlocks: contents and index pages", () => {
+  // Pages of a line of body text each, so that entries have pages to point at.
+  const bodies = (first: number, count: number) => Array.from({ length: count }, (_, i) => body(first + i));
+  const bodyPages = (first: number, count: number) => bodies(first, count).map((text) => page(text));
+  const texts = (blocks: readonly { text: string }[]) => blocks.map((block) => block.text);
+
   it("leaves out a table of contents' entries and an index's letters, keeping their headings", () => {
     const blocks = layoutBlocks([
       page(
@@ -114,8 +119,39 @@ describe("layoutBlocks: contents and index pages", () => {
         "free . . . . 9",
       ),
       page(["Introduction", { size: 16 }], [body(1), { gap: 24 }]),
+      ...bodyPages(2, 9),
     ]);
-    expect(blocks.map((block) => block.text)).toEqual(["Contents", "Index", "Introduction", body(1)]);
+    expect(texts(blocks)).toEqual(["Contents", "Index", "Introduction", ...bodies(1, 10)]);
+  });
+
+  it("leaves out an index's entries with several numbers and sub-entries under their entry", () => {
+    const blocks = layoutBlocks([
+      page(
+        ["Index", { size: 16 }],
+        ["Apples ..... 12, 45", { gap: 24 }],
+        "Bananas ..... 3",
+        ["green ..... 7–9", { x: LEFT + 12 }],
+        ["ripe ..... 4", { x: LEFT + 12 }],
+        "Cherries ..... 30",
+      ),
+      ...bodyPages(1, 49),
+    ]);
+    expect(texts(blocks)).toEqual(["Index", ...bodies(1, 49)]);
+  });
+
+  it.each([
+    ["a spec sheet", ["Weight ........................... 12", "Height ......... 40", "Depth ..... 55"]],
+    ["a price list", ["Espresso ....... 2", "Latte ....... 3", "Mocha ....... 4"]],
+  ])("keeps %s in a one-page document: its numbers cannot be page numbers", (_, entries) => {
+    const prose = "Our cafe serves fresh drinks every day, made to order by trained staff.";
+    const blocks = layoutBlocks([page(["Our cafe", { size: 16 }], [prose, { gap: 24 }], ...entries)]);
+    expect(texts(blocks)).toEqual(["Our cafe", `${prose} ${entries.join(" ")}`]);
+  });
+
+  it("keeps dot-leader lines in neither a contents page's nor an index's order, however long the document", () => {
+    const entries = ["Weight ..... 12", "Height ..... 40", "Depth ..... 5"];
+    const blocks = layoutBlocks([page(["Specifications", { size: 16 }], ...entries), ...bodyPages(1, 59)]);
+    expect(texts(blocks)).toEqual(["Specifications", entries.join(" "), ...bodies(1, 59)]);
   });
 });
 

@@ -65,8 +65,15 @@ const SIZE_STEP = 0.5;
 // Bullet glyphs may touch their text; a typed "-" or "1." marker is followed by a space. Not "*": in a PDF
 // a line opening with one is far more often a C pointer or a footnote than a bullet.
 const LIST_ITEM = /^(?:([•◦▪▫●○■□►▸‣⁃∙])\s*|([-–]|\d{1,2}[.)])\s+)(\S.*)$/u;
-// A table of contents' or an index's entry, its dot leader running to a page number.
-const TOC_ENTRY = /(?:\.\s?){4,}\s*\d+$/;
+// A table of contents' or an index's entry, its dot leader running to a page number, or to an index's
+// several ("12, 45", "7–9").
+const TOC_ENTRY = /(?:\.\s?){4,}\s*(\d+(?:\s*[,–-]\s*\d+)*)$/;
+// Printed page numbers run behind the PDF's where front matter is numbered apart (in roman numerals, or not
+// at all), and ahead only where the PDF leaves pages out (a cover, blank pages): a tenth more. In proportion,
+// not a few pages more, or a one-page price list's "2" and "3" would pass for pages.
+const PAGE_NUMBER_SLACK = 0.1;
+// An index's order: case and accents aside, word by word (makeindex's, and most publishers').
+const INDEX_ORDER = new Intl.Collator("en", { sensitivity: "base" });
 const INDEX_LETTERS = /^\p{L}(?: \p{L})*$/u;
 // "7", "iv", "- 7 -", "Page 7", "Page 7 of 30", "7 / 30".
 const PAGE_NUMBER = /^(?:page\s+)?[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—]?(?:\s*(?:of|\/)\s*\d{1,4})?$/i;
@@ -134,7 +141,9 @@ function spacedFrom(previous: PdfTextPiece | undefined, piece: PdfTextPiece): bo
 /** The document's blocks, page by page, each with its 1-based page number. */
 export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
   const bodySize = mostCommon(charsBy(pages.flat(), (line) => sizeStep(line.size)));
-  const content = withoutPageFurniture(pages, bodySize).map(withoutContentsEntries);
+  const content = withoutPageFurniture(pages, bodySize).map((lines) =>
+    withoutContentsEntries(lines, pages.length),
+  );
   const all = content.flat();
   // A document set all in a monospaced font (a printed text file) has no code to set apart.
   const codeChars = sumChars(all.filter((line) => line.code));
@@ -186,13 +195,59 @@ function withoutPageFurniture(pages: readonly PdfLine[][], bodySize: number): Pd
 
 /**
  * A table of contents' or an index's page without its entries: where at least half a page's lines (and
- * three or more) run a dot leader to a page number, those lines are navigation, not text to learn from,
- * and so are an index's letters ("A", "F H"). An entry here and there on a page of text stays.
+ * three or more) run a dot leader to what can be page numbers, in a contents page's or an index's order,
+ * those lines are navigation, not text to learn from, and so are an index's letters ("A", "F H"). An entry
+ * here and there on a page of text stays, and so does a spec sheet or a price list ("Weight ..... 12").
  */
-function withoutContentsEntries(lines: PdfLine[]): PdfLine[] {
-  const entries = lines.filter((line) => TOC_ENTRY.test(line.text)).length;
-  if (entries < 3 || entries * 2 < lines.length) return lines;
+function withoutContentsEntries(lines: PdfLine[], pageCount: number): PdfLine[] {
+  const entries = lines.flatMap((line) => contentsEntry(line) ?? []);
+  if (entries.length < 3 || entries.length * 2 < lines.length || !navigation(entries, pageCount)) {
+    return lines;
+  }
   return lines.filter((line) => !TOC_ENTRY.test(line.text) && !INDEX_LETTERS.test(line.text));
+}
+
+interface ContentsEntry {
+  /** The text before the dot leader. */
+  label: string;
+  numbers: number[];
+  x: number;
+}
+
+function contentsEntry(line: PdfLine): ContentsEntry | undefined {
+  const match = TOC_ENTRY.exec(line.text);
+  if (!match) return undefined;
+  const numbers = (match[1] ?? "").split(/\D+/).map(Number);
+  return { label: line.text.slice(0, match.index).trim(), numbers, x: line.x };
+}
+
+/**
+ * Entries that point at pages: every number within the document's pages, and either a contents page's
+ * (numbers never going back up the document) or an index's (labels in alphabetical order). A spec sheet's
+ * or a price list's figures are seldom all of that.
+ */
+function navigation(entries: readonly ContentsEntry[], pageCount: number): boolean {
+  const lastPage = pageCount * (1 + PAGE_NUMBER_SLACK);
+  const numbers = entries.flatMap((entry) => entry.numbers);
+  if (numbers.some((number) => number < 1 || number > lastPage)) return false;
+  const pages = entries.map((entry) => entry.numbers[0] ?? 0);
+  const contentsOrder = pages.every((page, i) => i === 0 || page >= (pages[i - 1] ?? 0));
+  return contentsOrder || alphabetical(entries);
+}
+
+/**
+ * Each label after the one before it at its indent: an index's sub-entries, indented, are in order under
+ * their entry, starting afresh under the next.
+ */
+function alphabetical(entries: readonly ContentsEntry[]): boolean {
+  const lastAt = new Map<number, string>();
+  return entries.every(({ label, x }) => {
+    const indent = Math.round(x);
+    for (const deeper of lastAt.keys()) if (deeper > indent) lastAt.delete(deeper);
+    const previous = lastAt.get(indent);
+    lastAt.set(indent, label);
+    return previous === undefined || INDEX_ORDER.compare(previous, label) <= 0;
+  });
 }
 
 /** On how many pages each text (digits aside) stands at the edge. */
