@@ -122,12 +122,15 @@ function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
     return undefined;
   }
   const label = odd > even ? "utf-16le" : "utf-16be";
+  let text: string;
   try {
-    new TextDecoder(label, { fatal: true }).decode(sample, { stream: sample.length < bytes.length });
-    return label;
+    text = new TextDecoder(label, { fatal: true }).decode(sample, { stream: sample.length < bytes.length });
   } catch {
     return undefined; // unpaired surrogates: not UTF-16 after all
   }
+  // Binary data of 16-bit numbers has the same zero bytes; as characters, it is full of controls.
+  const codes = Array.from(text, (character) => character.charCodeAt(0));
+  return isMostlyControls(codes) ? undefined : label;
 }
 
 /** What files most often are when given a text extension by mistake, by their first bytes. */
@@ -155,17 +158,22 @@ function refuseKnownFormat(bytes: Uint8Array): void {
  * prose.
  */
 function refuseControls(bytes: Uint8Array): void {
-  const sample = bytes.subarray(0, 8192);
-  let controls = 0;
-  for (const byte of sample) {
-    if (byte === 0x7f || (byte < 0x20 && !TEXT_CONTROLS.has(byte))) controls++;
-  }
-  if (controls >= 8 && controls > sample.length * 0.03) {
+  if (isMostlyControls(bytes.subarray(0, 8192))) {
     throw new DocumentParseError(
       "unsupported",
       "This file is not text: it holds binary data (an image, an archive or a program). Upload the document itself.",
     );
   }
+}
+
+/** Whether over 3% of these bytes or characters (8 at least) are controls no text has. */
+function isMostlyControls(codes: ArrayLike<number>): boolean {
+  let controls = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i] as number;
+    if (code === 0x7f || (code < 0x20 && !TEXT_CONTROLS.has(code))) controls++;
+  }
+  return controls >= 8 && controls > codes.length * 0.03;
 }
 
 /** Tab, line feed, vertical tab, form feed, carriage return, escape (coloured logs). */

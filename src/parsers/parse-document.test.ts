@@ -175,6 +175,9 @@ describe("parseDocument", () => {
       return seed >> 16;
     });
     cases.push(["markdown", noise, "This file is not text: it holds binary data"]);
+    // 16-bit samples (audio, a table of small numbers): UTF-16's zero bytes, characters no text has.
+    const samples = new Uint8Array(new Uint16Array(2000).map((_, i) => (i * 37) % 200).buffer);
+    cases.push(["text", samples, "This file is not text: it holds binary data"]);
     for (const [type, bytes, message] of cases) {
       const error = await parseFailure(type, bytes);
       expect(error.reason).toBe("unsupported");
