@@ -46,7 +46,8 @@ function decode(bytes: Uint8Array, html: boolean): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return utf8.decode(bytes);
   refuseKnownFormat(bytes);
   const unmarked = unmarkedUtf16(bytes);
-  if (unmarked) return new TextDecoder(unmarked).decode(bytes);
+  // A stray last byte is no character: left out rather than read as U+FFFD.
+  if (unmarked) return new TextDecoder(unmarked).decode(bytes.subarray(0, bytes.length & ~1));
   refuseControls(bytes);
   const declared = html ? declaredDecoder(bytes) : undefined;
   if (declared) return declared(bytes);
@@ -110,7 +111,8 @@ function mostlyUtf8(bytes: Uint8Array): boolean {
  * characters with NULs between them, and lost its structure ("#\0 \0G\0u\0i\0d\0e\0" is no heading).
  */
 function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
-  const sample = bytes.subarray(0, 4096 * 2);
+  // Whole pairs: a file may end in a stray byte (a newline added by another editor, or a cut).
+  const sample = bytes.subarray(0, Math.min(bytes.length, 4096 * 2) & ~1);
   let even = 0;
   let odd = 0;
   for (let i = 0; i < sample.length; i++) {
@@ -124,7 +126,7 @@ function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
   const label = odd > even ? "utf-16le" : "utf-16be";
   let text: string;
   try {
-    text = new TextDecoder(label, { fatal: true }).decode(sample, { stream: sample.length < bytes.length });
+    text = new TextDecoder(label, { fatal: true }).decode(sample, { stream: true });
   } catch {
     return undefined; // unpaired surrogates: not UTF-16 after all
   }
@@ -153,12 +155,15 @@ function refuseKnownFormat(bytes: Uint8Array): void {
 
 /**
  * Refuses bytes with many control characters: in the first 8 KiB, over 3% of the bytes. About 10% of random
- * or compressed bytes are, and text has next to none (tabs, line ends, form feeds and the escapes of
- * coloured logs are not counted). Read as text, such a file became chunks of byte soup that scored like
+ * or compressed bytes are, and text has next to none (tabs, line ends, form feeds, a terminal's bells,
+ * backspaces and escapes are not counted). Read as text, such a file became chunks of byte soup that scored like
  * prose.
  */
 function refuseControls(bytes: Uint8Array): void {
-  if (isMostlyControls(bytes.subarray(0, 8192))) {
+  // Without the zero bytes a fixed-width export pads its end with.
+  let end = Math.min(bytes.length, 8192);
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  if (isMostlyControls(bytes.subarray(0, end))) {
     throw new DocumentParseError(
       "unsupported",
       "This file is not text: it holds binary data (an image, an archive or a program). Upload the document itself.",
@@ -166,15 +171,18 @@ function refuseControls(bytes: Uint8Array): void {
   }
 }
 
-/** Whether over 3% of these bytes or characters (8 at least) are controls no text has. */
+/** Whether over 3% of these bytes or characters (16 at least) are controls no text has. */
 function isMostlyControls(codes: ArrayLike<number>): boolean {
   let controls = 0;
   for (let i = 0; i < codes.length; i++) {
     const code = codes[i] as number;
     if (code === 0x7f || (code < 0x20 && !TEXT_CONTROLS.has(code))) controls++;
   }
-  return controls >= 8 && controls > codes.length * 0.03;
+  return controls >= 16 && controls > codes.length * 0.03;
 }
 
-/** Tab, line feed, vertical tab, form feed, carriage return, escape (coloured logs). */
-const TEXT_CONTROLS = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b]);
+/**
+ * Bell and backspace (a terminal's log, `man`'s overstrike), tab, line feed, vertical tab, form feed,
+ * carriage return, escape (coloured logs).
+ */
+const TEXT_CONTROLS = new Set([0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b]);

@@ -165,6 +165,32 @@ describe("legacyCharset", () => {
     }
   });
 
+  it("reads Polish Windows-1250 without bytes 0x80–0x9F as Windows-1250: its ą is no š", async () => {
+    const text =
+      "Proszę o pomoc z bazą danych, nie mogę się połączyć. Dziękuję bardzo za szybką odpowiedz i pomoc, wrócę jutro.";
+    const bytes = bytesOf(
+      "50726f737aea206f20706f6d6f63207a2062617ab92064616e7963682c206e6965206d6f67ea207369ea20706fb3b9637a79e62e20447a69ea6b756aea20626172647a6f207a6120737a79626bb9206f64706f776965647a206920706f6d6f632c207772f363ea206a7574726f2e",
+    );
+    expect(legacyCharset(bytes)).toBe("windows-1250");
+    expect(await parseDocument("text", bytes)).toEqual([{ kind: "paragraph", text }]);
+  });
+
+  it("leaves a short text with a few accented letters in Windows-1252: too little to tell another charset by", async () => {
+    // Each of these came out as Shift_JIS, Big5, Baltic or Central European when chardet had the last word.
+    for (const text of [
+      "Größe",
+      "Straße",
+      "résumé",
+      "Hyvää päivää!",
+      "Citroën",
+      "Name: José Ñúñez\nCity: Málaga\nRole: Diseñador",
+    ]) {
+      const bytes = new Uint8Array(Buffer.from(text, "latin1"));
+      expect(legacyCharset(bytes)).toBeUndefined();
+      expect((await parseDocument("text", bytes))[0]?.text).toBe(text);
+    }
+  });
+
   it("decides on the start of a long text, even where the start ends inside a character", () => {
     const paragraph = bytesOf(SAMPLES[0]?.hex as string);
     const repeated = (prefix: number) => {

@@ -13,13 +13,31 @@ import { analyse } from "chardet";
  */
 export function legacyCharset(bytes: Uint8Array): string | undefined {
   const sample = bytes.subarray(0, SAMPLE_BYTES);
-  for (const { name } of analyse(sample)) {
+  if (highBytes(sample) < MIN_HIGH_BYTES) return undefined;
+  for (const { name, lang, confidence } of analyse(sample)) {
+    // chardet's floor: bytes that decode in a double-byte charset, with nothing more to say for it.
+    if (confidence <= NO_EVIDENCE) continue;
     if (WESTERN.has(name)) return undefined;
     if (name === "ISO-8859-7") return greekCharset(sample);
+    if (name === "ISO-8859-2" && lang === "pl") return polishCharset(sample);
     const label = decoderLabel(DECODE_AS[name] ?? name);
     if (label) return label;
   }
   return undefined;
+}
+
+/**
+ * Below this many bytes over 0x7F, chardet's guesses are noise: "Größe" came out as Shift_JIS, "Citroën"
+ * as Baltic, a short record of Spanish names as Central European. Such a short text stays Windows-1252,
+ * the more likely charset and the smaller loss when wrong; a document in a non-Western language has more.
+ */
+const MIN_HIGH_BYTES = 12;
+const NO_EVIDENCE = 10;
+
+function highBytes(sample: Uint8Array): number {
+  let count = 0;
+  for (const byte of sample) if (byte >= 0x80) count++;
+  return count;
 }
 
 /**
@@ -37,6 +55,20 @@ function greekCharset(sample: Uint8Array): string {
     else if (sample[i] === 0xb6) iso++;
   }
   return windows > iso ? "windows-1253" : "iso-8859-7";
+}
+
+/**
+ * chardet names Windows-1250 only when bytes 0x80–0x9F occur, as Polish text without ś, ź or „” need not
+ * have; its ą is B9 there, and B1 in ISO-8859-2, where B9 is š, a letter Polish has not.
+ */
+function polishCharset(sample: Uint8Array): string {
+  let windows = 0;
+  let iso = 0;
+  for (const byte of sample) {
+    if (byte === 0xb9) windows++;
+    else if (byte === 0xb1) iso++;
+  }
+  return windows > iso ? "windows-1250" : "iso-8859-2";
 }
 
 /** Enough to tell the charset: the rest of a long text would only make the guess slower. */

@@ -121,6 +121,9 @@ describe("parseDocument", () => {
     ];
     expect(await parseDocument("markdown", new Uint8Array(le))).toEqual(blocks);
     expect(await parseDocument("markdown", new Uint8Array(Buffer.from(le).swap16()))).toEqual(blocks);
+    // With a stray byte at its end, as another editor's newline or a cut leaves it.
+    const odd = new Uint8Array([...le, 0x0a]);
+    expect(await parseDocument("markdown", odd)).toEqual(blocks);
     // ASCII only, which as UTF-8 is valid, with a NUL after every character.
     expect(await parseDocument("text", new Uint8Array(Buffer.from("Hello\n\nWorld", "utf16le")))).toEqual([
       { kind: "paragraph", text: "Hello" },
@@ -189,6 +192,13 @@ describe("parseDocument", () => {
     );
     const blocks = await parseDocument("text", log);
     expect(blocks[0]?.text).toContain("server started");
+    // A record padded with zero bytes to a fixed width, a log whose lines ring the bell, `man`'s overstrike.
+    const others = [
+      `Name: José, account 1234.${"\u0000".repeat(40)}`,
+      "build finished\u0007\n".repeat(20),
+      "N\bNA\bAM\bME\bE\n     ls - list directory contents\n".repeat(5),
+    ];
+    for (const other of others) expect(await parseDocument("text", utf8(other))).not.toEqual([]);
   });
 
   it("reports a file without usable text as empty", async () => {
