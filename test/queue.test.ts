@@ -230,3 +230,24 @@ it("fails and retries a job that runs past its kind's expiry, and lets a kind wi
   expect(started.filter((name) => name === long.name)).toHaveLength(1);
   await queue.stop();
 });
+
+it("never retries a job of its own process, even when that process's heartbeat is late", async () => {
+  // One beat when it starts working, none after: as when its beat waits behind a long transaction.
+  const queue = new Queue(t.database, silentLogger, { concurrency: 1, heartbeatSeconds: 3600 });
+  let release = () => {};
+  const job: JobDefinition = {
+    name: "test.own-late-beat",
+    handle: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+  };
+  await queue.work([job]);
+  const id = await queue.send(job, {});
+  await until(async () => (await queue.state(job, id))?.state === "active");
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  expect(await queue.retryOrphaned(1)).toBe(0);
+  release();
+  await until(async () => (await queue.state(job, id))?.state === "completed");
+  await queue.stop();
+});

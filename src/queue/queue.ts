@@ -156,12 +156,15 @@ export class Queue {
       "DELETE FROM queue_workers WHERE beat_at < now() - make_interval(secs => $1)",
       [FORGET_WORKERS_AFTER_SECONDS],
     );
+    // This process's own jobs are alive whatever its row says: its beat may have waited behind a long
+    // statement (on PGlite, behind a large document's transaction) as long as this query did.
     return this.retry(
       `SELECT j.name, j.id FROM ${PGBOSS_SCHEMA}.job j
         WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
+          AND NOT (j.id = ANY ($2::uuid[]))
           AND NOT EXISTS (SELECT 1 FROM queue_workers w
             WHERE j.id = ANY (w.job_ids) AND w.beat_at >= now() - make_interval(secs => $1))`,
-      [afterSeconds],
+      [afterSeconds, this.runningIds()],
     );
   }
 
@@ -175,13 +178,18 @@ export class Queue {
     return rows.length;
   }
 
+  /** The ids of the jobs this process runs, as a uuid[] literal (the one form both drivers send as is). */
+  private runningIds(): string {
+    return `{${[...this.running].join(",")}}`;
+  }
+
   /** Tells the other processes this one is alive and which jobs it runs. */
   private async beat(): Promise<void> {
     try {
       await this.database.executeSql(
         `INSERT INTO queue_workers (id, beat_at, job_ids) VALUES ($1, now(), $2::uuid[])
           ON CONFLICT (id) DO UPDATE SET beat_at = now(), job_ids = EXCLUDED.job_ids`,
-        [this.id, `{${[...this.running].join(",")}}`],
+        [this.id, this.runningIds()],
       );
     } catch (error) {
       // The next beat tries again; missing several lets another process retry this one's jobs.
