@@ -136,7 +136,8 @@ describe("parseHtml", () => {
       <h1 id="guide"><a class="header-anchor" href="#guide">#</a> Guide</h1>
       <h2>Setup<a href="#setup" class="hash-link" aria-label="Direct link to Setup">\u200b</a></h2>
       <h2><a href="#install">Install</a></h2>
-      <dl><dt>sub(a, b)<a class="headerlink" href="#sub">¶</a></dt><dd>Subtracts.<sup><a href="#n1">1</a></sup></dd></dl>`;
+      <dl><dt>sub(a, b)<a class="headerlink" href="#sub">¶</a></dt><dd>Subtracts.<sup><a href="#n1">1</a></sup></dd></dl>
+      <p>Prices exclude tax<a href="#n2">*</a> and delivery<a href="#n3">†</a>.</p>`;
     expect(parseHtml(html)).toEqual([
       { kind: "heading", level: 1, text: "Home" },
       { kind: "heading", level: 1, text: "Guide" },
@@ -144,6 +145,7 @@ describe("parseHtml", () => {
       { kind: "heading", level: 2, text: "Install" },
       { kind: "paragraph", text: "sub(a, b)" },
       { kind: "paragraph", text: "Subtracts.1" },
+      { kind: "paragraph", text: "Prices exclude tax* and delivery†." },
     ]);
   });
 
@@ -169,7 +171,10 @@ describe("parseHtml", () => {
       <p>${body}</p><div class="card"><div class="card-header">Pro plan</div><p>${body}</p>
       <div class="card-footer">Billed yearly</div></div></main>
       <div class="container"><p>Install it.</p><div class="footer-note">Requires Node 20 or newer.</div>
-      <p>${body}</p></div><div class="site-footer">© 2026 Acme</div><div id="footer">Imprint</div></body>`;
+      <p>${body}</p></div><div class="site-footer">© 2026 Acme</div><div id="footer">Imprint</div>
+      ${["footer-bottom", "footer-widgets", "l-footer", "td-footer-wrapper", "elementor-location-footer"]
+        .map((name) => `<div class="${name}">© 2026 Acme. All rights reserved.</div>`)
+        .join("")}</body>`;
     expect(parseHtml(html)).toEqual([
       { kind: "paragraph", text: "Header section paragraph with key facts about limits." },
       { kind: "paragraph", text: body },
@@ -179,6 +184,18 @@ describe("parseHtml", () => {
       { kind: "paragraph", text: "Install it." },
       { kind: "paragraph", text: "Requires Node 20 or newer." },
       { kind: "paragraph", text: body },
+    ]);
+  });
+
+  it("keeps a data table with header cells as a table, an example in a cell notwithstanding", () => {
+    const html = `<table><thead><tr><th>Option</th><th>Example</th></tr></thead>
+      <tr><td>--json</td><td><pre>fineflow chunks --json</pre></td></tr></table>`;
+    expect(parseHtml(html)).toEqual([
+      // The cell's code block flattened into the row, as any cell's blocks are.
+      {
+        kind: "table",
+        text: "| Option | Example |\n| --- | --- |\n| --json | ``` fineflow chunks --json ``` |",
+      },
     ]);
   });
 

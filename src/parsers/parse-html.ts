@@ -37,12 +37,11 @@ const PROLOG = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!doctype[^>]*>)?/i;
 // Words of a class or id (split at "-" and "_") that mark a site's navigation in any compound: "nav-panel",
 // "navbar", "mw-navigation", "site-breadcrumbs"...
 const NAV_WORDS = new Set(["nav", "navbar", "navigation", "breadcrumb", "breadcrumbs", "sidebar", "menu"]);
-// "header" and "footer" also name the parts of a component that hold content ("card-header", "modal-footer",
-// "footer-note", "header-section"): they mark the site's own header or footer only as a whole class or id,
-// after a site-wide qualifier ("site-footer", "page-header", "mw-footer") or before a layout word
-// ("footer-wrapper").
-const SITE_HEADER_FOOTER =
-  /^(?:(?:site|page|global|main|mw)[-_])?(header|footer)(?:[-_](?:wrapper|wrap|container|inner|outer|area))?$/;
+// "header" and "footer" in a class or id mark the site's own ("site-footer", "footer-widgets", "l-footer"),
+// except where they name the part of a component that holds content: "card-header", "modal-footer",
+// "footer-note", "header-section".
+const COMPONENT_PART =
+  /(?:^|[-_])(?:card|modal|panel|dialog|popover|accordion|table|article|post|entry|comment|section)[-_](?:header|footer)|(?:header|footer)[-_](?:note|notes|section|text|title|content|cell)(?:$|[-_])/;
 const CHROME_ROLES = new Set(["navigation", "contentinfo"]);
 const HEADINGS = "h1, h2, h3, h4, h5, h6";
 
@@ -66,7 +65,6 @@ const LINE_NUMBERS = ["linenos", "lineno"];
  * menu and article side by side) or a listing beside its line numbers: a pipe table's one-line cells would
  * flatten them, so its cells are read as blocks.
  */
-const LAYOUT_CELL_CONTENT = `${HEADINGS}, pre, table`;
 const MIN_LAYOUT_CELL_PARAGRAPHS = 3;
 
 /**
@@ -222,7 +220,11 @@ const isMenu = (stats: TextStats) =>
 /** Whether an element's class, id or role mark it as the site's chrome, or as a header. */
 function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } {
   const names = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/\s+/);
-  const bars = names.map((name) => SITE_HEADER_FOOTER.exec(name)?.[1]);
+  const bars = names.map((name) =>
+    COMPONENT_PART.test(name)
+      ? undefined
+      : name.split(/[-_]+/).find((word) => word === "header" || word === "footer"),
+  );
   const nav = names.some((name) => name.split(/[-_]+/).some((word) => NAV_WORDS.has(word)));
   const role = element.getAttribute("role") ?? "";
   return {
@@ -234,16 +236,19 @@ function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } 
 /**
  * Marks a doc generator adds that are not the text: Pygments' line numbers, and the permalink beside a
  * heading or an API signature (Sphinx's "¶", VuePress's "#", Docusaurus's zero-width space), which is a
- * same-page link with no letter or digit; a footnote's "1" or a link "Install" stay.
+ * same-page link with no letter or digit; a footnote's "1", "*" or "†", or a link "Install" stay.
  */
 function isGeneratorMark(element: HTMLElement, tag: string): boolean {
   if (LINE_NUMBERS.some((name) => element.classList.contains(name))) return true;
   if (tag !== "a" || !element.getAttribute("href")?.startsWith("#")) return false;
-  return !/[\p{L}\p{N}]/u.test(element.text);
+  return !/[\p{L}\p{N}*†‡]/u.test(element.text);
 }
 
 function isLayoutTable(table: HTMLElement): boolean {
-  if (table.querySelector(LAYOUT_CELL_CONTENT)) return true;
+  if (table.querySelector(`${HEADINGS}, table`)) return true;
+  // Header cells or a caption make a data table, an example in a cell (<pre>) notwithstanding.
+  if (table.querySelector("th, thead, caption")) return false;
+  if (table.querySelector("pre")) return true;
   return tableCells(table).some((cell) => cell.querySelectorAll("p").length >= MIN_LAYOUT_CELL_PARAGRAPHS);
 }
 
