@@ -269,7 +269,7 @@ describe("parsePdf", () => {
     expect(await parsePdf(bytes)).toEqual([
       { kind: "heading", level: 1, text: "Specifications", page: 1 },
       { kind: "paragraph", text: prose, page: 1 },
-      { kind: "paragraph", text: entries.join(" "), page: 1 },
+      { kind: "paragraph", text: entries.join("\n"), page: 1 },
     ]);
   });
 

@@ -145,13 +145,14 @@ describe("layoutBlocks: contents and index pages", () => {
   ])("keeps %s in a one-page document: its numbers cannot be page numbers", (_, entries) => {
     const prose = "Our cafe serves fresh drinks every day, made to order by trained staff.";
     const blocks = layoutBlocks([page(["Our cafe", { size: 16 }], [prose, { gap: 24 }], ...entries)]);
-    expect(texts(blocks)).toEqual(["Our cafe", `${prose} ${entries.join(" ")}`]);
+    // Each on a line of its own, as printed.
+    expect(texts(blocks)).toEqual(["Our cafe", [prose, ...entries].join("\n")]);
   });
 
   it("keeps dot-leader lines in neither a contents page's nor an index's order, however long the document", () => {
     const entries = ["Weight ..... 12", "Height ..... 40", "Depth ..... 5"];
     const blocks = layoutBlocks([page(["Specifications", { size: 16 }], ...entries), ...bodyPages(1, 59)]);
-    expect(texts(blocks)).toEqual(["Specifications", entries.join(" "), ...bodies(1, 59)]);
+    expect(texts(blocks)).toEqual(["Specifications", entries.join("\n"), ...bodies(1, 59)]);
   });
 });
 

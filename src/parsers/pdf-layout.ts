@@ -420,10 +420,15 @@ function listText(lines: readonly PdfLine[]): string {
     .join("\n");
 }
 
-/** Reflows a paragraph's lines, undoing the hyphenation a typesetter added at line ends ("exam-" "ple"). */
+/**
+ * Reflows a paragraph's lines, undoing the hyphenation a typesetter added at line ends ("exam-" "ple"). A
+ * line whose dot leader runs to a number is an entry of its own (a spec sheet's, a price list's): it keeps
+ * its line.
+ */
 function joinLines(lines: readonly string[]): string {
-  return lines.reduce((text, line) => {
+  return lines.reduce((text, line, i) => {
     if (!text) return line;
+    if (TOC_ENTRY.test(line) || TOC_ENTRY.test(lines[i - 1] ?? "")) return `${text}\n${line}`;
     if (!/\p{L}[-\u00AD]$/u.test(text)) return `${text} ${line}`;
     // Before a lower-case letter the hyphen was the typesetter's; before a capital ("Jean-" "Paul") it is
     // the word's own. A soft hyphen is always the typesetter's.
