@@ -236,10 +236,11 @@ describe("ingesting documents", () => {
     const near = original.replace("request number 3 in detail", "request number three with care");
     await upload([{ name: "payments.md", content: original }]);
     await settledDocuments();
-    await upload([
-      { name: "payments-again.md", content: `${original}\n` },
-      { name: "payments-edited.md", content: near },
-    ]);
+    // One after the other: sent together, two workers may store them in either order, and which copy is
+    // older decides which the next test's deletion promotes.
+    await upload([{ name: "payments-again.md", content: `${original}\n` }]);
+    await settledDocuments();
+    await upload([{ name: "payments-edited.md", content: near }]);
     const documents = await settledDocuments();
     const [first] = await chunksOf(documents.find((d) => d.name === "payments.md")?.id ?? "");
     const exact = await chunksOf(documents.find((d) => d.name === "payments-again.md")?.id ?? "");
