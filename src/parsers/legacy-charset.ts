@@ -45,30 +45,34 @@ function highBytes(sample: Uint8Array): number {
  * Windows-1253, where ISO-8859-7 has a quotation mark, and B6 in ISO-8859-7. Ά begins many a sentence and
  * heading ("Άρθρο 1", article 1): the byte followed by Greek letters is it.
  */
-function greekCharset(sample: Uint8Array): string {
-  let windows = 0;
-  let iso = 0;
-  for (let i = 0; i + 1 < sample.length; i++) {
-    const next = sample[i + 1] as number;
-    if (next < 0xc1 || next > 0xfe) continue; // not a Greek letter in either
-    if (sample[i] === 0xa2) windows++;
-    else if (sample[i] === 0xb6) iso++;
-  }
-  return windows > iso ? "windows-1253" : "iso-8859-7";
-}
+const greekCharset = (sample: Uint8Array) =>
+  windowsOrIso(sample, ["windows-1253", 0xa2], ["iso-8859-7", 0xb6], (next) => next >= 0xc1 && next <= 0xfe);
 
 /**
  * chardet names Windows-1250 only when bytes 0x80–0x9F occur, as Polish text without ś, ź or „” need not
  * have; its ą is B9 there, and B1 in ISO-8859-2, where B9 is š, a letter Polish has not.
  */
-function polishCharset(sample: Uint8Array): string {
+const polishCharset = (sample: Uint8Array) =>
+  windowsOrIso(sample, ["windows-1250", 0xb9], ["iso-8859-2", 0xb1], () => true);
+
+/**
+ * Of a Windows code page and the ISO one it mostly agrees with, the one whose byte for a telling letter the
+ * sample has more of (counting only where `before` accepts the next byte); the ISO one on a tie.
+ */
+function windowsOrIso(
+  sample: Uint8Array,
+  [windowsLabel, windowsByte]: [string, number],
+  [isoLabel, isoByte]: [string, number],
+  before: (next: number) => boolean,
+): string {
   let windows = 0;
   let iso = 0;
-  for (const byte of sample) {
-    if (byte === 0xb9) windows++;
-    else if (byte === 0xb1) iso++;
+  for (let i = 0; i < sample.length; i++) {
+    if (!before(sample[i + 1] ?? -1)) continue;
+    if (sample[i] === windowsByte) windows++;
+    else if (sample[i] === isoByte) iso++;
   }
-  return windows > iso ? "windows-1250" : "iso-8859-2";
+  return windows > iso ? windowsLabel : isoLabel;
 }
 
 /** Enough to tell the charset: the rest of a long text would only make the guess slower. */

@@ -41,7 +41,7 @@ export interface QueueOptions {
  * process, and is retried. Several heartbeats long, so that a process busy for a while (a large document's
  * statements) is not mistaken for a dead one; far below pg-boss's 15-minute expiry.
  */
-export const ORPHANED_AFTER_SECONDS = 120;
+const ORPHANED_AFTER_SECONDS = 120;
 const HEARTBEAT_SECONDS = 15;
 /** Rows of processes silent this long are deleted; a process that comes back writes its row again. */
 const FORGET_WORKERS_AFTER_SECONDS = 24 * 60 * 60;
