@@ -3,6 +3,7 @@ import { extractiveGenerator } from "./core/generation/extractive-generator.js";
 import { TRAINING_DEFAULTS, type TrainingSettings } from "./core/training/lifecycle.js";
 import { type Database, openPglite, openPostgres } from "./db/client.js";
 import { acquireDataDirLock, type DataDirLock } from "./db/data-dir-lock.js";
+import { vacuumWhereDue } from "./db/maintenance.js";
 import { ApiKeysRepository } from "./db/repositories/api-keys-repository.js";
 import { ChunksRepository } from "./db/repositories/chunks-repository.js";
 import { DatasetsRepository } from "./db/repositories/datasets-repository.js";
@@ -130,7 +131,8 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     logger,
   });
   const updates = new TrainingUpdates(database.listen, logger);
-  const jobs = createJobs({ auth, documents, generation, training }, queue);
+  const tidyDatabase = database.kind === "pglite" ? () => vacuumWhereDue(database) : undefined;
+  const jobs = createJobs({ auth, documents, generation, training }, queue, tidyDatabase);
   const pairs = new PairService(datasets);
   return {
     auth,
@@ -193,6 +195,13 @@ export async function openRuntime(config: Config, command: string, logger: Logge
         await services.updates.close();
         await queue.stop();
         await services.analysis.close();
+        // A command is often the whole life of the embedded database's process, shorter than the minute
+        // between the queue's tidy-ups: what it deleted or replaced is tidied before the next one.
+        if (opened.kind === "pglite") {
+          await vacuumWhereDue(opened).catch((error: Error) =>
+            logger.warn("Tidying the embedded database failed", { error: error.message }),
+          );
+        }
         await opened.close();
         lock?.release();
       },

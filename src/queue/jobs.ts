@@ -1,3 +1,4 @@
+import type { Tidied } from "../db/maintenance.js";
 import type { AuthService } from "../services/auth-service.js";
 import type { DocumentService } from "../services/document-service.js";
 import type { GenerationService } from "../services/generation-service.js";
@@ -13,6 +14,8 @@ export function createJobs(
     training: TrainingService;
   },
   queue: Pick<Queue, "retryOrphaned">,
+  /** On the embedded database only: what autovacuum does on a PostgreSQL server (`vacuumWhereDue`). */
+  tidyDatabase?: () => Promise<Tidied>,
 ) {
   const purgeExpiredSessions: JobDefinition = {
     name: "maintenance.purge-expired-sessions",
@@ -63,6 +66,13 @@ export function createJobs(
     concurrency: 1,
     handle: async () => ({ retried: await queue.retryOrphaned() }),
   };
+  const tidy: JobDefinition | undefined = tidyDatabase && {
+    name: "maintenance.vacuum-embedded",
+    // As often as autovacuum looks on a server (autovacuum_naptime): reading the counts costs ~1 ms.
+    cron: "* * * * *",
+    concurrency: 1,
+    handle: tidyDatabase,
+  };
   return {
     trackTraining,
     trainingWatchdog,
@@ -78,6 +88,7 @@ export function createJobs(
       trackTraining,
       trainingWatchdog,
       retryOrphaned,
+      ...(tidy ? [tidy] : []),
     ] as JobDefinition[],
   };
 }
