@@ -176,8 +176,10 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     await writeFile(join(docs, "logo.png"), "not a document");
     await writeFile(join(docs, "empty.md"), "");
 
+    // The rest are in, and reported; the empty file makes the command fail, as a script should know.
     const ingested = await runCli(["ingest", docs, "--project", "demo", "--json"], env);
-    expect(ingested.code).toBe(0);
+    expect(ingested.code).toBe(1);
+    expect(ingested.stderr).toContain("error: 1 document failed: see the report\n");
     const report = JSON.parse(ingested.stdout);
     expect(report.skipped).toEqual([{ path: join(docs, "logo.png"), reason: "unsupported file type" }]);
     const byFile = Object.fromEntries(

@@ -219,12 +219,18 @@ async function ingest(paths: string[], options: IngestOptions) {
     chunkCount: document?.chunkCount ?? 0,
     error: document?.error ?? null,
   }));
-  // A path given that is not there is a mistake to stop a script on, once the rest is done and reported; a
-  // file found in a folder that FineFlow cannot use is not.
-  const missing = skipped.filter((s) => s.reason === NOT_FOUND && paths.includes(s.path)).map((s) => s.path);
   if (options.json) printJson({ projectCreated, documents, skipped });
   else printReport(documents, skipped);
-  if (missing.length > 0) throw new CliError(`Not found: ${missing.join(", ")}`);
+  // As `cp` does: once the rest is done and reported, a path given that is not there, or a document that
+  // could not be processed, makes the command fail, so that a script does not go on as if all were in. A
+  // file found in a folder that FineFlow does not read is skipped, not a failure.
+  const missing = skipped.filter((s) => s.reason === NOT_FOUND && paths.includes(s.path)).map((s) => s.path);
+  const failed = new Set(documents.filter((d) => d.status === "failed").map((d) => d.documentId)).size;
+  const problems = [
+    ...(missing.length > 0 ? [`Not found: ${missing.join(", ")}`] : []),
+    ...(failed > 0 ? [`${failed} ${failed === 1 ? "document" : "documents"} failed: see the report`] : []),
+  ];
+  if (problems.length > 0) throw new CliError(problems.join(". "));
 }
 
 function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
