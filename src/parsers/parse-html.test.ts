@@ -124,6 +124,17 @@ describe("parseHtml", () => {
     ]);
   });
 
+  it("writes raised and lowered text as Pandoc does, so an exponent is not read as a digit", () => {
+    const html = `<p>E = mc<sup>2</sup>, 10<sup>-6</sup> m, H<sub>2</sub>O and x<sup>n</sup>.</p>
+      <p>Sum 2<sup>k+1</sup> over x<sub>i</sub> and x<sub>max</sub>.</p>
+      <p>On May 1<sup>st</sup>, Acme<sup>®</sup> said so<sup>*</sup>.<sup>[1]</sup> See note<sup>12</sup>.</p>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "paragraph", text: "E = mc², 10⁻⁶ m, H₂O and xⁿ." },
+      { kind: "paragraph", text: "Sum 2^(k+1) over x_i and x_(max)." },
+      { kind: "paragraph", text: "On May 1st, Acme® said so*.[1] See note¹²." },
+    ]);
+  });
+
   it("reads two <br> in a row as a paragraph break", () => {
     expect(parseHtml("<p>Line one<br><br>Line two<br> <br></p>")).toEqual([
       { kind: "paragraph", text: "Line one" },
@@ -144,7 +155,7 @@ describe("parseHtml", () => {
       { kind: "heading", level: 2, text: "Setup" },
       { kind: "heading", level: 2, text: "Install" },
       { kind: "paragraph", text: "sub(a, b)" },
-      { kind: "paragraph", text: "Subtracts.1" },
+      { kind: "paragraph", text: "Subtracts.¹" },
       { kind: "paragraph", text: "Prices exclude tax* and delivery†." },
     ]);
   });
