@@ -199,9 +199,39 @@ describe("ingesting documents", () => {
 
   it("treats an unchanged re-upload as a no-op", async () => {
     const before = await settledDocuments();
-    const { body } = await upload([{ name: "guide-copy.md", content: guide }]);
+    const { body } = await upload([{ name: "guide.md", content: guide }]);
     expect(body.documents[0]).toMatchObject({ outcome: "unchanged", status: "ready" });
     expect(await settledDocuments()).toEqual(before);
+  });
+
+  it("stores the same bytes under another name as a document of its own, whose text outlives the first's", async () => {
+    const copies = (await owner.call("POST", "/api/projects", { name: "Copies" })).body.id;
+    const warranty = section("Warranty", "warranty");
+    await upload([{ name: "terms.md", content: warranty }], owner.token, copies);
+    await settledDocuments(owner.call, copies);
+    const { body } = await upload([{ name: "terms-copy.md", content: warranty }], owner.token, copies);
+    expect(body.documents[0]).toMatchObject({ name: "terms-copy.md", outcome: "queued" });
+    const summary = async () =>
+      (await settledDocuments(owner.call, copies))
+        .map((d) => [d.name, d.status, d.chunkCount, d.duplicateChunks])
+        .sort();
+    expect(await summary()).toEqual([
+      ["terms-copy.md", "ready", 1, 1],
+      ["terms.md", "ready", 1, 0],
+    ]);
+
+    // terms.md changes: its earlier version goes, and the copy's chunk is now the one kept of that text.
+    await upload([{ name: "terms.md", content: section("Returns", "returns") }], owner.token, copies);
+    expect(await summary()).toEqual([
+      ["terms-copy.md", "ready", 1, 0],
+      ["terms.md", "ready", 1, 0],
+    ]);
+    const { chunks } = (await owner.call("GET", `/api/projects/${copies}/chunks?limit=500`)).body;
+    expect(
+      chunks
+        .filter((c: { text: string }) => c.text.includes("warranty"))
+        .map((c: { isDuplicate: boolean }) => c.isDuplicate),
+    ).toEqual([false]);
   });
 
   it("fails a bad file with a readable reason and leaves the rest of the project alone", async () => {

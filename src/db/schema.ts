@@ -143,12 +143,12 @@ export const documents = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    unique("documents_project_hash_key").on(t.projectId, t.contentHash),
+    // A file is its name and its content: the same bytes under another name are a document of their own.
+    // Also how the earlier versions a changed file replaces are found, by name, as each document is stored.
+    unique("documents_project_name_hash_key").on(t.projectId, t.name, t.contentHash),
     // What the chunks' foreign key points at.
     unique("documents_id_project_user_key").on(t.id, t.projectId, t.userId),
     index("documents_user_idx").on(t.userId),
-    // The earlier versions a changed file replaces, found as each document is stored.
-    index("documents_project_name_idx").on(t.projectId, t.name),
   ],
 );
 

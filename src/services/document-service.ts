@@ -18,7 +18,7 @@ export interface UploadedFile {
 export interface IngestResult {
   name: string;
   documentId: string;
-  /** `queued`: new (or a failed one tried again); `unchanged`: the project already has this content. */
+  /** `queued`: new (or a failed one tried again); `unchanged`: the project already has this file, name and content. */
   outcome: "queued" | "unchanged" | "failed";
   status: DocumentRow["status"];
   error: string | null;

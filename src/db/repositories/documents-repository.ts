@@ -30,8 +30,9 @@ export class DocumentsRepository {
   }
 
   /**
-   * Stores a document and its bytes in one transaction, unless the project already holds the same content:
-   * then it returns that one (`created: false`), and a failed one goes back to `pending` to be tried again.
+   * Stores a document and its bytes in one transaction, unless the project already holds the same file (the
+   * same name and content): then it returns that one (`created: false`), and a failed one goes back to
+   * `pending` to be tried again.
    */
   async insertIfNew(
     actor: Actor,
@@ -42,7 +43,7 @@ export class DocumentsRepository {
       const [inserted] = await tx
         .insert(documents)
         .values({ ...values, userId: actor.userId, status: values.error ? "failed" : "pending" })
-        .onConflictDoNothing({ target: [documents.projectId, documents.contentHash] })
+        .onConflictDoNothing({ target: [documents.projectId, documents.name, documents.contentHash] })
         .returning();
       if (inserted) {
         if (bytes) await storeFile(tx as unknown as Db, inserted.id, bytes);
@@ -51,7 +52,13 @@ export class DocumentsRepository {
       const [existing] = await tx
         .select()
         .from(documents)
-        .where(and(eq(documents.projectId, values.projectId), eq(documents.contentHash, values.contentHash)));
+        .where(
+          and(
+            eq(documents.projectId, values.projectId),
+            eq(documents.name, values.name),
+            eq(documents.contentHash, values.contentHash),
+          ),
+        );
       if (!existing) throw new Error("conflicting document vanished");
       if (existing.status !== "failed" || values.error || !bytes)
         return { document: existing, created: false };
@@ -61,7 +68,6 @@ export class DocumentsRepository {
         .set({
           status: "pending",
           error: null,
-          name: values.name,
           processingAttempts: 0,
           updatedAt: new Date(),
         })

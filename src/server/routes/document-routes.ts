@@ -65,7 +65,8 @@ export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentServ
       path: "/api/projects/{id}/documents",
       summary: "Upload documents (multipart field `files`, repeatable); each is processed in the background",
       description:
-        "An unchanged file (same content) is left as it is. A changed file named as a document already in the " +
+        "An unchanged file (same name and content) is left as it is; the same content under another name is a " +
+        "document of its own, its chunks marked as duplicates. A changed file named as a document already in the " +
         "project replaces that earlier version once it has been processed; if it fails, nothing is replaced.",
       request: {
         params: IdParams,
