@@ -68,7 +68,8 @@ export const INJECTION_RULES = [
   },
   {
     id: "role-line",
-    description: "A line starts with “system:” or “assistant:”, as in a forged transcript",
+    description:
+      "A line starts with “system:” or “assistant:”, or is a “## System:” heading, as in a forged transcript",
     weight: 0.4,
   },
   {
@@ -162,7 +163,7 @@ const TEXT_RULES: readonly TextRule[] = [
     id: "override-instructions",
     patterns: [
       /\b(?:ignore|disregard|forget|skip|override|bypass|discard|neglect)\s+(?:(?:all|any|the|your|my|these|those|every|of|that)\s+){0,3}(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|existing)\s+(?:instructions?|prompts?|directions?|directives?|rules|guidelines|commands?)\b/gi,
-      /\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:(?:previous|prior|original|initial|current)\s+)?(?:instructions?|rules|guidelines|programming|training|directives?|system\s+prompt)\b/gi,
+      /\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:(?:previous|prior|original|initial|current|safety|content|ethical|moral)\s+)?(?:instructions?|rules|guidelines|programming|training|directives?|system\s+prompt)\b/gi,
       /\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+|anything\s+){1,2}(?:above|before\s+this|you\s+(?:were|have\s+been)\s+told)\b/gi,
       // The same, as attacks translate it: Spanish, Portuguese, French, Italian, German, Russian, Chinese,
       // Japanese, Korean. Each asks for the instructions before or above, so "ignore the rules for temp
@@ -177,12 +178,15 @@ const TEXT_RULES: readonly TextRule[] = [
       /(?:以前|(?<![\u4e00-\u9fff])前|これまで|上記|先ほど|今まで)の(?:すべての|全ての)?(?:指示|命令|指令|プロンプト)(?:は|を)?(?:すべて|全て)?(?:無視|忘れ)/g,
       /(?:이전|(?<![\uac00-\ud7a3])(?:앞|위)|지금까지)(?:의)?\s*(?:모든\s*)?(?:지시|지침|명령|프롬프트)(?:사항)?(?:을|를|은|는)?\s*(?:모두\s*)?(?:무시|잊어)/g,
     ],
+    accept: (text, span) => !isNegated(text, span),
   },
   {
     id: "role-reassignment",
     patterns: [
       /\b(?:you\s+are\s+now|from\s+now\s+on,?\s+you\s+are|you\s+will\s+now\s+(?:act|behave)\s+as)\s+(?:(?:a|an|the|my)\s+)?(?:[\w-]+\s+){0,2}?(?:ai|assistant|chatbot|bot|language\s+model|llm|persona|character|dan|jailbroken|unrestricted|unfiltered|uncensored)\b/gi,
       /\byou\s+are\s+no\s+longer\s+(?:bound|restricted|limited|constrained|required\s+to\s+follow)\b/gi,
+      // Not any mode ("you are now in edit mode" is a how-to): the ones jailbreak prompts announce.
+      /\byou\s+are\s+now\s+(?:in|running\s+in|operating\s+in)\s+(?:developer|dev|god|dan|jailbr(?:eak|oken)|unrestricted|unfiltered|uncensored)\s+mode\b/gi,
     ],
   },
   {
@@ -227,7 +231,6 @@ const TEXT_RULES: readonly TextRule[] = [
       /\[\/?INST\]/g,
       /<<\/?SYS>>/g,
       /<\/s>/g,
-      /^[ \t]*#{1,6}[ \t]*(?:system|instructions?)[ \t]*:[ \t]*$/gim,
       // A one-word element such as Maven's <system>GitHub</system> is configuration, not a role.
       /<system>(?![^<\s]{0,40}<\/system>)/gi,
       /<\/system>(?<!<system>[^<\s]{0,40}<\/system>)/gi,
@@ -236,7 +239,12 @@ const TEXT_RULES: readonly TextRule[] = [
   },
   {
     id: "role-line",
-    patterns: [/^[ \t]*(?:system|assistant)[ \t]*:/gim],
+    patterns: [
+      /^[ \t]*(?:system|assistant)[ \t]*:/gim,
+      // As a heading too, but no more than the line: a sysadmin guide's "## System:" or a recipe's
+      // "## Instructions:" is as likely as a forged prompt's.
+      /^[ \t]*#{1,6}[ \t]*(?:system|instructions?)[ \t]*:[ \t]*$/gim,
+    ],
   },
 ];
 
@@ -253,6 +261,11 @@ const TEXT_RULE_GATES: readonly RegExp[] = (() => {
   // Without `g`, `test` keeps no position between calls.
   return [...byFlags].map(([flags, sources]) => new RegExp(sources.join("|"), flags.replace("g", "")));
 })();
+
+/** "Never ignore your safety training", "don't disregard the previous rules": the advice, not the attack. */
+function isNegated(text: string, { start }: Span): boolean {
+  return /(?:\bnever|\bnot|n['’]t)\s+$/i.test(text.slice(Math.max(0, start - 12), start));
+}
 
 /** A token written as `[INST]` or "<|im_start|>" is documentation talking about it. */
 function isQuotedMention(text: string, { start, end }: Span): boolean {
