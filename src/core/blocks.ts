@@ -21,3 +21,10 @@ export interface BodyBlock {
 }
 
 export type Block = HeadingBlock | BodyBlock;
+
+/**
+ * A heading without text starts an untitled section: what follows is under none of the headings before at
+ * its level or deeper, and a chunk does not run across it. How a JSON record without a title is set apart
+ * from the record before it.
+ */
+export const isUntitledSection = (block: Block): boolean => block.kind === "heading" && !block.text.trim();

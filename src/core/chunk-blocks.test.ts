@@ -104,6 +104,22 @@ describe("chunkBlocks", () => {
     }
   });
 
+  it("starts an untitled section (a JSON record without a title) under no heading, in a chunk of its own", () => {
+    const chunks = chunkBlocks([
+      heading(1, "Kubernetes Networking"),
+      paragraph("Pods talk to each other over a flat network."),
+      heading(1, ""),
+      paragraph("Sourdough needs a starter fed the day before."),
+      heading(1, "  "),
+      paragraph("Roman aqueducts carried water by gravity alone."),
+    ]);
+    expect(chunks.map((c) => [c.headingPath, c.text])).toEqual([
+      [["Kubernetes Networking"], "# Kubernetes Networking\n\nPods talk to each other over a flat network."],
+      [[], "Sourdough needs a starter fed the day before."],
+      [[], "Roman aqueducts carried water by gravity alone."],
+    ]);
+  });
+
   it("treats the top-most heading level present as the top level", () => {
     const chunks = chunkBlocks([
       heading(2, "First"),

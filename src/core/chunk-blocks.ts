@@ -1,4 +1,4 @@
-import type { Block, BlockKind, BodyBlock } from "./blocks.js";
+import { type Block, type BlockKind, type BodyBlock, isUntitledSection } from "./blocks.js";
 import { countO200kTokens, o200k, PLAIN_TEXT } from "./tokens.js";
 
 /**
@@ -314,17 +314,19 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
       for (const unit of bodyUnits(block, section, ctx)) group.push(unit);
       continue;
     }
-    const text = block.text.replace(/\s+/g, " ").trim();
-    if (!text) continue;
     const level = headingLevel(block.level);
     while ((stack.at(-1)?.level ?? 0) >= level) stack.pop();
-    section = childSection(stack.at(-1)?.section, text, level, ctx);
-    stack.push({ level, section });
+    const untitled = isUntitledSection(block);
+    const parent = stack.at(-1)?.section;
+    section = untitled
+      ? (parent ?? { path: [], lines: [] })
+      : childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx);
+    if (!untitled) stack.push({ level, section });
     if (level <= top && group.length > 0) {
       yield measureHeadingSections(group);
       group = [];
     }
-    group.push(headingUnit(section, block.page));
+    if (!untitled) group.push(headingUnit(section, block.page));
   }
   if (group.length > 0) yield measureHeadingSections(group);
 }

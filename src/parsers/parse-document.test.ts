@@ -140,7 +140,10 @@ describe("parseDocument", () => {
       { kind: "heading", level: 2, text: "Hi" },
       { kind: "paragraph", text: "There." },
     ]);
-    expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([{ kind: "paragraph", text: "x" }]);
+    expect(await parseDocument("jsonl", utf8('{"text":"x"}'))).toEqual([
+      { kind: "heading", level: 1, text: "" },
+      { kind: "paragraph", text: "x" },
+    ]);
     expect(await parseDocument("mdx", utf8('import X from "x";\n\nHi.'))).toEqual([
       { kind: "paragraph", text: "Hi." },
     ]);
@@ -155,6 +158,7 @@ describe("parseDocument", () => {
       { kind: "paragraph", text: "Body text." },
     ]);
     expect(await parseDocument("jsonl", utf8('{"text":"esc\\u0000aped"}'))).toEqual([
+      { kind: "heading", level: 1, text: "" },
       { kind: "paragraph", text: "escaped" },
     ]);
   });

@@ -1,4 +1,4 @@
-import type { Block } from "../core/blocks.js";
+import { type Block, isUntitledSection } from "../core/blocks.js";
 import { decodeText } from "./decode-text.js";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parseHtml } from "./parse-html.js";
@@ -46,8 +46,8 @@ export async function parseDocument(type: DocumentType, bytes: Uint8Array): Prom
   if (bytes.byteLength === 0) throw new DocumentParseError("empty", "The file is empty.");
   const blocks = (await parseByType(type, bytes))
     .map(withoutNul)
-    .filter((block) => block.text.trim().length > 0);
-  if (blocks.length === 0) {
+    .filter((block) => block.text.trim().length > 0 || isUntitledSection(block));
+  if (blocks.every(isUntitledSection)) {
     throw new DocumentParseError("empty", "The document contains no text that could be used.");
   }
   // Chunks are made of what sections hold, so a document of headings alone was "ready" with no chunks.

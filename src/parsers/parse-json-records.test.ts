@@ -13,7 +13,7 @@ function parseError(parse: () => unknown): DocumentParseError {
 }
 
 describe("parseJsonRecords", () => {
-  it("reads an array of records, a title becoming a heading and the text paragraphs", () => {
+  it("reads an array of records, each a section: under its title, or untitled", () => {
     const json = JSON.stringify([
       { title: "Refunds", text: "Within 30 days.\n\nKeep the receipt." },
       { text: "Other" },
@@ -22,12 +22,14 @@ describe("parseJsonRecords", () => {
       { kind: "heading", level: 1, text: "Refunds" },
       { kind: "paragraph", text: "Within 30 days." },
       { kind: "paragraph", text: "Keep the receipt." },
+      { kind: "heading", level: 1, text: "" },
       { kind: "paragraph", text: "Other" },
     ]);
   });
 
   it("reads a single object with text", () => {
     expect(parseJsonRecords('{"text": "Only one", "title": 7}')).toEqual([
+      { kind: "heading", level: 1, text: "" },
       { kind: "paragraph", text: "Only one" },
     ]);
   });
@@ -47,6 +49,7 @@ describe("parseJsonRecords", () => {
 describe("parseJsonLinesRecords", () => {
   it("reads one record per line and skips blank lines", () => {
     expect(parseJsonLinesRecords('{"text": "a"}\n\n  \n{"title": "B", "text": "b"}\n')).toEqual([
+      { kind: "heading", level: 1, text: "" },
       { kind: "paragraph", text: "a" },
       { kind: "heading", level: 1, text: "B" },
       { kind: "paragraph", text: "b" },

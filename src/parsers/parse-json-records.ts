@@ -44,9 +44,10 @@ function recordBlocks(value: unknown, where: string): Block[] {
     throw new DocumentParseError("invalid_records", `${where} has no string "text" field; ${RECORD_SHAPE}.`);
   }
   const { title, text } = record.data;
-  const heading: Block[] = title?.trim() ? [{ kind: "heading", level: 1, text: title.trim() }] : [];
+  // Each record a section of its own, under its title or none (`isUntitledSection`): records are separate
+  // texts, and an untitled one was run into the chunk of the record before, under that one's title.
   return [
-    ...heading,
+    { kind: "heading", level: 1, text: title?.trim() ?? "" },
     ...splitParagraphs(text).map((paragraph): Block => ({ kind: "paragraph", text: paragraph })),
   ];
 }
