@@ -1,6 +1,6 @@
 import { HTMLElement, type Node, parse, TextNode } from "node-html-parser";
 import type { Block } from "../core/blocks.js";
-import { fenceCode, listItemLines, pipeTable, quoteLines } from "./render-markdown.js";
+import { fenceCode, listItemLines, pipeTable, quoteLines, shiftedText } from "./render-markdown.js";
 
 // Page chrome and non-content: none of it is the document's text. "head" goes too, or <title> would
 // repeat the first heading as a paragraph.
@@ -208,28 +208,6 @@ class BlockCollector {
       this.visitChildren(node);
     }
   }
-}
-
-const SUPERSCRIPTS = new Map([..."0123456789+-−=()ni"].map((c, i) => [c, "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ"[i] as string]));
-const SUBSCRIPTS = new Map([..."0123456789+-−=()"].map((c, i) => [c, "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎"[i] as string]));
-// "1st", "2nd", French "1er", Spanish "1º": an ordinal's ending, raised after its number as typesetting does.
-const ORDINAL = /^(?:st|nd|rd|th|er|re|e|o|a|º|ª)$/i;
-
-/**
- * Raised or lowered text as Pandoc writes it in plain text: in Unicode's superscript or subscript
- * characters when it has them all ("x²", "H₂O", "10⁻⁶"), else after "^" or "_", in parentheses when longer
- * than one character ("2^(k+1)", "x_i"). Run together, an exponent read as a digit of its number ("x2",
- * "mc2"). Left as they are: marks with no letter or digit ("®", "*", "†"), an ordinal's ending after its
- * number ("1st"), and a bracketed reference ("[1]").
- */
-function shiftedText(tag: "sup" | "sub", text: string, before: string | undefined): string {
-  if (!/[\p{L}\p{N}]/u.test(text) || /^\[.*\]$/.test(text)) return text;
-  if (tag === "sup" && before && /\d/.test(before) && ORDINAL.test(text)) return text;
-  const table = tag === "sup" ? SUPERSCRIPTS : SUBSCRIPTS;
-  const chars = [...text];
-  if (chars.every((c) => table.has(c))) return chars.map((c) => table.get(c)).join("");
-  const mark = tag === "sup" ? "^" : "_";
-  return chars.length === 1 ? `${mark}${text}` : `${mark}(${text})`;
 }
 
 /** Whether text ends with a line break and spaces at most: looked at from its end, as a paragraph grows. */

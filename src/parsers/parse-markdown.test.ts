@@ -23,6 +23,12 @@ describe("parseMarkdown", () => {
     ]);
   });
 
+  it("writes <sup> and <sub> as raised and lowered text, as an HTML page's", () => {
+    expect(
+      parseMarkdown("E = mc<sup>2</sup>, H<sub>2</sub>O, 2<SUP>k+1</SUP> and May 1<sup>st</sup>."),
+    ).toEqual([{ kind: "paragraph", text: "E = mc², H₂O, 2^(k+1) and May 1st." }]);
+  });
+
   it("keeps list nesting, numbering from the list's start and task boxes", () => {
     const markdown = "3. Install\n4. Configure\n   - [x] keys\n   - [ ] budget\n      * monthly\n";
     expect(parseMarkdown(markdown)).toEqual([

@@ -1,7 +1,7 @@
 import { lexer, type MarkedToken, type Token, type Tokens } from "marked";
 import type { Block } from "../core/blocks.js";
 import { decodeHtmlEntities, parseHtml } from "./parse-html.js";
-import { fenceCode, listItemLines, pipeTable, quoteLines } from "./render-markdown.js";
+import { fenceCode, listItemLines, pipeTable, quoteLines, shiftedText } from "./render-markdown.js";
 
 // YAML front matter is metadata for site generators, not prose; only at the very start of the file.
 const FRONT_MATTER = /^---[ \t]*\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/;
@@ -158,10 +158,27 @@ function blocksText(blocks: readonly Block[]): string {
   return blocks.map((block) => block.text).join("\n\n");
 }
 
-/** Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model. */
+/**
+ * Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model. What
+ * sits between <sup> and </sup> (or <sub>) is written as raised or lowered text (`shiftedText`).
+ */
 function inlineText(tokens: readonly Token[]): string {
-  return markedTokens(tokens).map(inlineTokenText).join("").trim();
+  let text = "";
+  let shifted: { tag: "sup" | "sub"; from: number } | undefined;
+  for (const token of markedTokens(tokens)) {
+    const tag = token.type === "html" ? SHIFT_TAG.exec(token.text) : null;
+    if (!tag) text += inlineTokenText(token);
+    else if (!tag[1]) shifted = { tag: tag[2]?.toLowerCase() as "sup" | "sub", from: text.length };
+    else if (shifted) {
+      const inner = text.slice(shifted.from).trim();
+      text = text.slice(0, shifted.from) + shiftedText(shifted.tag, inner, text[shifted.from - 1]);
+      shifted = undefined;
+    }
+  }
+  return text.trim();
 }
+
+const SHIFT_TAG = /^<(\/?)(sup|sub)\s*>$/i;
 
 function inlineTokenText(token: MarkedToken): string {
   switch (token.type) {

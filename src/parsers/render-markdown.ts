@@ -1,6 +1,6 @@
 /**
- * The Markdown shapes that list, code and table blocks carry, in one place so every parser renders them
- * alike.
+ * The Markdown shapes that list, code and table blocks carry, and how raised and lowered text is written,
+ * in one place so every parser renders them alike.
  */
 
 /** A fenced code block whose fence is longer than any backtick run inside the code, so it cannot close early. */
@@ -39,4 +39,26 @@ export function listItemLines(marker: string, text: string, depth: number): stri
   const continuation = `${indent}${" ".repeat(marker.length + 1)}`;
   const [first = "", ...rest] = text.split("\n");
   return [`${indent}${marker} ${first}`.trimEnd(), ...rest.map((line) => (line ? continuation + line : ""))];
+}
+
+const SUPERSCRIPTS = new Map([..."0123456789+-−=()ni"].map((c, i) => [c, "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ"[i] as string]));
+const SUBSCRIPTS = new Map([..."0123456789+-−=()"].map((c, i) => [c, "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎"[i] as string]));
+// "1st", "2nd", French "1er", Spanish "1º": an ordinal's ending, raised after its number as typesetting does.
+const ORDINAL = /^(?:st|nd|rd|th|er|re|e|o|a|º|ª)$/i;
+
+/**
+ * Raised or lowered text as Pandoc writes it in plain text: in Unicode's superscript or subscript
+ * characters when it has them all ("x²", "H₂O", "10⁻⁶"), else after "^" or "_", in parentheses when longer
+ * than one character ("2^(k+1)", "x_i"). Run together, an exponent read as a digit of its number ("x2",
+ * "mc2"). Left as they are: marks with no letter or digit ("®", "*", "†"), an ordinal's ending after its
+ * number ("1st"), and a bracketed reference ("[1]").
+ */
+export function shiftedText(tag: "sup" | "sub", text: string, before: string | undefined): string {
+  if (!/[\p{L}\p{N}]/u.test(text) || /^\[.*\]$/.test(text)) return text;
+  if (tag === "sup" && before && /\d/.test(before) && ORDINAL.test(text)) return text;
+  const table = tag === "sup" ? SUPERSCRIPTS : SUBSCRIPTS;
+  const chars = [...text];
+  if (chars.every((c) => table.has(c))) return chars.map((c) => table.get(c)).join("");
+  const mark = tag === "sup" ? "^" : "_";
+  return chars.length === 1 ? `${mark}${text}` : `${mark}(${text})`;
 }
