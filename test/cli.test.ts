@@ -97,19 +97,25 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     // Under one name the later replaced the earlier once processed, and the run waited for it for ever.
     const ingested = await runCli(["ingest", a, x, "--project", "clash"], own);
     expect(ingested.code).toBe(0);
-    // Two files of one content are one document, counted once.
-    expect(ingested.stdout).toContain("3 ready, 0 failed, 0 skipped; 3 chunks.");
+    // Two files of one content are two documents, the later one's chunk a duplicate of the earlier's.
+    expect(ingested.stdout).toContain("4 ready, 0 failed, 0 skipped; 4 chunks.");
     const listed = await runCli(["documents", "list", "--project", "clash", "--json"], own);
     expect(
       JSON.parse(listed.stdout)
         .map((d: { name: string }) => d.name)
         .sort(),
-    ).toEqual([join(a, "faq.md"), join(a, "same.md"), join(x, "faq.md")]);
+    ).toEqual([join(a, "faq.md"), join(a, "same.md"), join(x, "faq.md"), join(x, "same.md")]);
     const chunks = await runCli(["chunks", "--project", "clash", "--json"], own);
-    const texts = JSON.parse(chunks.stdout).chunks.map((c: { text: string }) => c.text);
-    expect(texts).toEqual(
+    const found = JSON.parse(chunks.stdout).chunks as { text: string; isDuplicate: boolean }[];
+    expect(found.map((c) => c.text)).toEqual(
       expect.arrayContaining([expect.stringContaining("alpha"), expect.stringContaining("xray")]),
     );
+    expect(
+      found
+        .filter((c) => c.text.includes("One text"))
+        .map((c) => c.isDuplicate)
+        .sort(),
+    ).toEqual([false, true]);
     await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
   });
 

@@ -251,7 +251,7 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
     "No files to ingest.",
   );
   for (const s of skipped) process.stdout.write(`skipped ${s.path}: ${s.reason}\n`);
-  // Two files of the same content are one document: counted once.
+  // A file given twice (the same name and content) is one document: counted once.
   const distinct = [...new Map(documents.map((d) => [d.documentId, d])).values()];
   const count = (status: string) => distinct.filter((d) => d.status === status).length;
   process.stdout.write(
