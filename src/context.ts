@@ -143,6 +143,7 @@ export function createServices(database: Database, queue: Queue, settings: Servi
     files,
     pairs,
     jobs,
+    tidyDatabase,
     keys,
     llmEndpoints,
     training,
@@ -197,11 +198,11 @@ export async function openRuntime(config: Config, command: string, logger: Logge
         await services.analysis.close();
         // A command is often the whole life of the embedded database's process, shorter than the minute
         // between the queue's tidy-ups: what it deleted or replaced is tidied before the next one.
-        if (opened.kind === "pglite") {
-          await vacuumWhereDue(opened).catch((error: Error) =>
+        await services
+          .tidyDatabase?.()
+          .catch((error: Error) =>
             logger.warn("Tidying the embedded database failed", { error: error.message }),
           );
-        }
         await opened.close();
         lock?.release();
       },

@@ -68,7 +68,7 @@ export function createJobs(
   };
   const tidy: JobDefinition | undefined = tidyDatabase && {
     name: "maintenance.vacuum-embedded",
-    // As often as autovacuum looks on a server (autovacuum_naptime): reading the counts costs ~1 ms.
+    // As often as autovacuum looks on a server (autovacuum_naptime): reading the counts costs ~20 ms.
     cron: "* * * * *",
     concurrency: 1,
     handle: tidyDatabase,
