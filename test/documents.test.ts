@@ -418,7 +418,70 @@ describe("ingesting documents", () => {
       body: new FormData(),
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).error.details.issues[0].field).toBe("files");
+    const { error } = await response.json();
+    expect(error.details.issues[0]).toEqual({
+      field: "files",
+      message: "send each document as a file in a multipart field named files",
+    });
+  });
+
+  it("refuses an upload with a nameless, repeated or overlong name, storing none of its files", async () => {
+    const refusals = await owner.call("POST", "/api/projects", { name: "Refused uploads" });
+    const project = refusals.body.id as string;
+    const good = { name: "good.md", content: "# Good\n\nA file that comes first in the request." };
+    for (const [bad, message] of [
+      [{ name: "  ", content: "# Nameless\n\nText." }, "every file needs a name"],
+      [{ name: "good.md", content: "# Other\n\nOther text." }, 'two files are named "good.md"'],
+      [{ name: `${"n".repeat(498)}.md`, content: "# Long\n\nText." }, "at most 500 characters"],
+      // Random letters: a long name of one letter compresses, and once passed the database's index.
+      [
+        {
+          name: `${Array.from({ length: 4000 }, (_, i) => "abcdefghij"[(i * 7) % 10]).join("")}.md`,
+          content: "x",
+        },
+        "at most 500",
+      ],
+    ] as const) {
+      const response = await upload([good, bad], owner.token, project);
+      expect(response.status, bad.name.slice(0, 20)).toBe(400);
+      expect(response.body.error.details.issues[0].field).toBe("files");
+      expect(response.body.error.message).toContain(message);
+    }
+    expect((await owner.call("GET", `/api/projects/${project}/documents`)).body.documents).toEqual([]);
+    // The longest name allowed is stored.
+    const longest = `${"n".repeat(497)}.md`;
+    expect((await upload([{ name: longest, content: "# Long\n\nText." }], owner.token, project)).status).toBe(
+      201,
+    );
+  });
+
+  it("reads numbers in the query only as decimal numbers, an empty one as absent", async () => {
+    const all = await owner.call("GET", `/api/projects/${projectId}/chunks?limit=500`);
+    const defaults = await owner.call("GET", `/api/projects/${projectId}/chunks?limit=&minQuality=&offset=`);
+    expect(defaults.status).toBe(200);
+    expect(defaults.body.total).toBe(all.body.total);
+    expect(defaults.body.chunks).toHaveLength(Math.min(50, all.body.total));
+    for (const [query, field, message] of [
+      ["limit=0x10", "limit", "must be a number, written in decimal"],
+      ["limit=1e2", "limit", "must be a number, written in decimal"],
+      ["minQuality=abc", "minQuality", "must be a number, written in decimal"],
+      ["limit=2&limit=3", "limit", "give it once"],
+    ]) {
+      const bad = await owner.call("GET", `/api/projects/${projectId}/chunks?${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(bad.body.error.details.issues[0], query).toEqual({ field, message });
+    }
+  });
+
+  it("refuses to list a document's chunks under a project it is not in", async () => {
+    const [doc] = (await upload([{ name: "elsewhere.md", content: "# Elsewhere\n\nText." }])).body.documents;
+    const other = (await owner.call("POST", "/api/projects", { name: "Another" })).body.id as string;
+    const response = await owner.call("GET", `/api/projects/${other}/chunks?documentId=${doc.documentId}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.issues[0]).toEqual({
+      field: "documentId",
+      message: "that document is in another project",
+    });
   });
 
   it("keeps documents and chunks private to their owner", async () => {

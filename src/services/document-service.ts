@@ -47,6 +47,12 @@ const STOPPED_PROCESSING =
   "Processing this document stopped twice without finishing (FineFlow was stopped, or ran out of memory on it). " +
   "Upload it again to retry, or split it into smaller files.";
 
+/**
+ * Characters in a document's name: at most 3 bytes each in UTF-8 (4 for two), so a name stays well inside
+ * the ~2.7 KB a row of the unique index on (project, name, content) may take.
+ */
+const MAX_NAME_LENGTH = 500;
+
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** Documents → chunks: storing uploads, processing them in the background, and reading the results. */
@@ -60,11 +66,10 @@ export class DocumentService {
    */
   async ingest(actor: Actor, projectId: string, files: UploadedFile[]): Promise<IngestResult[]> {
     const project = await this.deps.projects.get(actor, projectId);
-    if (files.length === 0) throw ValidationError.forField("files", "send at least one file");
+    const names = uploadNames(files);
     const results: IngestResult[] = [];
-    for (const file of files) {
-      const name = file.name.trim();
-      if (!name) throw ValidationError.forField("files", "every file needs a name");
+    for (const [i, file] of files.entries()) {
+      const name = names[i] as string;
       const error = this.refusal(name, file.bytes.byteLength);
       const { document, created } = await this.deps.documents.insertIfNew(
         actor,
@@ -161,9 +166,38 @@ export class DocumentService {
 
   async listChunks(actor: Actor, filter: ChunkFilter) {
     const project = await this.deps.projects.get(actor, filter.projectId);
-    if (filter.documentId) await this.get(actor, filter.documentId);
+    if (filter.documentId && (await this.get(actor, filter.documentId)).projectId !== project.id) {
+      throw ValidationError.forField("documentId", "that document is in another project");
+    }
     return this.deps.chunks.list(actor, { ...filter, projectId: project.id });
   }
+}
+
+/**
+ * The names an upload's files are stored under, checked before any is stored, so that a refused request
+ * stores none of its files. Two files of one name in one request would both be queued, then the one
+ * processed last would replace the other as its newer version. A name's length is bounded as the
+ * database's unique index on names needs it to be (a long name that did not compress failed as an
+ * internal error).
+ */
+function uploadNames(files: UploadedFile[]): string[] {
+  if (files.length === 0) throw ValidationError.forField("files", "send at least one file");
+  const names = files.map((file) => file.name.trim());
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!name) throw ValidationError.forField("files", "every file needs a name");
+    if (name.length > MAX_NAME_LENGTH) {
+      throw ValidationError.forField("files", `a file name may have at most ${MAX_NAME_LENGTH} characters`);
+    }
+    if (seen.has(name)) {
+      throw ValidationError.forField(
+        "files",
+        `two files are named "${name}": each file of an upload needs a name of its own`,
+      );
+    }
+    seen.add(name);
+  }
+  return names;
 }
 
 function toNewChunk(

@@ -4,6 +4,7 @@ import type { DatasetFileService } from "../../services/dataset-file-service.js"
 import type { GenerationService } from "../../services/generation-service.js";
 import { parseInput } from "../../services/parse-input.js";
 import type { AppEnv } from "../env.js";
+import { queryNumber } from "../query.js";
 import {
   DatasetSchema,
   ErrorSchema,
@@ -14,13 +15,15 @@ import {
 } from "../schemas.js";
 import { toDatasetDto } from "./dataset-routes.js";
 
+const hardTokenLimit = z.number().int().min(1).optional();
+/** What validation checks against: in the validate request's JSON body, and in the export's query. */
 const ModelOptions = {
   model: z
     .string()
     .min(1)
     .optional()
     .openapi({ description: "The base model to check against (default gpt-4o-mini-2024-07-18)" }),
-  hardTokenLimit: z.coerce.number().int().min(1).optional(),
+  hardTokenLimit,
 };
 
 const booleanFlag = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -30,10 +33,13 @@ const ExportQuery = z
     format: z.enum(EXPORT_FORMATS),
     includeSystemPrompt: booleanFlag.optional(),
     onlyValid: booleanFlag.optional(),
-    split: z.coerce.number().gt(0, "must be between 0 and 1").lt(1, "must be between 0 and 1").optional(),
-    seed: z.coerce.number().int().default(42),
+    split: queryNumber(
+      z.number().gt(0, "must be between 0 and 1").lt(1, "must be between 0 and 1").optional(),
+    ),
+    seed: queryNumber(z.number().int().default(42)),
     part: z.enum(["train", "validation"]).optional(),
     ...ModelOptions,
+    hardTokenLimit: queryNumber(hardTokenLimit),
   })
   .refine((q) => (q.split === undefined) === (q.part === undefined), {
     path: ["part"],

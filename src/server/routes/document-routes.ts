@@ -3,6 +3,7 @@ import type { ChunkRow } from "../../db/repositories/chunks-repository.js";
 import type { DocumentRow } from "../../db/repositories/documents-repository.js";
 import type { DocumentService } from "../../services/document-service.js";
 import type { AppEnv } from "../env.js";
+import { queryNumber } from "../query.js";
 import {
   ChunkSchema,
   DocumentSchema,
@@ -46,16 +47,22 @@ export const toChunkDto = (c: ChunkRow) => ({
 });
 
 const FileField = z.instanceof(File).openapi({ type: "string", format: "binary" });
-const UploadBody = z.object({ files: z.union([FileField, z.array(FileField)]) }).openapi("DocumentUpload");
+const UploadBody = z
+  .object({
+    files: z.union([FileField, z.array(FileField)], {
+      error: "send each document as a file in a multipart field named files",
+    }),
+  })
+  .openapi("DocumentUpload");
 
 const onlyOrExclude = z.enum(["only", "exclude"]).optional();
 const ChunkQuery = z.object({
   documentId: z.string().optional(),
-  minQuality: z.coerce.number().min(0).max(1).optional(),
+  minQuality: queryNumber(z.number().min(0).max(1).optional()),
   duplicates: onlyOrExclude,
   flagged: onlyOrExclude,
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: queryNumber(z.number().int().min(1).max(500).default(50)),
+  offset: queryNumber(z.number().int().min(0).default(0)),
 });
 
 export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentService) {

@@ -3,6 +3,7 @@ import { PAIR_STATUSES } from "../../core/statuses.js";
 import type { PairRow } from "../../db/repositories/datasets-repository.js";
 import type { PairService } from "../../services/pair-service.js";
 import type { AppEnv } from "../env.js";
+import { queryNumber } from "../query.js";
 import {
   DatasetSchema,
   ErrorSchema,
@@ -37,13 +38,13 @@ const PairQuery = z.object({
     .enum(["true", "false"])
     .transform((v) => v === "true")
     .optional(),
-  minQuality: z.coerce.number().min(0).max(1).optional(),
-  maxQuality: z.coerce.number().min(0).max(1).optional(),
+  minQuality: queryNumber(z.number().min(0).max(1).optional()),
+  maxQuality: queryNumber(z.number().min(0).max(1).optional()),
   search: z.string().min(1).max(200).optional(),
   sort: z.enum(["created", "quality", "tokens"]).optional(),
   order: z.enum(["asc", "desc"]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: queryNumber(z.number().int().min(1).max(500).default(50)),
+  offset: queryNumber(z.number().int().min(0).default(0)),
 });
 
 const Messages = z
