@@ -1,5 +1,6 @@
 import {
   Document,
+  EndnoteReferenceRun,
   ExternalHyperlink,
   FootnoteReferenceRun,
   HeadingLevel,
@@ -129,7 +130,44 @@ describe("parseDocx", () => {
     });
     expect(await parseDocx(new Uint8Array(await Packer.toBuffer(document)))).toEqual([
       { kind: "paragraph", text: "Claims need sources.[1]" },
+      { kind: "heading", level: 1, text: "Notes" },
       { kind: "list", text: "1. Footnote body text about sources." },
+    ]);
+  });
+
+  it("puts footnotes and endnotes in a Notes section at the body's top level, numbered as referenced", async () => {
+    const document = new Document({
+      footnotes: { 1: { children: [new Paragraph("Footnote on sales.")] } },
+      endnotes: { 1: { children: [new Paragraph("Endnote on dates.")] } },
+      sections: [
+        {
+          children: [
+            new Paragraph({ text: "Guide", heading: HeadingLevel.HEADING_2 }),
+            new Paragraph({
+              children: [
+                new TextRun("Sales grew."),
+                new FootnoteReferenceRun(1),
+                new TextRun(" In May."),
+                new EndnoteReferenceRun(1),
+              ],
+            }),
+            new Paragraph({ text: "Install", heading: HeadingLevel.HEADING_3 }),
+            new Paragraph("Run the installer."),
+            new Paragraph({ text: "Appendix", heading: HeadingLevel.HEADING_2 }),
+            new Paragraph("Appendix text."),
+          ],
+        },
+      ],
+    });
+    expect(await parseDocx(new Uint8Array(await Packer.toBuffer(document)))).toEqual([
+      { kind: "heading", level: 2, text: "Guide" },
+      { kind: "paragraph", text: "Sales grew.[1] In May.[2]" },
+      { kind: "heading", level: 3, text: "Install" },
+      { kind: "paragraph", text: "Run the installer." },
+      { kind: "heading", level: 2, text: "Appendix" },
+      { kind: "paragraph", text: "Appendix text." },
+      { kind: "heading", level: 2, text: "Notes" },
+      { kind: "list", text: "1. Footnote on sales.\n2. Endnote on dates." },
     ]);
   });
 

@@ -13,11 +13,34 @@ const ENCRYPTED_PACKAGE = Buffer.from("EncryptedPackage", "utf16le");
 // would have no level left. A Subtitle is text under the title.
 const STYLE_MAP = ["p[style-name='Title'] => h1:fresh"];
 
+// Mammoth writes footnotes and endnotes after the body, as one list numbered as their references are ("[1]"),
+// with these ids on its items. Text never matches: mammoth escapes its "<".
+const NOTES_LIST = /<ol><li id="(?:footnote|endnote)-/;
+const NOTES_HEADING = "Notes";
+
 /** DOCX through mammoth's HTML, so headings, lists and tables reach the same rules as an HTML upload. */
 export async function parseDocx(bytes: Uint8Array): Promise<Block[]> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (COMPOUND_FILE_SIGNATURE.every((byte, i) => buffer[i] === byte)) throw compoundFileError(buffer);
-  return parseHtml(await convertToHtml(buffer), { chrome: false });
+  return withNotesSection(await convertToHtml(buffer));
+}
+
+/**
+ * The notes, under a heading of their own at the document's top level: after the body, they would be read
+ * as the last section's text, and a chunk would mix them with it.
+ */
+function withNotesSection(html: string): Block[] {
+  const notesStart = html.search(NOTES_LIST);
+  if (notesStart < 0) return parseHtml(html, { chrome: false });
+  const body = parseHtml(html.slice(0, notesStart), { chrome: false });
+  const notes = parseHtml(html.slice(notesStart), { chrome: false });
+  return [...body, { kind: "heading", level: topHeadingLevel(body), text: NOTES_HEADING }, ...notes];
+}
+
+/** The body's top heading level: a notes heading above it would make the body's sections one section. */
+function topHeadingLevel(blocks: Block[]): number {
+  const levels = blocks.flatMap((block) => (block.kind === "heading" ? [block.level] : []));
+  return levels.length > 0 ? levels.reduce((top, level) => Math.min(top, level)) : 1;
 }
 
 async function convertToHtml(buffer: Buffer): Promise<string> {

@@ -100,6 +100,74 @@ describe("parseHtml", () => {
     expect(parseHtml(html)).toEqual([{ kind: "paragraph", text }]);
   });
 
+  it("drops what a browser does not show, with its content, and keeps collapsed content", () => {
+    const html = `<body><h1>Plans</h1><p hidden>HIDDEN_ATTR_TEXT</p><p style="display:none">DISPLAY_NONE_TEXT</p>
+      <div style="color: red; visibility: hidden !important"><p>VISIBILITY_HIDDEN_TEXT</p></div>
+      <p>Every plan includes support.</p>
+      <ul><li>Free</li><li hidden>HIDDEN_ITEM</li><li>Pro<ul style="DISPLAY: NONE"><li>HIDDEN_SUBLIST</li></ul></li></ul>
+      <table><tr><th>Plan</th><th>Price</th></tr><tr><td>Pro</td><td>10</td></tr>
+      <tr style="display: none"><td>HIDDEN_ROW</td><td>0</td></tr></table>
+      <details><summary>Limits</summary><p>Ten jobs a day.</p></details><dialog><p>CLOSED_DIALOG</p></dialog>
+      <div hidden="until-found"><p>Found by searching the page.</p></div></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Plans" },
+      { kind: "paragraph", text: "Every plan includes support." },
+      { kind: "list", text: "- Free\n- Pro" },
+      { kind: "table", text: "| Plan | Price |\n| --- | --- |\n| Pro | 10 |" },
+      { kind: "paragraph", text: "Limits" },
+      { kind: "paragraph", text: "Ten jobs a day." },
+      { kind: "paragraph", text: "Found by searching the page." },
+    ]);
+  });
+
+  it("drops what screen readers skip, unless it is most of the page, hidden behind an open dialog", () => {
+    const article =
+      "Budgets stop a training job before it spends more than the month allows, and warn at 80%.";
+    const html = `<body><h1>Budgets <span aria-hidden="true">¶</span></h1>
+      <p><i class="icon-star" aria-hidden="true">★★★★☆</i><span class="sr-only">Rated 4 out of 5</span></p>
+      <div aria-hidden="true">ARIA_HIDDEN_TEXT</div><p>${article}</p>
+      <ul><li><span aria-hidden="true">✓</span> Monthly limits</li></ul>
+      <div aria-hidden="false"><p>Shown to everyone.</p></div></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Budgets" },
+      { kind: "paragraph", text: "Rated 4 out of 5" },
+      { kind: "paragraph", text: article },
+      { kind: "list", text: "- Monthly limits" },
+      { kind: "paragraph", text: "Shown to everyone." },
+    ]);
+    const underDialog = `<body><div id="root" aria-hidden="true"><h1>Budgets</h1><p>${article}</p></div>
+      <div role="dialog"><p>Sign up</p></div></body>`;
+    expect(parseHtml(underDialog)).toEqual([
+      { kind: "heading", level: 1, text: "Budgets" },
+      { kind: "paragraph", text: article },
+      { kind: "paragraph", text: "Sign up" },
+    ]);
+  });
+
+  it("drops a cookie consent banner, and keeps a section of the document about cookies", () => {
+    const policy =
+      "We set one cookie, which keeps you signed in, and no cookie that tracks you across sites.";
+    const html = `<body><div class="cookie-banner">We use cookies. ACCEPT_COOKIES</div>
+      <div id="CybotCookiebotDialog"><div class="dialog-body"><h2>This website uses cookies</h2>
+      <p>We use cookies to personalise content.</p><button>Allow all</button></div></div>
+      <div class="gdpr-notice"><p>Your privacy matters.</p><a href="/privacy">Settings</a></div>
+      <h1>Privacy policy</h1><p>This policy explains what we collect.</p>
+      <section id="cookies"><h2>Cookies</h2><p>${policy}</p></section>
+      <h2 id="consent">Consent</h2><p>Withdraw your consent in <a class="cookie-settings" href="#">settings</a>.</p>
+      <div class="section" id="gdpr"><span id="rights"></span><h2>Your rights</h2><p>Ask us for your data.</p></div>
+      </body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Privacy policy" },
+      { kind: "paragraph", text: "This policy explains what we collect." },
+      { kind: "heading", level: 2, text: "Cookies" },
+      { kind: "paragraph", text: policy },
+      { kind: "heading", level: 2, text: "Consent" },
+      { kind: "paragraph", text: "Withdraw your consent in settings." },
+      { kind: "heading", level: 2, text: "Your rights" },
+      { kind: "paragraph", text: "Ask us for your data." },
+    ]);
+  });
+
   it("turns nested ul/ol into an indented Markdown list, honouring start", () => {
     const html = `<ol start="2"><li>Prepare<ul><li>data</li><li><p>keys</p></li></ul></li><li>Train</li></ol>`;
     expect(parseHtml(html)).toEqual([{ kind: "list", text: "2. Prepare\n  - data\n  - keys\n3. Train" }]);

@@ -43,7 +43,16 @@ const NAV_WORDS = new Set(["nav", "navbar", "navigation", "breadcrumb", "breadcr
 const COMPONENT_PART =
   /(?:^|[-_])(?:card|modal|panel|dialog|popover|accordion|table|article|post|entry|comment|section)[-_](?:header|footer)|(?:header|footer)[-_](?:note|notes|section|text|title|content|cell)(?:$|[-_])/;
 const CHROME_ROLES = new Set(["navigation", "contentinfo"]);
-const HEADINGS = "h1, h2, h3, h4, h5, h6";
+// A class or id naming cookies, consent or the GDPR in any compound marks a consent banner: "cookie-banner",
+// "cookieconsent", Cookiebot's "CybotCookiebotDialog", OneTrust's "onetrust-consent-sdk". Only on a block: a
+// link to "cookie settings" in a sentence is part of it.
+const CONSENT_NAME = /cookie|consent|gdpr/;
+const HEADING_TAGS = new Set(["h1", "h2", "h3", "h4", "h5", "h6"]);
+const HEADINGS = [...HEADING_TAGS].join(", ");
+
+// An inline style a browser renders nothing for (`visibility: collapse` hides a table row).
+const HIDING_STYLE =
+  /(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse))\s*(?:!important\s*)?(?:;|$)/i;
 
 /**
  * A block of links with little text of its own is a menu, a site map or a list of related pages, however
@@ -114,7 +123,9 @@ function pageText(root: Node): PageText {
     }
     const element = node instanceof HTMLElement && node !== root ? node : undefined; // the root has no tag
     const link = element?.tagName === "A" && element.hasAttribute("href");
-    const inDropped = dropped || (element !== undefined && DROPPED.has(element.tagName.toLowerCase()));
+    const inDropped =
+      dropped ||
+      (element !== undefined && (DROPPED.has(element.tagName.toLowerCase()) || isUnrendered(element)));
     const stats = { chars: 0, linkChars: 0, links: link && !inDropped ? 1 : 0 };
     for (const child of node.childNodes) {
       const inner = count(child, inLink || link, inDropped);
@@ -161,18 +172,30 @@ class BlockCollector {
   }
 
   /**
-   * Navigation, footers and banners by their class, id or role (as texinfo's `<div class="header">` of
-   * Next/Up links on every page), `<header>`, and blocks that are mostly links (a menu marked up as plain
-   * `<div>`s): any of them less than half the page. A header that holds a heading and no navigation is the
-   * content's own (an article's title), so it stays.
+   * Navigation, footers, banners and cookie consent banners by their class, id or role (as texinfo's
+   * `<div class="header">` of Next/Up links on every page), `<header>`, and blocks that are mostly links (a
+   * menu marked up as plain `<div>`s): any of them less than half the page. A header that holds a heading
+   * and no navigation is the content's own (an article's title), so it stays.
    */
   private isChrome(element: HTMLElement, tag: string): boolean {
     const stats = this.page?.of.get(element);
-    if (!this.page || !stats || stats.chars * 2 >= this.page.chars) return false;
+    if (!this.page || !stats || isMostOfPage(stats, this.page)) return false;
     if (MENU_BLOCKS.has(tag) && isMenu(stats)) return true;
-    const { chrome, header } = chromeMark(element);
+    const { chrome, header } = chromeMark(element, tag);
     if (!chrome && !header) return false;
     return chrome || !element.querySelector(HEADINGS) || element.querySelector("nav") !== null;
+  }
+
+  /**
+   * What screen readers skip (`aria-hidden`) is decoration: a permalink's "¶", an icon, a visual copy of
+   * text that is also spelled out for them, a closed dialog. Half the page or more is the content itself,
+   * hidden behind a dialog that was open when the page was saved, so it stays. Without a page to measure
+   * against (inside a heading, a list item or a cell), the element is a part of one block.
+   */
+  private isDecoration(element: HTMLElement): boolean {
+    if (element.getAttribute("aria-hidden") !== "true") return false;
+    const stats = this.page?.of.get(element);
+    return !this.page || !stats || !isMostOfPage(stats, this.page);
   }
 
   private visit(node: Node): void {
@@ -183,8 +206,9 @@ class BlockCollector {
     }
     if (!(node instanceof HTMLElement)) return;
     const tag = node.tagName.toLowerCase();
-    const dropped = DROPPED.has(tag) || this.skip.has(tag) || isGeneratorMark(node, tag);
-    if (dropped || this.isChrome(node, tag)) return;
+    const dropped =
+      DROPPED.has(tag) || this.skip.has(tag) || isUnrendered(node) || isGeneratorMark(node, tag);
+    if (dropped || this.isDecoration(node) || this.isChrome(node, tag)) return;
     const render = tag === "table" && isLayoutTable(node) ? undefined : RENDERERS.get(tag);
     if (tag === "br") {
       // Two breaks in a row end a paragraph: how a stanza, or an old page's paragraphs, are written.
@@ -217,13 +241,15 @@ function endsWithBreak(text: string): boolean {
   return text[end] === "\n";
 }
 
+const isMostOfPage = (stats: TextStats, page: PageText) => stats.chars * 2 >= page.chars;
+
 const isMenu = (stats: TextStats) =>
   stats.links >= MIN_MENU_LINKS &&
   stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE &&
   stats.chars - stats.linkChars <= MAX_MENU_OWN_CHARS;
 
 /** Whether an element's class, id or role mark it as the site's chrome, or as a header. */
-function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } {
+function chromeMark(element: HTMLElement, tag: string): { chrome: boolean; header: boolean } {
   const names = `${element.getAttribute("class") ?? ""} ${element.id}`.toLowerCase().split(/\s+/);
   const bars = names.map((name) =>
     COMPONENT_PART.test(name)
@@ -231,11 +257,37 @@ function chromeMark(element: HTMLElement): { chrome: boolean; header: boolean } 
       : name.split(/[-_]+/).find((word) => word === "header" || word === "footer"),
   );
   const nav = names.some((name) => name.split(/[-_]+/).some((word) => NAV_WORDS.has(word)));
+  const consent =
+    CONTAINERS.has(tag) && names.some((name) => CONSENT_NAME.test(name)) && !isTitledSection(element);
   const role = element.getAttribute("role") ?? "";
   return {
-    chrome: nav || bars.includes("footer") || CHROME_ROLES.has(role),
+    chrome: nav || consent || bars.includes("footer") || CHROME_ROLES.has(role),
     header: element.tagName === "HEADER" || role === "banner" || bars.includes("header"),
   };
+}
+
+/**
+ * A heading, or a block whose text opens with one, is a section of the document even when its id names
+ * cookies or consent (a privacy policy's `<section id="cookies"><h2>Cookies</h2>`); a consent banner opens
+ * with its vendor's wrappers or its text.
+ */
+function isTitledSection(element: HTMLElement): boolean {
+  return isHeading(element) || isHeading(renderedChildren(element).find((child) => child.text.trim()));
+}
+
+const isHeading = (element: HTMLElement | undefined) =>
+  element !== undefined && HEADING_TAGS.has(element.tagName.toLowerCase());
+
+/**
+ * What a browser does not render: the `hidden` attribute (but not `hidden="until-found"`, content a reader
+ * finds by searching the page, as a collapsed section), a `<dialog>` that is not open, and an inline style
+ * of `display: none` or `visibility: hidden`. Stylesheets are not read: content hidden by a class stays.
+ */
+function isUnrendered(element: HTMLElement): boolean {
+  const hidden = element.getAttribute("hidden");
+  if (hidden !== undefined && hidden.toLowerCase() !== "until-found") return true;
+  if (element.tagName === "DIALOG" && !element.hasAttribute("open")) return true;
+  return HIDING_STYLE.test(element.getAttribute("style") ?? "");
 }
 
 /**
@@ -327,9 +379,9 @@ function renderListItem(item: HTMLElement, marker: string, depth: number): strin
 
 /** The lists inside an item, however deep they sit in wrappers, but not the lists inside those lists. */
 function nestedLists(element: HTMLElement): HTMLElement[] {
-  return element.childNodes
-    .filter((child) => child instanceof HTMLElement)
-    .flatMap((child) => (LISTS.has(child.tagName.toLowerCase()) ? [child] : nestedLists(child)));
+  return renderedChildren(element).flatMap((child) =>
+    LISTS.has(child.tagName.toLowerCase()) ? [child] : nestedLists(child),
+  );
 }
 
 function tableBlock(table: HTMLElement): Block[] {
@@ -340,21 +392,23 @@ function tableBlock(table: HTMLElement): Block[] {
 
 /** The rows of this table, directly or in its sections, but not those of a table nested in a cell. */
 function tableRows(table: HTMLElement): HTMLElement[] {
-  return table.childNodes
-    .filter((child) => child instanceof HTMLElement)
-    .flatMap((child) => {
-      const tag = child.tagName.toLowerCase();
-      if (tag === "tr") return [child];
-      return ["thead", "tbody", "tfoot"].includes(tag) ? childElements(child, "tr") : [];
-    });
+  return renderedChildren(table).flatMap((child) => {
+    const tag = child.tagName.toLowerCase();
+    if (tag === "tr") return [child];
+    return ["thead", "tbody", "tfoot"].includes(tag) ? childElements(child, "tr") : [];
+  });
 }
 
 const tableRowCells = (row: HTMLElement) => childElements(row, "th", "td");
 const tableCells = (table: HTMLElement) => tableRows(table).flatMap(tableRowCells);
 
 function childElements(element: HTMLElement, ...tags: string[]): HTMLElement[] {
+  return renderedChildren(element).filter((child) => tags.includes(child.tagName.toLowerCase()));
+}
+
+/** An element's child elements, but not those a browser hides: list items and rows are picked, not walked. */
+function renderedChildren(element: HTMLElement): HTMLElement[] {
   return element.childNodes.filter(
-    (child): child is HTMLElement =>
-      child instanceof HTMLElement && tags.includes(child.tagName.toLowerCase()),
+    (child): child is HTMLElement => child instanceof HTMLElement && !isUnrendered(child),
   );
 }
