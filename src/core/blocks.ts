@@ -18,6 +18,8 @@ export interface BodyBlock {
   kind: Exclude<BlockKind, "heading">;
   text: string;
   page?: number;
+  /** The last page of a block that runs on across a page break (a paragraph of a PDF's), if not `page`. */
+  pageEnd?: number;
 }
 
 export type Block = HeadingBlock | BodyBlock;

@@ -330,6 +330,15 @@ describe("chunkBlocks", () => {
       [3, 3],
       [4, 4],
     ]);
+    // A paragraph running on from page 5 to 6, whole in a chunk or split across two: each says both.
+    const runOn = { kind: "paragraph", text: sentences(4, "run-on").join(" "), page: 5, pageEnd: 6 } as const;
+    expect(chunkBlocks([runOn]).map((c) => [c.pageStart, c.pageEnd])).toEqual([[5, 6]]);
+    const split = chunkBlocks([{ ...runOn, text: sentences(20, "long").join(" ") }], {
+      targetTokens: 200,
+      overlapTokens: 0,
+    });
+    expect(split.length).toBeGreaterThan(1);
+    expect(split.map((c) => [c.pageStart, c.pageEnd])).toEqual(split.map(() => [5, 6]));
     const unpaged = chunkBlocks([paragraph("No pages here.")]);
     expect(unpaged[0]?.pageStart).toBeUndefined();
     expect(unpaged[0]?.pageEnd).toBeUndefined();

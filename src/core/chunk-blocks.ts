@@ -293,6 +293,8 @@ interface Atom extends Measured {
   segment: Segment;
   section: Section;
   page: number | undefined;
+  /** The block's last page, when it runs on past `page`: any of its pieces may be on either. */
+  pageEnd?: number;
 }
 
 /** What the packer places as a whole: a heading, a block that fits, or one piece of a block that does not. */
@@ -398,6 +400,7 @@ function breadcrumbOf(section: Section, ctx: Context): Measured {
 interface Placement {
   section: Section;
   page: number | undefined;
+  pageEnd?: number;
   /** The tokens a block may take and still fit a chunk beside its breadcrumb. */
   room: number;
 }
@@ -411,7 +414,7 @@ function bodyUnits(block: BodyBlock, section: Section, ctx: Context): Unit[] {
   const trimmed = block.kind === "code" ? text.replace(/^\s*\n/, "").trimEnd() : text.trim();
   if (!trimmed) return [];
   const room = ctx.target - breadcrumbOf(section, ctx).tokens - 2;
-  const place: Placement = { section, page: block.page, room };
+  const place: Placement = { section, page: block.page, pageEnd: block.pageEnd, room };
   if (trimmed.length <= room * 3) {
     const whole = atomOf({ text: trimmed, sep: "" }, { kind: block.kind }, place, ctx);
     if (whole.tokens <= room) return [{ atoms: [whole], tokens: whole.tokens }];
@@ -430,7 +433,15 @@ function piecewiseUnits(kind: BodyBlock["kind"], text: string, place: Placement,
   const tokens = totalTokens(tallyAfter(EMPTY_TALLY, atoms, ctx), ctx);
   if (tokens <= place.room) {
     const whole = ctx.meter.measureCounted(renderSegments(atoms), tokens);
-    return [{ atoms: [{ ...whole, sep: "", segment, section: place.section, page: place.page }], tokens }];
+    const atom = {
+      ...whole,
+      sep: "",
+      segment,
+      section: place.section,
+      page: place.page,
+      pageEnd: place.pageEnd,
+    };
+    return [{ atoms: [atom], tokens }];
   }
   if (kind === "code" || kind === "table") return framedUnits(kind, atoms, place, ctx);
   return pieceUnits(atoms, place.room, ctx);
@@ -438,7 +449,8 @@ function piecewiseUnits(kind: BodyBlock["kind"], text: string, place: Placement,
 
 function atomOf(piece: Piece, segment: Segment, place: Omit<Placement, "room">, ctx: Context): Atom {
   const { text, tokens, head, tail } = ctx.meter.measure(piece.text);
-  return { text, tokens, head, tail, sep: piece.sep, segment, section: place.section, page: place.page };
+  const { section, page, pageEnd } = place;
+  return { text, tokens, head, tail, sep: piece.sep, segment, section, page, pageEnd };
 }
 
 /** The pieces of a block too big to keep whole, each its own unit and each under the limit. */
@@ -770,10 +782,10 @@ function renderSegments(atoms: Atom[]): string {
 function pageRange(atoms: Atom[]): { pageStart?: number; pageEnd?: number } {
   let pageStart: number | undefined;
   let pageEnd: number | undefined;
-  for (const { page } of atoms) {
-    if (page === undefined) continue;
-    pageStart = Math.min(pageStart ?? page, page);
-    pageEnd = Math.max(pageEnd ?? page, page);
+  for (const atom of atoms) {
+    if (atom.page === undefined) continue;
+    pageStart = Math.min(pageStart ?? atom.page, atom.page);
+    pageEnd = Math.max(pageEnd ?? atom.page, atom.pageEnd ?? atom.page);
   }
   return pageStart === undefined ? {} : { pageStart, pageEnd };
 }

@@ -254,6 +254,38 @@ describe("parsePdf", () => {
     ]);
   });
 
+  it("keeps a paragraph running on across a page break one block, on both its pages", async () => {
+    const header: Styled = { text: "Fox Report", size: 9 };
+    const footer = (page: number): Styled => ({ text: String(page), size: 9, x: 290, gap: 40 });
+    const lines = [
+      "The quick brown fox jumps over the lazy dog while the farmer watches from his porch and",
+      "sips his tea; the fox, who has done this every morning for a week, jumps once more and",
+      "lands in the hay, where the dog, still asleep, does not see it go by on its way back home",
+      "to the den by the river, and the morning goes on as every other morning has gone on there.",
+    ] as const;
+    const bytes = await styledPdf([
+      [
+        header,
+        { text: "Foxes", size: 16, font: "bold", gap: 40 },
+        { text: lines[0], gap: 26 },
+        { text: lines[1] },
+        footer(1),
+      ],
+      [
+        header,
+        { text: lines[2], gap: 40 },
+        { text: lines[3] },
+        { text: "The farmer laughs.", gap: 24 },
+        footer(2),
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "heading", level: 1, text: "Foxes", page: 1 },
+      { kind: "paragraph", text: lines.join(" "), page: 1, pageEnd: 2 },
+      { kind: "paragraph", text: "The farmer laughs.", page: 2 },
+    ]);
+  });
+
   it.each([
     ["a spec sheet", ["Weight ........................... 12", "Height ......... 40", "Depth ..... 55"]],
     ["a price list", ["Espresso ....... 2", "Latte ....... 3", "Mocha ....... 4"]],

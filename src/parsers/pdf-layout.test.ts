@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Block } from "../core/blocks.js";
 import { layoutBlocks, type PdfLine, type PdfTextPiece, pageLines } from "./pdf-layout.js";
 
 const LEFT = 50;
@@ -239,6 +240,111 @@ describe("layoutBlocks: lists", () => {
   it("does not read a line opening with a C pointer's star as an item", () => {
     const blocks = layoutBlocks([page(["int asn1_read (char", { full: true }], "* str, int len)")]);
     expect(blocks).toEqual([{ kind: "paragraph", text: "int asn1_read (char * str, int len)", page: 1 }]);
+  });
+});
+
+describe("layoutBlocks: page breaks", () => {
+  // A facing page's text stands further right: its margins, not the page's edge, set the indent.
+  const FACING = 20;
+
+  it("keeps a paragraph running on across a page break one block, on both its pages", () => {
+    const blocks = layoutBlocks([
+      page(
+        ["Foxes", { size: 16 }],
+        [body(1), { gap: 24, full: true }],
+        ["and the quick brown fox jumps over the fence, a long hyphen-", { full: true }],
+      ),
+      page(
+        ["ated word set on the next page, where the sentence", { x: LEFT + FACING, full: true }],
+        ["ends.", { x: LEFT + FACING }],
+      ),
+    ]);
+    expect(blocks).toEqual([
+      { kind: "heading", level: 1, text: "Foxes", page: 1 },
+      {
+        kind: "paragraph",
+        text: `${body(1)} and the quick brown fox jumps over the fence, a long hyphenated word set on the next page, where the sentence ends.`,
+        page: 1,
+        pageEnd: 2,
+      },
+    ]);
+  });
+
+  it("keeps a list item's text running on across a page break in its item", () => {
+    const blocks = layoutBlocks([
+      page(
+        "You need:",
+        ["\u2022 an item whose text runs to the margin and", { gap: 18, full: true }],
+        ["wraps onto the foot of the page, running on", { x: LEFT + 12, full: true }],
+      ),
+      page(["to the top of the next.", { x: LEFT + 12 }], [body(2), { gap: 24 }]),
+    ]);
+    expect(blocks).toEqual([
+      { kind: "paragraph", text: "You need:", page: 1 },
+      {
+        kind: "list",
+        text: "- an item whose text runs to the margin and wraps onto the foot of the page, running on to the top of the next.",
+        page: 1,
+        pageEnd: 2,
+      },
+      { kind: "paragraph", text: body(2), page: 2 },
+    ]);
+  });
+
+  // Pages 1 and 2 run on; what page 2's foot and page 3's top hold decides whether page 3's text does too.
+  it.each<[string, Spec, Spec, Block]>([
+    [
+      "a last line ending a sentence",
+      [body(3), { full: true }],
+      "A new paragraph.",
+      { kind: "paragraph", text: "A new paragraph.", page: 3 },
+    ],
+    [
+      "a last line stopping short",
+      "stops short",
+      "A new paragraph.",
+      { kind: "paragraph", text: "A new paragraph.", page: 3 },
+    ],
+    [
+      "a first-line indent",
+      ["and runs to the margin", { full: true }],
+      ["An indented paragraph.", { x: LEFT + 15 }],
+      { kind: "paragraph", text: "An indented paragraph.", page: 3 },
+    ],
+    [
+      "a heading",
+      ["and runs to the margin", { full: true }],
+      ["Next Section", { size: 16 }],
+      { kind: "heading", level: 1, text: "Next Section", page: 3 },
+    ],
+    [
+      "a list item",
+      ["and runs to the margin", { full: true }],
+      "\u2022 an item",
+      { kind: "list", text: "- an item", page: 3 },
+    ],
+    [
+      "code",
+      ["and runs to the margin", { full: true }],
+      ["npm install widget", { mono: true }],
+      { kind: "code", text: "```\nnpm install widget\n```", page: 3 },
+    ],
+  ])("starts a new block at a page break after %s", (_, foot, top, third) => {
+    const blocks = layoutBlocks([
+      page(body(1), ["and the text runs to the margin and", { full: true }]),
+      page(["on to the next page,", { full: true }], foot),
+      page(top, [body(4), { gap: 30 }], body(5)),
+    ]);
+    const footText = typeof foot === "string" ? foot : foot[0];
+    expect(blocks.slice(0, 2)).toEqual([
+      {
+        kind: "paragraph",
+        text: `${body(1)} and the text runs to the margin and on to the next page, ${footText}`,
+        page: 1,
+        pageEnd: 2,
+      },
+      third,
+    ]);
   });
 });
 

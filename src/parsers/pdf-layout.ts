@@ -57,6 +57,10 @@ const HEADING_LEADING = 1.6;
 // A line ending within this share of its width from the right margin ran to it (justified text ends
 // on it, ragged text close to it).
 const WRAP_SLACK = 0.15;
+// Left edges this many em apart are one margin: a paragraph's first-line indent is an em or more.
+const INDENT_SLACK = 0.5;
+// A line ending a sentence, closing quotes and brackets aside.
+const SENTENCE_END = /[.!?…]["'”’)\]]*$/u;
 // A gap between pieces wider than this share of the font size separates words (a space is ~0.25 em).
 const WORD_GAP = 0.15;
 // Sizes within this many points are one heading level, as fonts' reported sizes carry rounding noise.
@@ -138,7 +142,7 @@ function spacedFrom(previous: PdfTextPiece | undefined, piece: PdfTextPiece): bo
   return previous !== undefined && piece.x - (previous.x + previous.width) > previous.size * WORD_GAP;
 }
 
-/** The document's blocks, page by page, each with its 1-based page number. */
+/** The document's blocks, page by page, each with the 1-based page number it starts on (and ends on, if later). */
 export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
   const bodySize = mostCommon(charsBy(pages.flat(), (line) => sizeStep(line.size)));
   const content = withoutPageFurniture(pages, bodySize).map((lines) =>
@@ -148,7 +152,7 @@ export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
   // A document set all in a monospaced font (a printed text file) has no code to set apart.
   const codeChars = sumChars(all.filter((line) => line.code));
   const codeApart = codeChars < sumChars(all) / 2;
-  const runs = content.flatMap((lines, i) => pageRuns(lines, i + 1, bodySize, codeApart));
+  const runs = documentRuns(content.map(pageText), bodySize, codeApart);
   const levels = headingLevels(runs);
   return runs.map((run) => renderRun(run, levels));
 }
@@ -272,31 +276,90 @@ type RunKind = "heading" | "code" | "list" | "paragraph";
 interface Run {
   kind: RunKind;
   lines: PdfLine[];
+  /** The page the run starts on, and the page it ends on. */
   page: number;
+  lastPage: number;
 }
 
-function pageRuns(lines: readonly PdfLine[], page: number, bodySize: number, codeApart: boolean): Run[] {
-  const breakGap = usualLineGap(lines) * PARAGRAPH_GAP_FACTOR;
-  const right = Math.max(...lines.map((line) => line.right));
+/** A page's lines with the measures its text is read by. */
+interface PageText {
+  /** 1-based. */
+  page: number;
+  lines: readonly PdfLine[];
+  /** The gap that ends a paragraph on this page. */
+  breakGap: number;
+  /** Where the page's lines start at the least and end at the most: its margins. */
+  left: number;
+  right: number;
+}
+
+function pageText(lines: readonly PdfLine[], i: number): PageText {
+  return {
+    page: i + 1,
+    lines,
+    breakGap: usualLineGap(lines) * PARAGRAPH_GAP_FACTOR,
+    left: Math.min(...lines.map((line) => line.x)),
+    right: Math.max(...lines.map((line) => line.right)),
+  };
+}
+
+/** The lines as runs, in reading order: a run may go on from the foot of one page to the top of the next. */
+function documentRuns(pages: readonly PageText[], bodySize: number, codeApart: boolean): Run[] {
   const runs: Run[] = [];
-  lines.forEach((line, i) => {
-    const previous = lines[i - 1];
-    const gap = previous ? previous.y - line.y : 0;
-    // A negative gap means the text moved back up the page: a new column or a floating box.
-    const newParagraph = !previous || gap > breakGap || gap < 0;
-    // Text wraps only from a line that ran to the right margin.
-    const wrapped = previous !== undefined && previous.right >= right - (right - previous.x) * WRAP_SLACK;
-    const kind = lineKind(line, bodySize, codeApart);
-    const run = runs.at(-1);
-    if (run && continues(run, line, kind, { gap, breakGap, newParagraph, wrapped })) {
-      run.lines.push(line);
-    } else {
-      runs.push({ kind: kind === "item" ? "list" : kind, lines: [line], page });
-    }
+  pages.forEach((text, p) => {
+    text.lines.forEach((line, i) => {
+      const previous = text.lines[i - 1];
+      const spacing = previous
+        ? spacingOnPage(text, previous, line)
+        : spacingAcrossPages(pages[p - 1], text, line);
+      const kind = lineKind(line, bodySize, codeApart);
+      const run = runs.at(-1);
+      if (run && continues(run, line, kind, spacing)) {
+        run.lines.push(line);
+        run.lastPage = text.page;
+      } else {
+        runs.push({
+          kind: kind === "item" ? "list" : kind,
+          lines: [line],
+          page: text.page,
+          lastPage: text.page,
+        });
+      }
+    });
   });
   return runs.map((run) =>
     run.kind === "heading" && !headingSized(run) ? { ...run, kind: "paragraph" } : run,
   );
+}
+
+function spacingOnPage(text: PageText, previous: PdfLine, line: PdfLine): Spacing {
+  const gap = previous.y - line.y;
+  // A negative gap means the text moved back up the page: a new column or a floating box.
+  const newParagraph = gap > text.breakGap || gap < 0;
+  return { gap, breakGap: text.breakGap, newParagraph, wrapped: ranToMargin(previous, text) };
+}
+
+/**
+ * How a page's first line follows the line at the foot of the page before. The gap that tells a paragraph
+ * break within a page is lost at a page break, so the text is read as running on only where the last line
+ * wrapped (ran to the margin, and not at a sentence's end) and the first line goes on in the same size at the
+ * same indent: a first-line indent, or other type, starts a block of its own.
+ */
+function spacingAcrossPages(before: PageText | undefined, text: PageText, line: PdfLine): Spacing {
+  const previous = before?.lines.at(-1);
+  const wrapped = before !== undefined && previous !== undefined && ranToMargin(previous, before);
+  const runsOn =
+    wrapped &&
+    !SENTENCE_END.test(previous.text) &&
+    sizeStep(previous.size) === sizeStep(line.size) &&
+    Math.abs(previous.x - before.left - (line.x - text.left)) <= line.size * INDENT_SLACK;
+  // Infinite: across a page break no heading, code block or list goes on but by a wrapped line's text.
+  return { gap: Number.POSITIVE_INFINITY, breakGap: text.breakGap, newParagraph: !runsOn, wrapped };
+}
+
+/** Text wraps only from a line that ran to the right margin. */
+function ranToMargin(line: PdfLine, text: PageText): boolean {
+  return line.right >= text.right - (text.right - line.x) * WRAP_SLACK;
 }
 
 type LineKind = "heading" | "code" | "item" | "paragraph";
@@ -309,7 +372,10 @@ function lineKind(line: PdfLine, bodySize: number, codeApart: boolean): LineKind
 }
 
 interface Spacing {
-  /** From the previous line's baseline down to this line's; negative when the text moved up the page. */
+  /**
+   * From the previous line's baseline down to this line's; negative when the text moved up the page,
+   * infinite across a page break.
+   */
   gap: number;
   /** The gap that ends a paragraph on this page. */
   breakGap: number;
@@ -365,17 +431,18 @@ function headingLevels(runs: readonly Run[]): Map<number, number> {
 
 function renderRun(run: Run, levels: Map<number, number>): Block {
   const { page } = run;
+  const pages = run.lastPage > page ? { page, pageEnd: run.lastPage } : { page };
   switch (run.kind) {
     case "heading": {
       const level = levels.get(sizeStep(runSize(run))) ?? 1;
       return { kind: "heading", level, text: run.lines.map((line) => line.text).join(" "), page };
     }
     case "code":
-      return { kind: "code", text: fenceCode(codeText(run.lines)), page };
+      return { kind: "code", text: fenceCode(codeText(run.lines)), ...pages };
     case "list":
-      return { kind: "list", text: listText(run.lines), page };
+      return { kind: "list", text: listText(run.lines), ...pages };
     case "paragraph":
-      return { kind: "paragraph", text: joinLines(run.lines.map((line) => line.text)), page };
+      return { kind: "paragraph", text: joinLines(run.lines.map((line) => line.text)), ...pages };
   }
 }
 
