@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { displayWidth, formatTable } from "./output.js";
+import { displayWidth, excerpt, formatTable } from "./output.js";
 
 describe("displayWidth", () => {
   it("counts wide characters as two columns and combining marks as none", () => {
@@ -28,5 +28,15 @@ describe("formatTable", () => {
 
   it("gives nothing for no rows", () => {
     expect(formatTable([])).toBeUndefined();
+  });
+});
+
+describe("excerpt", () => {
+  it("puts text on one line and cuts it to the length asked, counting characters, not UTF-16 units", () => {
+    expect(excerpt("How do\n\nrefunds   work?")).toBe("How do refunds work?");
+    expect(excerpt("a".repeat(60))).toBe("a".repeat(60));
+    expect(excerpt("a".repeat(61))).toBe(`${"a".repeat(57)}...`);
+    // An emoji is one character of two code units: never cut in half.
+    expect(excerpt(`${"😀".repeat(10)}`, 8)).toBe(`${"😀".repeat(5)}...`);
   });
 });

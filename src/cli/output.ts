@@ -7,6 +7,13 @@ export function printTable(rows: Record<string, string>[], empty: string): void 
   process.stdout.write(`${formatTable(rows) ?? empty}\n`);
 }
 
+/** Text on one line, cut to `length` characters ("..." included) when longer: a table cell's preview. */
+export function excerpt(text: string, length = 60): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  const characters = Array.from(line);
+  return characters.length > length ? `${characters.slice(0, length - 3).join("")}...` : line;
+}
+
 /** Rows as columns under upper-case headers, each as wide as its widest cell; undefined for no rows. */
 export function formatTable(rows: Record<string, string>[]): string | undefined {
   const first = rows[0];

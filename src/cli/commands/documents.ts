@@ -9,12 +9,19 @@ import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
-import { printJson, printTable } from "../output.js";
+import { excerpt, printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
 type DocumentDto = ReturnType<typeof toDocumentDto>;
 type ChunkDto = ReturnType<typeof toChunkDto>;
+
+const pageRange = ({ pageStart, pageEnd }: ChunkDto) =>
+  pageStart === null
+    ? ""
+    : pageStart === pageEnd || pageEnd === null
+      ? `${pageStart}`
+      : `${pageStart}-${pageEnd}`;
 
 interface Skipped {
   path: string;
@@ -362,14 +369,18 @@ export function registerDocuments(program: Command) {
         return { page, names: new Map(documents.map((d) => [d.id, d.name])) };
       });
       if (options.json) return printJson(page);
+      // A PDF's chunks say where they are; other documents have no pages.
+      const paged = page.chunks.some((c) => c.pageStart !== null);
       printTable(
         page.chunks.map((c) => ({
           chunk: `${names.get(c.documentId) ?? c.documentId}#${c.chunkIndex}`,
+          ...(paged ? { pages: pageRange(c) } : {}),
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
           duplicate: c.isDuplicate ? "yes" : "",
           injection: c.injection.flagged ? c.injection.reasons.map((r) => r.rule).join(",") : "",
           heading: c.headingPath.join(" > "),
+          text: excerpt(c.text, 50),
         })),
         "No chunks match.",
       );

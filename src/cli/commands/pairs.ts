@@ -6,7 +6,7 @@ import type { toPairDto } from "../../server/routes/pair-routes.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
-import { printJson, printTable } from "../output.js";
+import { excerpt, printJson, printTable } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
 
 type PairDto = ReturnType<typeof toPairDto>;
@@ -45,10 +45,7 @@ const messageOptions = (command: Command) =>
     .option("--messages-file <file>", "a JSON list of {role, content} messages (conversations)")
     .option("--json", "print the pair as JSON");
 
-function preview(pair: PairDto): string {
-  const user = pair.messages.find((m) => m.role === "user")?.content ?? "";
-  return user.length > 60 ? `${user.slice(0, 57)}...` : user;
-}
+const preview = (pair: PairDto) => excerpt(pair.messages.find((m) => m.role === "user")?.content ?? "");
 
 export function registerPairs(program: Command) {
   const pairs = program.command("pairs").description("Review and edit a dataset's pairs");
