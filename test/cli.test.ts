@@ -232,7 +232,9 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       new Set([faqId]),
     );
     const table = await runCli(["chunks", "--project", "demo", "--document", faqId], env);
-    expect(table.stdout).toMatch(/^nested\/faq\.txt#0 .* How do refunds work\? Refunds take five working days\.$/m);
+    expect(table.stdout).toMatch(
+      /^nested\/faq\.txt#0 .* How do refunds work\? Refunds take five working days\.$/m,
+    );
     const unknown = await runCli(["chunks", "--project", "demo", "--document", "faq.txt"], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(
