@@ -153,6 +153,8 @@ async function waitForProcessing(client: ApiClient, projectId: string, ids: Set<
 /** A file of the run, as reported: the document's status when the run ended, `gone` if it is no more. */
 interface IngestedDocument {
   path: string;
+  /** What `documents list` shows and `chunks --document` takes: the path under the folder given. */
+  name: string;
   documentId: string;
   outcome: IngestResult["outcome"];
   status: DocumentDto["status"] | typeof GONE;
@@ -218,8 +220,9 @@ async function ingest(paths: string[], options: IngestOptions) {
   );
   progress.finish();
 
-  const documents: IngestedDocument[] = results.map(({ path, outcome, documentId, document }) => ({
+  const documents: IngestedDocument[] = results.map(({ path, name, outcome, documentId, document }) => ({
     path,
+    name,
     documentId,
     outcome,
     status: document?.status ?? GONE,
