@@ -51,7 +51,7 @@ const STOPPED_PROCESSING =
  * Characters in a document's name: at most 3 bytes each in UTF-8 (4 for two), so a name stays well inside
  * the ~2.7 KB a row of the unique index on (project, name, content) may take.
  */
-const MAX_NAME_LENGTH = 500;
+export const MAX_NAME_LENGTH = 500;
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ChunkRow } from "../../db/repositories/chunks-repository.js";
 import type { DocumentRow } from "../../db/repositories/documents-repository.js";
-import type { DocumentService } from "../../services/document-service.js";
+import { type DocumentService, MAX_NAME_LENGTH } from "../../services/document-service.js";
 import type { AppEnv } from "../env.js";
 import { queryNumber } from "../query.js";
 import {
@@ -74,7 +74,9 @@ export function documentRoutes(app: OpenAPIHono<AppEnv>, documents: DocumentServ
       description:
         "An unchanged file (same name and content) is left as it is; the same content under another name is a " +
         "document of its own, its chunks marked as duplicates. A changed file named as a document already in the " +
-        "project replaces that earlier version once it has been processed; if it fails, nothing is replaced.",
+        "project replaces that earlier version once it has been processed; if it fails, nothing is replaced. " +
+        `Each file of a request needs a name of its own, of at most ${MAX_NAME_LENGTH} characters: a request with a nameless, ` +
+        "repeated or longer name is refused whole, storing none of its files.",
       request: {
         params: IdParams,
         body: { content: { "multipart/form-data": { schema: UploadBody } }, required: true },
