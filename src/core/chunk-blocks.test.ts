@@ -307,6 +307,25 @@ describe("chunkBlocks", () => {
     expect(chunks[secondStart]?.text.startsWith("# Second\n\nSentence 0 explains how the second")).toBe(true);
   });
 
+  it("cuts a line with no break to cut at into chunks under the target, even where characters take several tokens", () => {
+    // Rare Chinese characters (two or three tokens each, in one pre-token: no space or punctuation), Han
+    // Extension B beyond the Basic Multilingual Plane, and Hangul syllables.
+    const lines = [
+      Array.from({ length: 6000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join(""),
+      Array.from({ length: 1500 }, (_, i) => String.fromCodePoint(0x20000 + ((i * 7919) % 40000))).join(""),
+      Array.from({ length: 3000 }, (_, i) => String.fromCodePoint(0xac00 + ((i * 7919) % 11000))).join(""),
+    ];
+    for (const line of lines) {
+      const chunks = chunkBlocks([paragraph(line)], { targetTokens: 256, overlapTokens: 0 });
+      expect(chunks.length).toBeGreaterThan(3);
+      for (const chunk of chunks) {
+        expect(chunk.tokenCount).toBeLessThanOrEqual(256);
+        expect(chunk.tokenCount).toBe(countTokens(chunk.text));
+      }
+      expect(chunks.map((c) => c.text).join("")).toBe(line);
+    }
+  });
+
   it("does not overlap when overlapTokens is 0", () => {
     const all = sentences(60);
     const chunks = chunkBlocks([paragraph(all.join(" "))], { targetTokens: 200, overlapTokens: 0 });

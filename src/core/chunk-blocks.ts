@@ -1,5 +1,5 @@
 import { type Block, type BlockKind, type BodyBlock, isUntitledSection } from "./blocks.js";
-import { countO200kTokens, o200k, PLAIN_TEXT } from "./tokens.js";
+import { countO200kTokens, o200k, o200kPreTokens, PLAIN_TEXT } from "./tokens.js";
 
 /**
  * Turns a document's blocks into heading-aware, token-sized chunks.
@@ -574,42 +574,67 @@ function splitLines(text: string): Piece[] {
 }
 
 /**
- * Cuts `text` into consecutive pieces of at most `max` tokens that concatenate back to `text`. A cut moves
- * back to the start of a word when one is in the second half of the window, and never splits a character
- * whose bytes span two tokens.
+ * Cuts `text` into consecutive pieces of at most `max` tokens that concatenate back to `text`, each cut
+ * between two of o200k's pre-tokens (mostly at a word's start), so that the pieces' counts add up as the
+ * text's do. A pre-token longer than a piece, as a run of Chinese characters without punctuation can be,
+ * is cut between characters (`cutByCount`). Not by decoding token ids back to text: gpt-tokenizer's decoder
+ * keeps the bytes of a character split between two tokens for its next call, so a window ending inside
+ * one (rare Chinese characters and Hangul take two or three tokens each) made every later window mismatch,
+ * and the rest of a 70,000-character line became one chunk of 132,000 tokens.
  */
 function tokenWindows(text: string, max: number): string[] {
-  const { encode, decode } = o200k();
-  const ids = encode(text, PLAIN_TEXT);
   const pieces: string[] = [];
-  let start = 0;
-  let offset = 0;
-  while (start < ids.length && offset < text.length) {
-    let end = Math.min(start + max, ids.length);
-    if (end < ids.length) end = wordStartBefore(ids, start, end);
-    let piece = decode(ids.slice(start, end));
-    while (end < ids.length && end - start > 1 && !text.startsWith(piece, offset)) {
-      end--;
-      piece = decode(ids.slice(start, end));
+  let piece = "";
+  let tokens = 0;
+  for (const part of o200kPreTokens(text)) {
+    const count = countO200kTokens(part);
+    if (tokens + count <= max) {
+      piece += part;
+      tokens += count;
+      continue;
     }
-    if (!text.startsWith(piece, offset)) {
-      piece = text.slice(offset);
-      end = ids.length;
-    }
-    pieces.push(piece);
-    offset += piece.length;
-    start = end;
+    if (piece) pieces.push(piece);
+    const cut = count <= max ? [part] : cutByCount(part, max);
+    pieces.push(...cut.slice(0, -1));
+    piece = cut.at(-1) ?? "";
+    tokens = countO200kTokens(piece);
   }
+  if (piece) pieces.push(piece);
   return pieces;
 }
 
-function wordStartBefore(ids: number[], start: number, end: number): number {
-  const { decode } = o200k();
-  const earliest = start + Math.ceil((end - start) / 2);
-  for (let i = end; i > earliest; i--) {
-    if (classAt(decode([ids[i] as number]), 0) === SPACE) return i;
+/**
+ * `text` cut between characters into pieces of at most `max` tokens, each as long as it can be: found by
+ * counting, as a token count grows with the text (bar a merge now and then).
+ */
+function cutByCount(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  const codePointEdge = (end: number) => (isLowSurrogate(text.charCodeAt(end)) ? end - 1 : end);
+  let start = 0;
+  while (start < text.length) {
+    const fits = (end: number) => o200k().countTokens(text.slice(start, end), PLAIN_TEXT) <= max;
+    // A code point always fits: four bytes are at most four tokens.
+    let fitting = codePointEdge(start + 1) === start ? start + 2 : start + 1;
+    let over = text.length + 1;
+    // From `max` characters on, doubling while it fits: only a piece's worth of text is counted each time.
+    for (let end = start + max; fitting < text.length; end = start + (end - start) * 2) {
+      const probe = codePointEdge(Math.min(text.length, end));
+      if (!fits(probe)) {
+        over = probe;
+        break;
+      }
+      fitting = probe;
+    }
+    while (over - fitting > 1) {
+      const middle = codePointEdge(Math.min(text.length, fitting + Math.floor((over - fitting) / 2)));
+      if (middle <= fitting) break;
+      if (fits(middle)) fitting = middle;
+      else over = middle;
+    }
+    pieces.push(text.slice(start, fitting));
+    start = fitting;
   }
-  return end;
+  return pieces;
 }
 
 /** The last `max` tokens of `text`, starting at a word when possible. */
