@@ -119,6 +119,48 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
   });
 
+  it("refuses a name two documents share, a ready one beside its failed new version, and takes the id", async () => {
+    const own = { FINEFLOW_DATA_DIR: await mkdtemp(join(tmpdir(), "fineflow-twins-")) };
+    const file = join(own.FINEFLOW_DATA_DIR, "two.md");
+    await writeFile(file, "# Two\n\nThe ready version, whose chunks must stay.\n");
+    const ingest = async () =>
+      JSON.parse((await runCli(["ingest", file, "--project", "twins", "--json"], own)).stdout).documents[0]
+        .documentId as string;
+    const ready = await ingest();
+    // The new version fails (it is empty), so it replaces nothing: two documents are named two.md.
+    await writeFile(file, "");
+    const failed = await ingest();
+    const list = async () =>
+      (
+        JSON.parse((await runCli(["documents", "list", "--project", "twins", "--json"], own)).stdout) as {
+          id: string;
+          name: string;
+          status: string;
+        }[]
+      )
+        .map((d) => `${d.id} ${d.name} ${d.status}`)
+        .sort();
+
+    // Either could be meant: the first one found was deleted, the ready one with its chunks.
+    for (const args of [
+      ["documents", "delete", "two.md", "--project", "twins"],
+      ["chunks", "--project", "twins", "--document", "two.md"],
+    ]) {
+      const refused = await runCli(args, own);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(
+        'error: 2 documents in project "twins" are named "two.md": give the id of the one you mean ' +
+          "(see `fineflow documents list --project twins`).\n",
+      );
+    }
+    expect(await list()).toEqual([`${failed} two.md failed`, `${ready} two.md ready`].sort());
+
+    const deleted = await runCli(["documents", "delete", failed, "--project", "twins"], own);
+    expect(deleted.stdout).toBe(`Deleted document ${failed}.\n`);
+    expect(await list()).toEqual([`${ready} two.md ready`]);
+    await rm(own.FINEFLOW_DATA_DIR, { recursive: true, force: true });
+  });
+
   it("ingests what it can, skips a file too large to send, and fails naming the paths given that are not there", async () => {
     const dir = await mkdtemp(join(tmpdir(), "fineflow-missing-"));
     const own = { FINEFLOW_DATA_DIR: dir, FINEFLOW_MAX_DOCUMENT_MB: "1" };

@@ -3,12 +3,12 @@ import { openRuntime, type Runtime } from "../context.js";
 import { DataDirBusyError, readLockHolder } from "../db/data-dir-lock.js";
 import { silentLogger } from "../logger.js";
 import { createApp } from "../server/app.js";
-import { ApiClient } from "./api-client.js";
+import { ApiClient, CliError } from "./api-client.js";
 import { ensureCliToken, readCliToken } from "./cli-token.js";
 
-export class CliError extends Error {
-  override readonly name = "CliError";
-}
+// Commands take it from here; it is defined with the API client, which raises it too and has no need
+// of this module's database and server.
+export { CliError };
 
 /** Any base URL works for the in-process app: requests never leave the process. */
 const IN_PROCESS_URL = "http://fineflow.local";

@@ -270,13 +270,26 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
   );
 }
 
-/** The CLI names documents as `documents list` shows them (their path under the folder ingested), or by id. */
+/**
+ * The CLI names documents as `documents list` shows them (their path under the folder ingested), or by id.
+ * Two documents can share a name: a changed file's new version stays beside the earlier one until it is
+ * processed, and for good if it fails. Taking the first of them deleted the ready version where the failed
+ * one was meant, so a shared name is refused and the id, which always works, asked for.
+ */
 function findDocument(project: ProjectDto, documents: DocumentDto[], nameOrId: string): DocumentDto {
-  const found = documents.find((d) => d.name === nameOrId) ?? documents.find((d) => d.id === nameOrId);
-  if (found) return found;
-  throw new CliError(
-    `No document "${nameOrId}" in project "${project.name}": see \`fineflow documents list --project ${project.name}\`.`,
-  );
+  const byId = documents.find((d) => d.id === nameOrId);
+  if (byId) return byId;
+  const named = documents.filter((d) => d.name === nameOrId);
+  const list = `\`fineflow documents list --project ${project.name}\``;
+  if (named.length > 1) {
+    throw new CliError(
+      `${named.length} documents in project "${project.name}" are named "${nameOrId}": ` +
+        `give the id of the one you mean (see ${list}).`,
+    );
+  }
+  const [only] = named;
+  if (only) return only;
+  throw new CliError(`No document "${nameOrId}" in project "${project.name}": see ${list}.`);
 }
 
 export function registerDocuments(program: Command) {

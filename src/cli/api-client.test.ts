@@ -1,0 +1,56 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { ApiClient, CliError } from "./api-client.js";
+
+const TOKEN = "ff_secret_token";
+
+const listen = (server: Server) =>
+  new Promise<string>((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
+  );
+const close = (server: Server) =>
+  new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  });
+
+/** The message a request fails with, which must be a CliError: main prints those as one line, no stack. */
+async function failure(client: ApiClient): Promise<string> {
+  const error = await client.request("GET", "/api/projects").catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(CliError);
+  return (error as CliError).message;
+}
+
+describe("ApiClient over the network", () => {
+  it("says which server it could not reach, in one line with no token, when nothing listens", async () => {
+    // A port just freed: nothing listens there.
+    const server = createServer();
+    const url = await listen(server);
+    await close(server);
+
+    const message = await failure(new ApiClient(fetch, url, TOKEN));
+    expect(message).toBe(
+      `could not reach the FineFlow server at ${url} (fetch failed: ECONNREFUSED): is it running?`,
+    );
+  });
+
+  it("says the connection to the server was lost when it stops during a command", async () => {
+    const server = createServer((_request, response) => response.end('{"projects":[]}'));
+    const url = await listen(server);
+    const client = new ApiClient(fetch, `${url}/`, TOKEN);
+    expect(await client.request("GET", "/api/projects")).toEqual({ projects: [] });
+    await close(server);
+
+    const message = await failure(client);
+    expect(message).toMatch(
+      new RegExp(
+        `^lost the connection to the FineFlow server at ${url} \\(fetch failed: \\w+\\): ` +
+          "is it still running\\? Run the command again\\.$",
+      ),
+    );
+    expect(message).not.toContain(TOKEN);
+  });
+});
