@@ -359,6 +359,14 @@ describe("a project's page", { timeout: 90_000 }, () => {
     }
     await page.goto(`${server.url}/#project/${projectId}`);
     const documents = page.getByRole("region", { name: "Documents" });
+    const rowOf = (name: string) => documents.getByRole("row").filter({ hasText: name });
+
+    // The table counts each document's duplicate chunks and those flagged for injection, one in the singular.
+    const chunkCell = (name: string) => rowOf(name).getByRole("cell").nth(2).textContent();
+    expect([await chunkCell("rota-copy.md"), await chunkCell("risky.md")]).toEqual([
+      "1 (1 duplicate)",
+      "1 (1 flagged for injection)",
+    ]);
 
     await documents.getByRole("button", { name: "Review all chunks" }).click();
     const review = page.getByRole("region", { name: "All chunks" });
@@ -407,6 +415,32 @@ describe("a project's page", { timeout: 90_000 }, () => {
       .getByRole("button", { name: "Upload" })
       .click();
     await count.getByText("4 chunks").waitFor();
+
+    // A long document, reviewed to its last page and then deleted with a double click: the review goes back
+    // to the chunks left, and the document is deleted once, with no error.
+    const runbook = join(dir, "runbook.md");
+    const steps = Array.from(
+      { length: 25 },
+      (_, i) =>
+        `# Step ${i + 1}\n\nStep ${i + 1} of the runbook restarts worker ${i + 1} and checks its queue.\n`,
+    );
+    await writeFile(runbook, steps.join("\n"));
+    await page.getByRole("form", { name: "Upload documents" }).getByLabel("Files").setInputFiles(runbook);
+    await page
+      .getByRole("form", { name: "Upload documents" })
+      .getByRole("button", { name: "Upload" })
+      .click();
+    await count.getByText("29 chunks").waitFor();
+    await review.getByRole("button", { name: "Next chunks" }).click();
+    await chunks.nth(9).waitFor({ state: "detached" }); // the last page's 9 of 29
+    const deletes: string[] = [];
+    page.on("request", (request) => request.method() === "DELETE" && deletes.push(request.url()));
+    await rowOf("runbook.md").getByRole("button", { name: "Delete" }).dblclick();
+    await rowOf("runbook.md").waitFor({ state: "detached" });
+    await count.getByText("4 chunks").waitFor();
+    expect(await chunks.count()).toBe(4);
+    expect(deletes).toHaveLength(1);
+    expect(await page.getByRole("alert").count()).toBe(0);
     await page.close();
   });
 });

@@ -18,6 +18,9 @@ interface Chunk {
 const PAGE_SIZE = 20;
 const PREVIEW_CHARS = 280;
 
+/** Where the last page with chunks starts: the first page's 0 when there are none. */
+const lastPageOffset = (total: number) => Math.max(0, Math.ceil(total / PAGE_SIZE) - 1) * PAGE_SIZE;
+
 function facts(chunk: Chunk): string {
   return [
     `#${chunk.chunkIndex + 1}`,
@@ -98,6 +101,12 @@ export function ChunksList({
     api<{ total: number; chunks: Chunk[] }>("GET", `/api/projects/${projectId}/chunks?${query}`)
       .then((answer) => {
         if (!newest) return;
+        // Chunks deleted meanwhile (with their document, say) may leave this page past the end: the list would
+        // show none, and no buttons to page back with.
+        if (offset > 0 && offset >= answer.total) {
+          setOffset(lastPageOffset(answer.total));
+          return;
+        }
         setPage(answer);
         setError(""); // a later reload recovers from a failed one
       })

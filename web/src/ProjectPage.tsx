@@ -12,6 +12,63 @@ const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
   documents.some((d) => d.status === "pending" || d.status === "processing") ||
   datasets.some((d) => d.status === "generating");
 
+/** "1 duplicate", "2 duplicates". */
+const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+/** What is worth a second look among a document's chunks, as the CLI's DUPLICATES and FLAGGED columns say. */
+function ChunkNotes({ document: d }: { document: ProjectDocument }) {
+  const notes = [
+    d.duplicateChunks ? counted(d.duplicateChunks, "duplicate") : "",
+    d.flaggedChunks ? `${d.flaggedChunks} flagged for injection` : "",
+  ].filter(Boolean);
+  return notes.length > 0 && <span className="muted"> ({notes.join(", ")})</span>;
+}
+
+/** A document's row in the documents table: its status and chunks, and what can be done with it. */
+function DocumentRow({
+  document: d,
+  chunksShown,
+  onToggleChunks,
+  onDelete,
+}: {
+  document: ProjectDocument;
+  chunksShown: boolean;
+  onToggleChunks: () => void;
+  /** Deletes the document and reloads the page's data, reporting a failure itself. */
+  onDelete: () => Promise<unknown>;
+}) {
+  // Disabled while its delete runs, so that a double click deletes once instead of failing the second time on
+  // a document already gone.
+  const [deleting, setDeleting] = useState(false);
+  const remove = () => {
+    setDeleting(true);
+    onDelete().finally(() => setDeleting(false));
+  };
+  return (
+    <tr>
+      <td>{d.name}</td>
+      <td>
+        {d.status}
+        {d.error && <span className="muted"> — {d.error}</span>}
+      </td>
+      <td>
+        {d.chunkCount}
+        <ChunkNotes document={d} />
+      </td>
+      <td className="actions">
+        {d.chunkCount > 0 && (
+          <button type="button" onClick={onToggleChunks}>
+            {chunksShown ? "Hide chunks" : "Show chunks"}
+          </button>
+        )}
+        <button type="button" disabled={deleting} onClick={remove}>
+          Delete
+        </button>
+      </td>
+    </tr>
+  );
+}
+
 /** One project: its documents (upload, status, chunks) and its datasets (generate, validate, export). */
 export function ProjectPage({ id }: { id: string }) {
   const [project, setProject] = useState<Project>();
@@ -108,32 +165,13 @@ export function ProjectPage({ id }: { id: string }) {
             </thead>
             <tbody>
               {documents.map((d) => (
-                <tr key={d.id}>
-                  <td>{d.name}</td>
-                  <td>
-                    {d.status}
-                    {d.error && <span className="muted"> — {d.error}</span>}
-                  </td>
-                  <td>
-                    {d.chunkCount}
-                    {d.duplicateChunks ? (
-                      <span className="muted"> ({d.duplicateChunks} duplicates)</span>
-                    ) : null}
-                  </td>
-                  <td className="actions">
-                    {d.chunkCount > 0 && (
-                      <button type="button" onClick={() => setShown(shown === d.id ? undefined : d.id)}>
-                        {shown === d.id ? "Hide chunks" : "Show chunks"}
-                      </button>
-                    )}
-                    <button
-                      type="button"
-                      onClick={() => api("DELETE", `/api/documents/${d.id}`).then(load).catch(report)}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
+                <DocumentRow
+                  key={d.id}
+                  document={d}
+                  chunksShown={shown === d.id}
+                  onToggleChunks={() => setShown(shown === d.id ? undefined : d.id)}
+                  onDelete={() => api("DELETE", `/api/documents/${d.id}`).then(load).catch(report)}
+                />
               ))}
             </tbody>
           </table>
