@@ -102,10 +102,16 @@ describe("the HTTP API", () => {
 
   it("keeps chunking settings per project, refusing an overlap of half a chunk or more", async () => {
     const { call } = await t.signUp("chunking@example.com");
+    const defaults = await call("POST", "/api/projects", { name: "Defaults" });
+    expect(defaults.body).toMatchObject({ chunkTargetTokens: 512, chunkOverlapTokens: 50 });
+    // A target given alone gets the defaults' share of overlap (50 of 512), not 50: half of 64 is 32.
+    const tiny = await call("POST", "/api/projects", { name: "Tiny chunks", chunkTargetTokens: 64 });
+    expect(tiny.status).toBe(201);
+    expect(tiny.body).toMatchObject({ chunkTargetTokens: 64, chunkOverlapTokens: 6 });
     const created = await call("POST", "/api/projects", { name: "Small chunks", chunkTargetTokens: 128 });
     expect(created.body).toMatchObject({
       chunkTargetTokens: 128,
-      chunkOverlapTokens: 50,
+      chunkOverlapTokens: 13,
       duplicateThreshold: 0.8,
     });
 

@@ -40,6 +40,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     const table = await runCli(["project", "list"], env);
     expect(table.stdout).toMatch(/^NAME\s+ID\s+BUDGET/);
     expect(table.stdout).toContain("$40.00/month");
+    expect(table.stdout).toContain("chunks of 512 tokens, 50 shared, duplicates from Jaccard 0.8");
   });
 
   it("walks a folder's links once each and skips what it cannot read, naming why", async () => {

@@ -45,6 +45,13 @@ const duplicateThresholdSchema = z
   .min(0.5, "must be a Jaccard similarity from 0.5 to 1")
   .max(1, "must be a Jaccard similarity from 0.5 to 1");
 
+/**
+ * The overlap a new project gets when none is given: the same share of its target as the defaults have
+ * (50 of 512). A fixed 50 refused every target from 32 to 100 given alone, for an overlap the user never set.
+ */
+export const defaultOverlapFor = (chunkTargetTokens: number) =>
+  Math.round((chunkTargetTokens * DEFAULT_CHUNK_OPTIONS.overlapTokens) / DEFAULT_CHUNK_OPTIONS.targetTokens);
+
 /** The chunker repeats at most half a chunk, or consecutive chunks would be mostly the same text. */
 export function overlapIssue(settings: { chunkTargetTokens: number; chunkOverlapTokens: number }) {
   return settings.chunkOverlapTokens >= settings.chunkTargetTokens / 2
@@ -59,9 +66,13 @@ export const createProjectSchema = z
     monthlyBudgetUsd: budgetSchema.default(null),
     budgetEnforcement: z.enum(BUDGET_ENFORCEMENTS).default("warn"),
     chunkTargetTokens: chunkTargetTokensSchema.default(DEFAULT_CHUNK_OPTIONS.targetTokens),
-    chunkOverlapTokens: chunkOverlapTokensSchema.default(DEFAULT_CHUNK_OPTIONS.overlapTokens),
+    chunkOverlapTokens: chunkOverlapTokensSchema.optional(),
     duplicateThreshold: duplicateThresholdSchema.default(DEFAULT_NEAR_DUPLICATE_THRESHOLD),
   })
+  .transform(({ chunkOverlapTokens, ...project }) => ({
+    ...project,
+    chunkOverlapTokens: chunkOverlapTokens ?? defaultOverlapFor(project.chunkTargetTokens),
+  }))
   .superRefine((project, ctx) => {
     const message = overlapIssue(project);
     if (message) ctx.addIssue({ code: "custom", path: ["chunkOverlapTokens"], message });

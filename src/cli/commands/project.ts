@@ -33,7 +33,11 @@ function settingOptions(command: Command): Command {
     )
     .option("--description <text>", "what the project is for")
     .option("--chunk-tokens <n>", "target chunk size in o200k tokens (default 512)", parseWholeNumber)
-    .option("--chunk-overlap <n>", "tokens consecutive chunks share (default 50)", parseWholeNumber)
+    .option(
+      "--chunk-overlap <n>",
+      "tokens consecutive chunks share, under half a chunk (a new project: 50, or 50/512 of --chunk-tokens)",
+      parseWholeNumber,
+    )
     .option(
       "--duplicate-threshold <j>",
       "Jaccard similarity from which chunks are near-duplicates (default 0.8)",
@@ -54,9 +58,15 @@ function settingsBody(flags: SettingFlags) {
   return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
 }
 
+/** A project's chunking, as its flags set it: what a document processed from now on is cut and marked by. */
+const chunkingText = (p: Project) =>
+  `chunks of ${p.chunkTargetTokens} tokens, ${p.chunkOverlapTokens} shared, duplicates from Jaccard ${p.duplicateThreshold}`;
+
 function printProject(project: Project, verb: string, json?: boolean) {
   if (json) return printJson(project);
-  process.stdout.write(`${verb} project "${project.name}" (${project.id}), budget ${budgetText(project)}.\n`);
+  process.stdout.write(
+    `${verb} project "${project.name}" (${project.id}), budget ${budgetText(project)}; ${chunkingText(project)}.\n`,
+  );
 }
 
 export function registerProject(program: Command) {
@@ -74,7 +84,9 @@ export function registerProject(program: Command) {
   settingOptions(
     project
       .command("update <name>")
-      .description("Change a project's budget or chunking settings")
+      .description(
+        "Change a project's budget or chunking settings (chunking applies to documents processed from then on)",
+      )
       .option("--rename <new-name>", "give the project a new name"),
   ).action(async (name: string, flags: SettingFlags & { rename?: string }) => {
     const updated = await withClient(loadConfig(process.env), "project update", async (client) => {
@@ -102,6 +114,7 @@ export function registerProject(program: Command) {
           id: p.id,
           budget: budgetText(p),
           enforce: p.budgetEnforcement,
+          chunking: chunkingText(p),
           created: p.createdAt.slice(0, 10),
         })),
         "No projects yet: create one with `fineflow project create <name>`.",
