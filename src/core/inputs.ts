@@ -49,7 +49,7 @@ const duplicateThresholdSchema = z
  * The overlap a new project gets when none is given: the same share of its target as the defaults have
  * (50 of 512). A fixed 50 refused every target from 32 to 100 given alone, for an overlap the user never set.
  */
-export const defaultOverlapFor = (chunkTargetTokens: number) =>
+const defaultOverlapFor = (chunkTargetTokens: number) =>
   Math.round((chunkTargetTokens * DEFAULT_CHUNK_OPTIONS.overlapTokens) / DEFAULT_CHUNK_OPTIONS.targetTokens);
 
 /** The chunker repeats at most half a chunk, or consecutive chunks would be mostly the same text. */
