@@ -334,7 +334,8 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
 }
 
 /** A loop, not Math.min(...levels): a large document can have more headings than a call has arguments. */
-function topHeadingLevel(blocks: Block[]): number {
+/** The top level among the blocks' titled headings; infinite when they have none. */
+export function topHeadingLevel(blocks: Block[]): number {
   let top = Number.POSITIVE_INFINITY;
   for (const block of blocks) {
     if (block.kind === "heading" && block.text.trim()) top = Math.min(top, headingLevel(block.level));
@@ -432,25 +433,21 @@ function piecewiseUnits(kind: BodyBlock["kind"], text: string, place: Placement,
   const atoms = pieces.map((piece) => atomOf(piece, segment, place, ctx));
   const tokens = totalTokens(tallyAfter(EMPTY_TALLY, atoms, ctx), ctx);
   if (tokens <= place.room) {
-    const whole = ctx.meter.measureCounted(renderSegments(atoms), tokens);
-    const atom = {
-      ...whole,
-      sep: "",
-      segment,
-      section: place.section,
-      page: place.page,
-      pageEnd: place.pageEnd,
-    };
-    return [{ atoms: [atom], tokens }];
+    const whole = placed(ctx.meter.measureCounted(renderSegments(atoms), tokens), "", segment, place);
+    return [{ atoms: [whole], tokens }];
   }
   if (kind === "code" || kind === "table") return framedUnits(kind, atoms, place, ctx);
   return pieceUnits(atoms, place.room, ctx);
 }
 
 function atomOf(piece: Piece, segment: Segment, place: Omit<Placement, "room">, ctx: Context): Atom {
-  const { text, tokens, head, tail } = ctx.meter.measure(piece.text);
+  return placed(ctx.meter.measure(piece.text), piece.sep, segment, place);
+}
+
+/** Measured text as an atom of its block, where the block sits. */
+function placed(measured: Measured, sep: string, segment: Segment, place: Omit<Placement, "room">): Atom {
   const { section, page, pageEnd } = place;
-  return { text, tokens, head, tail, sep: piece.sep, segment, section, page, pageEnd };
+  return { ...measured, sep, segment, section, page, pageEnd };
 }
 
 /** The pieces of a block too big to keep whole, each its own unit and each under the limit. */

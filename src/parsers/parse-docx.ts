@@ -1,5 +1,6 @@
 import mammoth from "mammoth";
 import type { Block } from "../core/blocks.js";
+import { topHeadingLevel } from "../core/chunk-blocks.js";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parseHtml } from "./parse-html.js";
 
@@ -34,13 +35,10 @@ function withNotesSection(html: string): Block[] {
   if (notesStart < 0) return parseHtml(html, { chrome: false });
   const body = parseHtml(html.slice(0, notesStart), { chrome: false });
   const notes = parseHtml(html.slice(notesStart), { chrome: false });
-  return [...body, { kind: "heading", level: topHeadingLevel(body), text: NOTES_HEADING }, ...notes];
-}
-
-/** The body's top heading level: a notes heading above it would make the body's sections one section. */
-function topHeadingLevel(blocks: Block[]): number {
-  const levels = blocks.flatMap((block) => (block.kind === "heading" ? [block.level] : []));
-  return levels.length > 0 ? levels.reduce((top, level) => Math.min(top, level)) : 1;
+  // At the body's top level: a notes heading above it would make the body's sections one section.
+  const top = topHeadingLevel(body);
+  const level = Number.isFinite(top) ? top : 1;
+  return [...body, { kind: "heading", level, text: NOTES_HEADING }, ...notes];
 }
 
 async function convertToHtml(buffer: Buffer): Promise<string> {
