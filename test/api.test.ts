@@ -141,6 +141,22 @@ describe("the HTTP API", () => {
     });
   });
 
+  it("never stores an overlap of half a chunk from two changes at once, each valid alone", async () => {
+    const { call } = await t.signUp("race@example.com");
+    const project = await call("POST", "/api/projects", { name: "Raced", chunkOverlapTokens: 20 });
+    const [smaller, wider] = await Promise.all([
+      call("PATCH", `/api/projects/${project.body.id}`, { chunkTargetTokens: 64 }),
+      call("PATCH", `/api/projects/${project.body.id}`, { chunkOverlapTokens: 40 }),
+    ]);
+    expect([smaller.status, wider.status].sort()).toEqual([200, 400]);
+    const refused = smaller.status === 400 ? smaller : wider;
+    expect(refused.body.error.details.issues).toEqual([
+      { field: "chunkOverlapTokens", message: "must be less than half of chunkTargetTokens (64)" },
+    ]);
+    const stored = (await call("GET", `/api/projects/${project.body.id}`)).body;
+    expect(stored.chunkOverlapTokens * 2).toBeLessThan(stored.chunkTargetTokens);
+  });
+
   it("refuses a second project with the same name with 409, keeping the first", async () => {
     const { call } = await t.signUp("dupe@example.com");
     const first = await call("POST", "/api/projects", { name: "Docs", description: "first" });

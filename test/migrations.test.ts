@@ -171,6 +171,37 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
   });
 
+  it("bring a stored overlap of half a chunk under half before refusing one from 0015 on", async () => {
+    const user = (
+      await database.executeSql("INSERT INTO users (email) VALUES ($1) RETURNING id", ["overlap@example.com"])
+    ).rows[0]?.id;
+    const project = (target: number, overlap: number) =>
+      database.executeSql(
+        `INSERT INTO projects (user_id, name, chunk_target_tokens, chunk_overlap_tokens)
+         VALUES ($1, $2, $3, $4) RETURNING id`,
+        [user, `p${target}-${overlap}`, target, overlap],
+      );
+    // As a database before 0015 could hold, from two changes at once.
+    await database.executeSql('ALTER TABLE "projects" DROP CONSTRAINT "projects_chunk_overlap_check"');
+    await project(64, 40);
+    await project(65, 20);
+    const migration = await readFile(
+      new URL("../src/db/migrations/0015_project-overlap-check.sql", import.meta.url),
+      "utf8",
+    );
+    for (const statement of migration.split("--> statement-breakpoint")) await database.executeSql(statement);
+    const { rows } = await database.executeSql(
+      "SELECT chunk_target_tokens, chunk_overlap_tokens FROM projects WHERE user_id = $1 ORDER BY 1",
+      [user],
+    );
+    expect(rows).toEqual([
+      { chunk_target_tokens: 64, chunk_overlap_tokens: 31 },
+      { chunk_target_tokens: 65, chunk_overlap_tokens: 20 },
+    ]);
+    await expect(project(64, 32)).rejects.toMatchObject({ code: "23514" });
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+  });
+
   it("store bytes and read them back exactly, every byte value and megabytes of them", async () => {
     const bytes = new Uint8Array(2 * 1024 * 1024);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;

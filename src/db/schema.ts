@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   foreignKey,
   index,
@@ -94,6 +95,9 @@ export const apiTokens = pgTable(
   (t) => [index("api_tokens_user_idx").on(t.userId)],
 );
 
+/** The constraint that keeps a project's chunk overlap under half its target. */
+export const PROJECT_OVERLAP_CHECK = "projects_chunk_overlap_check";
+
 export const projects = pgTable(
   "projects",
   {
@@ -111,7 +115,11 @@ export const projects = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [unique("projects_user_name_key").on(t.userId, t.name)],
+  (t) => [
+    unique("projects_user_name_key").on(t.userId, t.name),
+    // core's `overlapIssue` says it to the user; this holds it against two changes at once, each valid alone.
+    check(PROJECT_OVERLAP_CHECK, sql`${t.chunkOverlapTokens} * 2 < ${t.chunkTargetTokens}`),
+  ],
 );
 
 export const documents = pgTable(

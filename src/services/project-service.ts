@@ -1,8 +1,14 @@
 import type { Actor } from "../core/actor.js";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js";
-import { createProjectSchema, overlapIssue, updateProjectSchema } from "../core/inputs.js";
-import { isUniqueViolation } from "../db/errors.js";
+import {
+  createProjectSchema,
+  overlapIssue,
+  type UpdateProjectInput,
+  updateProjectSchema,
+} from "../core/inputs.js";
+import { isCheckViolation, isUniqueViolation } from "../db/errors.js";
 import type { Project, ProjectsRepository } from "../db/repositories/projects-repository.js";
+import { PROJECT_OVERLAP_CHECK } from "../db/schema.js";
 import { parseInput } from "./parse-input.js";
 
 export class ProjectService {
@@ -33,11 +39,22 @@ export class ProjectService {
 
   async update(actor: Actor, id: string, input: unknown): Promise<Project> {
     const patch = parseInput(updateProjectSchema, input);
+    await this.checkOverlap(actor, id, patch);
+    try {
+      const project = await this.uniqueName(patch.name, () => this.projects.update(actor, id, patch));
+      if (!project) throw new NotFoundError("Project", id);
+      return project;
+    } catch (error) {
+      if (!isCheckViolation(error, PROJECT_OVERLAP_CHECK)) throw error;
+      // Another change to the project came between the check and the write: say it against that change.
+      await this.checkOverlap(actor, id, patch);
+      throw error;
+    }
+  }
+
+  private async checkOverlap(actor: Actor, id: string, patch: UpdateProjectInput): Promise<void> {
     const overlap = overlapIssue({ ...(await this.get(actor, id)), ...patch });
     if (overlap) throw ValidationError.forField("chunkOverlapTokens", overlap);
-    const project = await this.uniqueName(patch.name, () => this.projects.update(actor, id, patch));
-    if (!project) throw new NotFoundError("Project", id);
-    return project;
   }
 
   async delete(actor: Actor, id: string): Promise<void> {
