@@ -100,6 +100,34 @@ describe("the HTTP API", () => {
     expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
   });
 
+  it("answers a method a route does not take with 405 and the ones it does, a body of another type with 415", async () => {
+    const { call, token } = await t.signUp("methods@example.com");
+    const project = (await call("POST", "/api/projects", { name: "Methods" })).body;
+    const put = await t.app.request(`/api/projects/${project.id}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Renamed" }),
+    });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, PATCH, DELETE");
+    expect(await put.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: `/api/projects/${project.id} takes GET, PATCH, DELETE, not PUT.`,
+      },
+    });
+    expect((await call("GET", "/api/projects/x/nowhere")).status).toBe(404);
+
+    const upload = await call("POST", `/api/projects/${project.id}/documents`, { files: ["a.md"] });
+    expect(upload.status).toBe(415);
+    expect(upload.body.error).toEqual({
+      code: "unsupported_media_type",
+      message: expect.stringContaining("multipart/form-data"),
+    });
+    expect((await call("GET", `/api/projects/${project.id}`)).body.name).toBe("Methods");
+    expect((await call("GET", `/api/projects/${project.id}/documents`)).body.documents).toEqual([]);
+  });
+
   it("keeps chunking settings per project, refusing an overlap of half a chunk or more", async () => {
     const { call } = await t.signUp("chunking@example.com");
     const defaults = await call("POST", "/api/projects", { name: "Defaults" });

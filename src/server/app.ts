@@ -80,9 +80,17 @@ export function createApp(deps: AppDeps) {
     info: { title: "FineFlow API", version: VERSION },
     security: [{ bearer: [] }, { session: [] }],
   });
-  app.all("/api/*", (c) =>
-    c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404),
-  );
+  app.all("/api/*", (c) => {
+    const allowed = methodsAt(app.routes, c.req.path);
+    if (allowed.length === 0) {
+      return c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404);
+    }
+    c.header("allow", allowed.join(", "));
+    return c.json(
+      errorBody("method_not_allowed", `${c.req.path} takes ${allowed.join(", ")}, not ${c.req.method}.`),
+      405,
+    );
+  });
 
   if (existsSync(webRoot)) {
     app.use("/*", serveStatic({ root: webRoot }));
@@ -94,6 +102,18 @@ export function createApp(deps: AppDeps) {
   return app;
 }
 export type App = ReturnType<typeof createApp>;
+
+/** The methods the API's routes take at `path`: a wrong method there is a 405 naming them, not a 404. */
+function methodsAt(routes: readonly { method: string; path: string }[], path: string): string[] {
+  const methods = routes
+    .filter((route) => route.method !== "ALL" && routePattern(route.path).test(path))
+    .map((route) => route.method);
+  return [...new Set(methods)];
+}
+
+// Only `:param` segments are patterns in these routes; anything else, a `*` too, is taken as written.
+const routePattern = (route: string) =>
+  new RegExp(`^${route.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`);
 
 /**
  * Uploads over four documents' worth are refused before they are read, with the one error shape; a file

@@ -24,6 +24,10 @@ export function errorBody(code: string, message: string, details?: Record<string
   return { error: details ? { code, message, details } : { code, message } };
 }
 
+/** The API's bodies are of two types; the route's own is in the OpenAPI document. */
+const UNSUPPORTED_MEDIA_TYPE =
+  "This route does not take a body of this type: uploads take multipart/form-data, everything else application/json";
+
 /**
  * Turns whatever a handler threw into the error shape. Domain errors keep their message; anything else is
  * logged and answered with a generic message, so no stack trace or internal detail reaches a client.
@@ -32,6 +36,10 @@ export function handleError(logger: Logger) {
   return (error: Error, c: Context) => {
     if (error instanceof AppError) {
       return c.json(errorBody(error.code, error.message, error.details), STATUS[error.code]);
+    }
+    if (error instanceof HTTPException && error.status === 415) {
+      const sent = c.req.header("content-type") ?? "no Content-Type";
+      return c.json(errorBody("unsupported_media_type", `${UNSUPPORTED_MEDIA_TYPE} (sent: ${sent})`), 415);
     }
     if (error instanceof HTTPException && error.status < 500) {
       return c.json(
