@@ -326,6 +326,33 @@ describe("chunkBlocks", () => {
     }
   });
 
+  it("repeats the end of a window of a sentence too big for a chunk at the start of the next", () => {
+    const words = Array.from({ length: 900 }, (_, i) => `word${i}`);
+    const hangul = Array.from({ length: 1500 }, (_, i) =>
+      String.fromCodePoint(0xac00 + ((i * 7919) % 11000)),
+    );
+    for (const [text, glue] of [
+      [words.join(" "), " "],
+      [hangul.join(""), ""],
+    ] as const) {
+      const chunks = chunkBlocks([paragraph(text)], { targetTokens: 128, overlapTokens: 20 });
+      expect(chunks.length).toBeGreaterThan(5);
+      const rest: string[] = [];
+      for (const [i, chunk] of chunks.entries()) {
+        expect(chunk.tokenCount).toBeLessThanOrEqual(128);
+        expect(chunk.tokenCount).toBe(countTokens(chunk.text));
+        const previous = chunks[i - 1]?.text ?? "";
+        // The longest start of this chunk that ends the one before: the overlap, at most 20 tokens.
+        let shared = Math.min(previous.length, chunk.text.length);
+        while (shared > 0 && !previous.endsWith(chunk.text.slice(0, shared))) shared--;
+        if (i > 0) expect(countTokens(chunk.text.slice(0, shared))).toBeGreaterThanOrEqual(10);
+        expect(countTokens(chunk.text.slice(0, shared))).toBeLessThanOrEqual(20);
+        rest.push(chunk.text.slice(shared).trimStart());
+      }
+      expect(rest.join(glue)).toBe(text);
+    }
+  });
+
   it("does not overlap when overlapTokens is 0", () => {
     const all = sentences(60);
     const chunks = chunkBlocks([paragraph(all.join(" "))], { targetTokens: 200, overlapTokens: 0 });

@@ -462,12 +462,17 @@ function pieceUnits(atoms: Atom[], room: number, ctx: Context): Unit[] {
   return units;
 }
 
-/** A sentence or line bigger than a chunk is cut by tokens, the last resort. */
+/**
+ * A sentence or line bigger than a chunk is cut by tokens, the last resort. Text that overlaps leaves room
+ * in each window for the end of the one before, as the next chunk opens with it.
+ */
 function splitAtom(atom: Atom, capacity: number, ctx: Context): Atom[] {
   if (atom.tokens <= capacity) return [atom];
+  const overlaps = atom.segment.kind === "paragraph" || atom.segment.kind === "list";
+  const size = overlaps ? Math.max(8, capacity - ctx.overlap) : capacity;
   const parts: Atom[] = [];
   let spaceBefore = false;
-  for (const window of tokenWindows(atom.text, capacity)) {
+  for (const window of tokenWindows(atom.text, size)) {
     // The first part keeps the indentation of a code line; later parts start at a word.
     const text = parts.length === 0 ? window.trimEnd() : window.trim();
     if (text) {
@@ -634,18 +639,34 @@ function cutByCount(text: string, max: number): string[] {
   return pieces;
 }
 
-/** The last `max` tokens of `text`, starting at a word when possible. */
+/**
+ * The end of `text` of at most `max` tokens, starting between two pre-tokens (mostly at a word), or inside
+ * the last one when it alone is over `max`. Not by decoding token ids: see `tokenWindows`.
+ */
 function tokenTail(text: string, max: number): string {
-  const { encode, decode } = o200k();
-  const ids = encode(text, PLAIN_TEXT);
-  let start = Math.max(0, ids.length - max);
-  let tail = decode(ids.slice(start));
-  while (start < ids.length - 1 && !text.endsWith(tail)) {
-    start++;
-    tail = decode(ids.slice(start));
+  const parts = o200kPreTokens(text);
+  let start = parts.length;
+  for (let tokens = 0; start > 0; start--) {
+    tokens += countO200kTokens(parts[start - 1] as string);
+    if (tokens > max) break;
   }
-  const wordStart = tail.search(/\s\S/);
-  return (wordStart >= 0 && wordStart < tail.length / 2 ? tail.slice(wordStart) : tail).trim();
+  const tail = start === parts.length ? lastByCount(parts.at(-1) ?? "", max) : parts.slice(start).join("");
+  return tail.trim();
+}
+
+/** The longest end of `text` of at most `max` tokens, found by halving, as a count grows with the text. */
+function lastByCount(text: string, max: number): string {
+  const fits = (start: number) => o200k().countTokens(text.slice(start), PLAIN_TEXT) <= max;
+  const codePointEdge = (start: number) => (isLowSurrogate(text.charCodeAt(start)) ? start + 1 : start);
+  let over = -1;
+  let fitting = text.length;
+  while (fitting - over > 1) {
+    const middle = codePointEdge(over + Math.ceil((fitting - over) / 2));
+    if (middle >= fitting) break;
+    if (fits(middle)) fitting = middle;
+    else over = middle;
+  }
+  return text.slice(fitting);
 }
 
 // ---------------------------------------------------------------------------------------------------------
