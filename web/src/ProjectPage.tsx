@@ -3,6 +3,7 @@ import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, 
 import { ChunksList } from "./ChunksList";
 import { DatasetItem } from "./DatasetItem";
 import { submitForm } from "./forms";
+import { ProjectSettings } from "./ProjectSettings";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
 /** While documents are processed or a dataset generated, the page asks again this often. */
@@ -69,7 +70,7 @@ function DocumentRow({
   );
 }
 
-/** One project: its documents (upload, status, chunks) and its datasets (generate, validate, export). */
+/** One project: its documents (upload, status, chunks), its datasets (generate, validate, export) and settings. */
 export function ProjectPage({ id }: { id: string }) {
   const [project, setProject] = useState<Project>();
   const [documents, setDocuments] = useState<ProjectDocument[]>([]);
@@ -87,7 +88,8 @@ export function ProjectPage({ id }: { id: string }) {
       api<{ documents: ProjectDocument[] }>("GET", `/api/projects/${id}/documents`),
       api<{ datasets: Dataset[] }>("GET", `/api/projects/${id}/datasets`),
     ]);
-    setProject(p);
+    // A refresh sent before a save answers after it: it must not put back the settings the save replaced.
+    setProject((shown) => (shown && shown.updatedAt > p.updatedAt ? shown : p));
     setDocuments(docs.documents);
     setDatasets(sets.datasets);
   }, [id]);
@@ -273,6 +275,8 @@ export function ProjectPage({ id }: { id: string }) {
           <button type="submit">Generate dataset</button>
         </form>
       </section>
+
+      <ProjectSettings project={project} onSaved={setProject} />
     </main>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Project } from "./api";
 import { submitForm } from "./forms";
+import { BudgetFields, ChunkingFields, settingsFrom } from "./ProjectSettings";
 
 const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null
@@ -22,14 +23,7 @@ export function ProjectsPage() {
   const create = (event: FormEvent<HTMLFormElement>) =>
     submitForm(
       event,
-      (form) => {
-        const budget = String(form.get("budget") ?? "");
-        return api("POST", "/api/projects", {
-          name: form.get("name"),
-          monthlyBudgetUsd: budget === "" ? null : Number(budget),
-          budgetEnforcement: form.get("enforcement"),
-        });
-      },
+      (form) => api("POST", "/api/projects", settingsFrom(form)),
       () => {
         setError("");
         return load();
@@ -59,16 +53,8 @@ export function ProjectsPage() {
         <label>
           Name <input name="name" required maxLength={100} />
         </label>
-        <label>
-          Monthly budget (USD) <input name="budget" type="number" min="0" step="0.01" />
-        </label>
-        <label>
-          When over budget
-          <select name="enforcement" defaultValue="warn">
-            <option value="warn">warn</option>
-            <option value="block">block</option>
-          </select>
-        </label>
+        <BudgetFields />
+        <ChunkingFields />
         <button type="submit">Create project</button>
         {error && <p role="alert">{error}</p>}
       </form>

@@ -47,7 +47,13 @@ export interface Project {
   description: string;
   monthlyBudgetUsd: number | null;
   budgetEnforcement: "warn" | "block";
+  /** Chunking and de-duplication: they apply to documents processed after a change. */
+  chunkTargetTokens: number;
+  chunkOverlapTokens: number;
+  /** Jaccard similarity from which a chunk is marked a near-duplicate. */
+  duplicateThreshold: number;
   createdAt: string;
+  updatedAt: string;
 }
 
 /** Whether a provider key is set, and its last four characters: the key itself never comes back. */

@@ -1,0 +1,163 @@
+import { type FormEvent, useState } from "react";
+import { api, type Project } from "./api";
+import { submitForm } from "./forms";
+
+type Field = FormDataEntryValue | null;
+
+/** A number field's value, or `empty` when it was left blank. */
+function numberOr<T>(value: Field, empty: T): number | T {
+  const text = String(value ?? "").trim();
+  return text === "" ? empty : Number(text);
+}
+
+/** Left blank (only a new project's form allows it), a chunking field is not sent: the server picks its value. */
+const numberOrDefault = (value: Field) => numberOr(value, undefined);
+
+/** How each setting is read from the field of its name. */
+const READERS = {
+  name: String,
+  description: String,
+  monthlyBudgetUsd: (value: Field) => numberOr(value, null),
+  budgetEnforcement: String,
+  chunkTargetTokens: numberOrDefault,
+  chunkOverlapTokens: numberOrDefault,
+  duplicateThreshold: numberOrDefault,
+} satisfies Partial<Record<keyof Project, (value: Field) => unknown>>;
+
+type Setting = keyof typeof READERS;
+
+/** The settings a form has fields for, as the API takes them. */
+export function settingsFrom(form: FormData): Partial<Record<Setting, unknown>> {
+  return Object.fromEntries(
+    Object.entries(READERS)
+      .filter(([field]) => form.has(field))
+      .map(([field, read]) => [field, read(form.get(field))]),
+  );
+}
+
+/** Only what the user changed: the rest, sent back as loaded, would undo a change made meanwhile elsewhere. */
+const changedSettings = (project: Project, form: FormData) =>
+  Object.fromEntries(
+    Object.entries(settingsFrom(form)).filter(([field, value]) => value !== project[field as Setting]),
+  );
+
+/** A project's budget and what happens past it; empty when none is given yet. */
+export function BudgetFields({ project }: { project?: Project }) {
+  return (
+    <>
+      <label>
+        Monthly budget (USD), empty for none
+        <input
+          name="monthlyBudgetUsd"
+          type="number"
+          min="0"
+          step="any"
+          defaultValue={project?.monthlyBudgetUsd ?? ""}
+        />
+      </label>
+      <label>
+        When over budget
+        <select name="budgetEnforcement" defaultValue={project?.budgetEnforcement ?? "warn"}>
+          <option value="warn">warn</option>
+          <option value="block">block</option>
+        </select>
+      </label>
+    </>
+  );
+}
+
+/** How a project cuts documents into chunks and marks near-duplicates; a new project may leave them blank. */
+export function ChunkingFields({ project }: { project?: Project }) {
+  return (
+    <>
+      <p className="muted">
+        {project
+          ? "Chunking applies to documents processed from now on: those already processed keep their chunks."
+          : "Chunking left blank takes the defaults; a blank overlap is derived from the target."}
+      </p>
+      <label>
+        Chunk target (tokens)
+        <input
+          name="chunkTargetTokens"
+          type="number"
+          step="1"
+          required={project !== undefined}
+          defaultValue={project?.chunkTargetTokens}
+        />
+      </label>
+      <label>
+        Chunk overlap (tokens), less than half the target
+        <input
+          name="chunkOverlapTokens"
+          type="number"
+          min="0"
+          step="1"
+          required={project !== undefined}
+          defaultValue={project?.chunkOverlapTokens}
+        />
+      </label>
+      <label>
+        Near-duplicate threshold (Jaccard similarity)
+        <input
+          name="duplicateThreshold"
+          type="number"
+          step="any"
+          required={project !== undefined}
+          defaultValue={project?.duplicateThreshold}
+        />
+      </label>
+    </>
+  );
+}
+
+/** A project's settings form: it sends only what was changed, and shows what the server then holds. */
+export function ProjectSettings({
+  project,
+  onSaved,
+}: {
+  project: Project;
+  onSaved: (project: Project) => void;
+}) {
+  const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
+
+  const save = async (form: FormData) => {
+    const patch = changedSettings(project, form);
+    // The server refuses an empty change, as a mistake: here it is only a Save with nothing edited.
+    if (Object.keys(patch).length === 0) return setNotice("Nothing to save: no setting was changed.");
+    onSaved(await api<Project>("PATCH", `/api/projects/${project.id}`, patch));
+    setNotice("Saved.");
+  };
+
+  const submit = (event: FormEvent<HTMLFormElement>) =>
+    submitForm(
+      event,
+      save,
+      () => setError(""),
+      (caught) => {
+        setNotice("");
+        setError((caught as Error).message);
+      },
+    );
+
+  return (
+    <section aria-label="Settings">
+      <h2>Settings</h2>
+      {/* Keyed by the saved version: a save shows the server's values, a refresh of the page leaves an edit be. */}
+      <form aria-label="Project settings" key={project.updatedAt} onSubmit={submit}>
+        <label>
+          Name <input name="name" required maxLength={100} defaultValue={project.name} />
+        </label>
+        <label>
+          Description
+          <textarea name="description" rows={2} maxLength={2000} defaultValue={project.description} />
+        </label>
+        <BudgetFields project={project} />
+        <ChunkingFields project={project} />
+        <button type="submit">Save settings</button>
+        {error && <p role="alert">{error}</p>}
+        {notice && <p role="status">{notice}</p>}
+      </form>
+    </section>
+  );
+}
