@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ApiClient, CliError } from "./api-client.js";
+import { ApiClient, ApiError, CliError } from "./api-client.js";
+import type { FlagNames } from "./in-flag-terms.js";
 
 const TOKEN = "ff_secret_token";
 
@@ -52,5 +53,31 @@ describe("ApiClient over the network", () => {
       ),
     );
     expect(message).not.toContain(TOKEN);
+  });
+});
+
+describe("ApiClient, when the API refuses a request", () => {
+  const message = "chunkOverlapTokens: must be less than half of chunkTargetTokens (64)";
+  const refusing = new ApiClient(
+    () => Response.json({ error: { code: "validation_error", message } }, { status: 400 }),
+    "http://fineflow.local",
+    TOKEN,
+  );
+  /** The error a request fails with, which must be an ApiError: main prints those as one line. */
+  async function refusal(flags?: FlagNames): Promise<ApiError> {
+    const error = await refusing.request("POST", "/api/projects", {}, flags).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    return error as ApiError;
+  }
+
+  it("names the fields by the flags the command gives for them, keeping status and code", async () => {
+    const error = await refusal({
+      chunkTargetTokens: "--chunk-tokens",
+      chunkOverlapTokens: "--chunk-overlap",
+    });
+    expect(error).toMatchObject({ status: 400, code: "validation_error" });
+    expect(error.message).toBe("--chunk-overlap: must be less than half of --chunk-tokens (64)");
+    // A request that gives no flags (one made from arguments, or a GET) keeps the API's words.
+    expect((await refusal()).message).toBe(message);
   });
 });

@@ -1,3 +1,5 @@
+import { type FlagNames, inFlagTerms } from "./in-flag-terms.js";
+
 /** An error users can act on: the CLI prints its message as one line, with no stack. */
 export class CliError extends Error {
   override readonly name = "CliError";
@@ -31,14 +33,15 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body);
+  /** `flags`: the API fields the command's flags set, so that a refusal names the flags the user typed. */
+  async request<T>(method: string, path: string, body?: unknown, flags: FlagNames = {}): Promise<T> {
+    const response = await this.send(method, path, body, flags);
     const text = await this.overNetwork(() => response.text());
     return (text ? safeJson(text) : undefined) as T;
   }
 
   /** The answer itself, for a body to stream (downloads); errors are raised as for `request`. */
-  async send(method: string, path: string, body?: unknown): Promise<Response> {
+  async send(method: string, path: string, body?: unknown, flags: FlagNames = {}): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     const isForm = body instanceof FormData;
     if (body !== undefined && !isForm) headers["content-type"] = "application/json";
@@ -56,7 +59,7 @@ export class ApiClient {
     throw new ApiError(
       response.status,
       parsed?.error?.code ?? "http_error",
-      parsed?.error?.message ?? `HTTP ${response.status}`,
+      inFlagTerms(parsed?.error?.message ?? `HTTP ${response.status}`, flags),
     );
   }
 

@@ -10,6 +10,7 @@ import type { ValidationResult } from "../../core/validation/validate-dataset.js
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
+import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson } from "../output.js";
 import { type DatasetDto, resolveDataset } from "../resolve-dataset.js";
 import { resolveProject } from "../resolve-project.js";
@@ -19,7 +20,12 @@ export interface ModelFlags {
   maxTokens?: number;
 }
 
-const modelQuery = (flags: ModelFlags) => ({ model: flags.model, hardTokenLimit: flags.maxTokens });
+const MODEL_FLAGS = { model: "--model", hardTokenLimit: "--max-tokens" } as const satisfies FlagNames;
+
+const modelQuery = (flags: ModelFlags): BodyOf<typeof MODEL_FLAGS> => ({
+  model: flags.model,
+  hardTokenLimit: flags.maxTokens,
+});
 const number = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
 
 function printVerdict(name: string, result: ValidationResult) {
@@ -123,7 +129,10 @@ export function registerFiles(program: Command) {
           form.append("file", new Blob([await readFile(file)]), basename(file));
           form.append("datasetName", flags.dataset);
           form.append("format", flags.format);
-          return client.request<DatasetDto>("POST", `/api/projects/${project.id}/datasets/import`, form);
+          return client.request<DatasetDto>("POST", `/api/projects/${project.id}/datasets/import`, form, {
+            datasetName: "--dataset",
+            format: "--format",
+          });
         });
         if (flags.json) return printJson(dataset);
         process.stdout.write(
@@ -155,6 +164,7 @@ export function registerFiles(program: Command) {
             "POST",
             `/api/datasets/${dataset.id}/validate`,
             body,
+            MODEL_FLAGS,
           ),
         };
       });

@@ -6,6 +6,7 @@ import type { toDatasetDto } from "../../server/routes/dataset-routes.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
+import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { resolveProject } from "../resolve-project.js";
@@ -27,6 +28,30 @@ interface GenerateFlags {
 }
 
 const POLL_MS = 500;
+
+const GENERATE_FLAGS = {
+  datasetName: "--dataset",
+  mode: "--mode",
+  format: "--format",
+  systemPrompt: "--system-prompt",
+  documentIds: "--documents",
+  minQuality: "--min-quality",
+  pairsPerChunk: "--pairs-per-chunk",
+  generator: "--generator",
+  includeFlagged: "--include-flagged",
+} as const satisfies FlagNames;
+
+const generateBody = (flags: GenerateFlags): BodyOf<typeof GENERATE_FLAGS> => ({
+  datasetName: flags.dataset,
+  mode: flags.mode,
+  format: flags.format,
+  systemPrompt: flags.systemPrompt,
+  documentIds: flags.documents?.split(",").map((id) => id.trim()),
+  minQuality: flags.minQuality,
+  pairsPerChunk: flags.pairsPerChunk,
+  generator: flags.generator,
+  includeFlagged: flags.includeFlagged,
+});
 
 async function follow(client: ApiClient, id: string, progress: Progress): Promise<DatasetDto> {
   for (;;) {
@@ -72,17 +97,12 @@ export function registerGenerate(program: Command) {
         "generate",
         async (client) => {
           const project = await resolveProject(client, flags.project);
-          const started = await client.request<DatasetDto>("POST", `/api/projects/${project.id}/datasets`, {
-            datasetName: flags.dataset,
-            mode: flags.mode,
-            format: flags.format,
-            systemPrompt: flags.systemPrompt,
-            documentIds: flags.documents?.split(",").map((id) => id.trim()),
-            minQuality: flags.minQuality,
-            pairsPerChunk: flags.pairsPerChunk,
-            generator: flags.generator,
-            includeFlagged: flags.includeFlagged,
-          });
+          const started = await client.request<DatasetDto>(
+            "POST",
+            `/api/projects/${project.id}/datasets`,
+            generateBody(flags),
+            GENERATE_FLAGS,
+          );
           return follow(client, started.id, progress);
         },
         { worker: true },

@@ -38,10 +38,12 @@ export function registerLlm(program: Command) {
     .option("--json", "print the endpoint as JSON")
     .action(async (options: { baseUrl: string; model: string; json?: boolean }) => {
       const endpoint = await withClient(loadConfig(process.env), "llm set", (client) =>
-        client.request<LlmEndpointDto>("PUT", "/api/llm-endpoint", {
-          baseUrl: options.baseUrl,
-          model: options.model,
-        }),
+        client.request<LlmEndpointDto>(
+          "PUT",
+          "/api/llm-endpoint",
+          { baseUrl: options.baseUrl, model: options.model },
+          { baseUrl: "--base-url", model: "--model" },
+        ),
       );
       if (options.json) return printJson(endpoint);
       process.stdout.write(describe(endpoint));

@@ -181,9 +181,12 @@ export function registerPairs(program: Command) {
       if ((flags.set === undefined) === !flags.clear) throw new CliError("Give --set <text> or --clear.");
       await run("pairs system-prompt", async (client) => {
         const dataset = await resolveDataset(client, flags.dataset, flags.project);
-        return client.request("PATCH", `/api/datasets/${dataset.id}`, {
-          systemPrompt: flags.clear ? null : flags.set,
-        });
+        return client.request(
+          "PATCH",
+          `/api/datasets/${dataset.id}`,
+          { systemPrompt: flags.clear ? null : flags.set },
+          { systemPrompt: "--set" },
+        );
       });
       process.stdout.write(flags.clear ? "Removed the system prompt.\n" : "Set the system prompt.\n");
     });

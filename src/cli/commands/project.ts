@@ -3,6 +3,7 @@ import { loadConfig } from "../../config.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
 import { withClient } from "../connect.js";
 import { parseFraction, parseUsd, parseWholeNumber } from "../flags.js";
+import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { type ProjectDto, resolveProject } from "../resolve-project.js";
 
@@ -46,8 +47,17 @@ function settingOptions(command: Command): Command {
     .option("--json", "print the project as JSON");
 }
 
+const SETTING_FLAGS = {
+  description: "--description",
+  monthlyBudgetUsd: "--budget",
+  budgetEnforcement: "--enforce",
+  chunkTargetTokens: "--chunk-tokens",
+  chunkOverlapTokens: "--chunk-overlap",
+  duplicateThreshold: "--duplicate-threshold",
+} as const satisfies FlagNames;
+
 function settingsBody(flags: SettingFlags) {
-  const body = {
+  const body: BodyOf<typeof SETTING_FLAGS> = {
     description: flags.description,
     monthlyBudgetUsd: flags.budget,
     budgetEnforcement: flags.enforce,
@@ -75,7 +85,7 @@ export function registerProject(program: Command) {
   settingOptions(project.command("create <name>").description("Create a project")).action(
     async (name: string, flags: SettingFlags) => {
       const created = await withClient(loadConfig(process.env), "project create", (client) =>
-        client.request<Project>("POST", "/api/projects", { name, ...settingsBody(flags) }),
+        client.request<Project>("POST", "/api/projects", { name, ...settingsBody(flags) }, SETTING_FLAGS),
       );
       printProject(created, "Created", flags.json);
     },
@@ -91,10 +101,12 @@ export function registerProject(program: Command) {
   ).action(async (name: string, flags: SettingFlags & { rename?: string }) => {
     const updated = await withClient(loadConfig(process.env), "project update", async (client) => {
       const { id } = await resolveProject(client, name);
-      return client.request<Project>("PATCH", `/api/projects/${id}`, {
-        name: flags.rename,
-        ...settingsBody(flags),
-      });
+      return client.request<Project>(
+        "PATCH",
+        `/api/projects/${id}`,
+        { name: flags.rename, ...settingsBody(flags) },
+        { ...SETTING_FLAGS, name: "--rename" },
+      );
     });
     printProject(updated, "Updated", flags.json);
   });

@@ -8,6 +8,7 @@ import type { CostPreview } from "../../services/training-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
+import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { lossCurve } from "../loss-curve.js";
 import { printJson, printTable } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
@@ -70,7 +71,15 @@ function addEstimateOptions(command: Command) {
     );
 }
 
-const estimateBody = (datasetId: string, flags: EstimateFlags) => ({
+const ESTIMATE_FLAGS = {
+  datasetId: "--dataset",
+  provider: "--provider",
+  model: "--model",
+  epochs: "--epochs",
+  validationSplit: "--validation-split",
+} as const satisfies FlagNames;
+
+const estimateBody = (datasetId: string, flags: EstimateFlags): BodyOf<typeof ESTIMATE_FLAGS> => ({
   datasetId,
   provider: flags.provider,
   model: flags.model,
@@ -86,10 +95,19 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
+const TRAIN_FLAGS = {
+  ...ESTIMATE_FLAGS,
+  batchSize: "--batch-size",
+  learningRateMultiplier: "--lr-multiplier",
+  learningRate: "--learning-rate",
+  suffix: "--suffix",
+  confirmOverBudget: "--yes",
+} as const satisfies FlagNames;
+
 /** Starts the job; a `warn` budget asks first (or takes `--yes`), a `block` budget refuses. */
 async function startJob(client: ApiClient, flags: TrainFlags): Promise<JobDto> {
   const dataset = await resolveDataset(client, flags.dataset, flags.project);
-  const body = {
+  const body: BodyOf<typeof TRAIN_FLAGS> = {
     ...estimateBody(dataset.id, flags),
     batchSize: flags.batchSize,
     learningRateMultiplier: flags.lrMultiplier,
@@ -98,13 +116,14 @@ async function startJob(client: ApiClient, flags: TrainFlags): Promise<JobDto> {
     confirmOverBudget: flags.yes === true,
   };
   try {
-    return await client.request<JobDto>("POST", "/api/training-jobs", body);
+    return await client.request<JobDto>("POST", "/api/training-jobs", body, TRAIN_FLAGS);
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== "confirmation_required") throw error;
     if (!(await confirm(`${error.message} Start anyway?`))) {
       throw new CliError(`${error.message} Run again with --yes to start anyway.`);
     }
-    return client.request<JobDto>("POST", "/api/training-jobs", { ...body, confirmOverBudget: true });
+    const confirmed = { ...body, confirmOverBudget: true };
+    return client.request<JobDto>("POST", "/api/training-jobs", confirmed, TRAIN_FLAGS);
   }
 }
 
@@ -197,7 +216,8 @@ export function registerTrain(program: Command) {
     .action(async (flags: EstimateFlags) => {
       const preview = await withClient(loadConfig(process.env), "estimate", async (client) => {
         const dataset = await resolveDataset(client, flags.dataset, flags.project);
-        return client.request<CostPreview>("POST", "/api/training/estimate", estimateBody(dataset.id, flags));
+        const body = estimateBody(dataset.id, flags);
+        return client.request<CostPreview>("POST", "/api/training/estimate", body, ESTIMATE_FLAGS);
       });
       if (flags.json) printJson(preview);
       else printPreview(preview);
