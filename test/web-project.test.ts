@@ -106,6 +106,10 @@ describe("a project's page", { timeout: 90_000 }, () => {
 
     // Both files upload at once and are processed in the background; the page follows them to ready.
     const uploadForm = page.getByRole("form", { name: "Upload documents" });
+    // The file picker offers the types FineFlow reads.
+    expect((await uploadForm.getByLabel("Files").getAttribute("accept"))?.split(",")).toEqual(
+      expect.arrayContaining([".md", ".txt", ".html", ".pdf", ".docx", ".json", ".jsonl"]),
+    );
     await uploadForm.getByLabel("Files").setInputFiles([join(dir, "billing.md"), join(dir, "security.md")]);
     await uploadForm.getByRole("button", { name: "Upload" }).click();
     const documents = page.getByRole("region", { name: "Documents" });

@@ -1,11 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import {
-  DocumentParseError,
-  type DocumentType,
-  detectDocumentType,
-  parseDocument,
-} from "./parse-document.js";
+import type { DocumentType } from "../core/document-types.js";
+import { DocumentParseError, parseDocument } from "./parse-document.js";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -17,26 +13,6 @@ async function parseFailure(type: DocumentType, bytes: Uint8Array): Promise<Docu
   if (error instanceof DocumentParseError) return error;
   throw new Error(`expected a DocumentParseError, got ${String(error)}`);
 }
-
-describe("detectDocumentType", () => {
-  it("maps supported extensions case-insensitively", () => {
-    expect(detectDocumentType("notes.MD")).toBe("markdown");
-    expect(detectDocumentType("a.b.markdown")).toBe("markdown");
-    expect(detectDocumentType("intro.mdx")).toBe("mdx");
-    expect(detectDocumentType("readme.txt")).toBe("text");
-    expect(detectDocumentType("page.HTM")).toBe("html");
-    expect(detectDocumentType("scan.pdf")).toBe("pdf");
-    expect(detectDocumentType("report.docx")).toBe("docx");
-    expect(detectDocumentType("data.json")).toBe("json");
-    expect(detectDocumentType("data.JSONL")).toBe("jsonl");
-  });
-
-  it("returns undefined for other or missing extensions", () => {
-    expect(detectDocumentType("old.doc")).toBeUndefined();
-    expect(detectDocumentType("Makefile")).toBeUndefined();
-    expect(detectDocumentType("x.constructor")).toBeUndefined();
-  });
-});
 
 describe("parseDocument", () => {
   it("drops a BOM, normalises CRLF and replaces invalid UTF-8", async () => {

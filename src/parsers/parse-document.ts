@@ -1,4 +1,5 @@
 import { type Block, isUntitledSection } from "../core/blocks.js";
+import type { DocumentType } from "../core/document-types.js";
 import { decodeText } from "./decode-text.js";
 import { DocumentParseError } from "./document-parse-error.js";
 import { parseHtml } from "./parse-html.js";
@@ -8,21 +9,6 @@ import { parseText } from "./parse-text.js";
 
 export { DocumentParseError, type DocumentParseFailure } from "./document-parse-error.js";
 
-export type DocumentType = "markdown" | "mdx" | "text" | "html" | "pdf" | "docx" | "json" | "jsonl";
-
-const TYPE_BY_EXTENSION = new Map<string, DocumentType>([
-  ["md", "markdown"],
-  ["markdown", "markdown"],
-  ["mdx", "mdx"],
-  ["txt", "text"],
-  ["html", "html"],
-  ["htm", "html"],
-  ["pdf", "pdf"],
-  ["docx", "docx"],
-  ["json", "json"],
-  ["jsonl", "jsonl"],
-]);
-
 const TEXT_PARSERS = new Map<DocumentType, (text: string) => Block[]>([
   ["markdown", parseMarkdown],
   ["mdx", parseMdx],
@@ -31,12 +17,6 @@ const TEXT_PARSERS = new Map<DocumentType, (text: string) => Block[]>([
   ["json", parseJsonRecords],
   ["jsonl", parseJsonLinesRecords],
 ]);
-
-/** The document type for an uploaded file's name, by its extension; undefined when it is not supported. */
-export function detectDocumentType(fileName: string): DocumentType | undefined {
-  const dot = fileName.lastIndexOf(".");
-  return dot < 0 ? undefined : TYPE_BY_EXTENSION.get(fileName.slice(dot + 1).toLowerCase());
-}
 
 /**
  * An uploaded file's bytes to structural blocks. Throws DocumentParseError, whose reason and message are

@@ -1,10 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { AnalyzedChunk } from "../core/analyze-chunks.js";
-import {
-  DocumentParseError,
-  type DocumentParseFailure,
-  type DocumentType,
-} from "../parsers/parse-document.js";
+import type { DocumentType } from "../core/document-types.js";
+import { DocumentParseError, type DocumentParseFailure } from "../parsers/parse-document.js";
 import type { ChunkingSettings } from "./analyze-document.js";
 
 export interface AnalysisRequest {

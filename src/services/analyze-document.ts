@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type AnalyzedChunk, analyzeChunk } from "../core/analyze-chunks.js";
 import { chunkBlocks } from "../core/chunk-blocks.js";
-import { type DocumentType, parseDocument } from "../parsers/parse-document.js";
+import type { DocumentType } from "../core/document-types.js";
+import { parseDocument } from "../parsers/parse-document.js";
 
 /** How a project chunks its documents. */
 export interface ChunkingSettings {

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Actor } from "../core/actor.js";
 import { type AnalyzedChunk, markDuplicates, promoteOrphans } from "../core/analyze-chunks.js";
+import { type DocumentType, detectDocumentType } from "../core/document-types.js";
 import { NotFoundError, ValidationError } from "../core/errors.js";
 import { signatureToBytes } from "../core/near-duplicates.js";
 import type { ChunkFilter, ChunksRepository, NewChunk } from "../db/repositories/chunks-repository.js";
 import type { DocumentRow, DocumentsRepository } from "../db/repositories/documents-repository.js";
 import type { Logger } from "../logger.js";
-import { DocumentParseError, type DocumentType, detectDocumentType } from "../parsers/parse-document.js";
+import { DocumentParseError } from "../parsers/parse-document.js";
 import type { ChunkingSettings } from "./analyze-document.js";
 import type { ProjectService } from "./project-service.js";
 

@@ -1,4 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
 import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
 import { ChunksList } from "./ChunksList";
 import { DatasetItem } from "./DatasetItem";
@@ -207,7 +208,7 @@ export function ProjectPage({ id }: { id: string }) {
           onSubmit={(event) => send(event, (form) => uploadEach(form.getAll("files") as File[]))}
         >
           <label>
-            Files <input name="files" type="file" multiple required />
+            Files <input name="files" type="file" multiple required accept={DOCUMENT_EXTENSIONS.join(",")} />
           </label>
           <button type="submit" disabled={uploading !== undefined}>
             Upload

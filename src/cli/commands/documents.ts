@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join, normalize, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
-import { detectDocumentType } from "../../parsers/parse-document.js";
+import { detectDocumentType } from "../../core/document-types.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
