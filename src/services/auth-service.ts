@@ -72,21 +72,18 @@ export class AuthService {
     await this.users.deleteSession(hashToken(sessionToken));
   }
 
-  async createLoginLinkToken(userId: string): Promise<string> {
+  /** A one-time sign-in link for the acting user only: there is no way to ask for another user's. */
+  async createLoginLink(actor: Actor): Promise<{ token: string; expiresAt: Date }> {
     const token = newToken();
-    await this.users.insertLoginLink(
-      userId,
-      hashToken(token),
-      new Date(this.now().getTime() + LOGIN_LINK_TTL_MS),
-    );
-    return token;
+    const expiresAt = new Date(this.now().getTime() + LOGIN_LINK_TTL_MS);
+    await this.users.insertLoginLink(actor.userId, hashToken(token), expiresAt);
+    return { token, expiresAt };
   }
 
-  /** Trades a one-time link token for a session token; a used or expired link is refused. */
-  async redeemLoginLink(token: string): Promise<string> {
+  /** Trades a one-time link token for a session token; undefined for a used, expired or unknown link. */
+  async redeemLoginLink(token: string): Promise<string | undefined> {
     const userId = await this.users.consumeLoginLink(hashToken(token), this.now());
-    if (!userId) throw new UnauthorizedError("This sign-in link has expired or was already used.");
-    return this.createSession(userId);
+    return userId ? this.createSession(userId) : undefined;
   }
 
   async createApiToken(actor: Actor, input: unknown) {

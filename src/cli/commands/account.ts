@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config.js";
-import { toUserDto } from "../../server/routes/auth-routes.js";
-import { withClient, withRuntime } from "../connect.js";
+import { type Config, loadConfig } from "../../config.js";
+import { readLockHolder } from "../../db/data-dir-lock.js";
+import { loginLinkUrl, toUserDto } from "../../server/routes/auth-routes.js";
+import { CliError, withClient, withRuntime } from "../connect.js";
 import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
 
@@ -49,4 +50,40 @@ export function registerAccounts(program: Command) {
       if (options.json) printJson({ id: created.id, name: created.name, token: created.token });
       else process.stdout.write(`${created.token}\nKeep this token safe: it is shown only once.\n`);
     });
+
+  program
+    .command("signin-link")
+    .description("Print a new one-time link that signs you in to the running server's web app")
+    .option("--json", "print the link and when it expires as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const config = loadConfig(process.env);
+      const server = runningServerUrl(config);
+      const { token, expiresAt } = await withClient(config, "signin-link", (client) =>
+        client.request<{ token: string; expiresAt: string }>("POST", "/api/auth/links"),
+      );
+      const url = loginLinkUrl(server, token);
+      if (options.json) printJson({ url, expiresAt });
+      else {
+        const until = new Date(expiresAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        process.stdout.write(`Sign in (one-time link, valid until ${until}): ${url}\n`);
+      }
+    });
+}
+
+/**
+ * The server the link is for. Without one, the command would make the link in-process: stored in the
+ * database, but with no server to open it on once the command exits.
+ */
+function runningServerUrl(config: Config): string {
+  if (config.FINEFLOW_URL) return config.FINEFLOW_URL;
+  if (config.DATABASE_URL) {
+    throw new CliError(
+      "Set FINEFLOW_URL to your FineFlow server's address (and FINEFLOW_TOKEN): a sign-in link is for a running server.",
+    );
+  }
+  const url = readLockHolder(config.FINEFLOW_DATA_DIR)?.url;
+  if (url) return url;
+  throw new CliError(
+    `No FineFlow server is running on ${config.FINEFLOW_DATA_DIR}: start \`fineflow serve\` first (it prints a sign-in link itself).`,
+  );
 }

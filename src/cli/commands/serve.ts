@@ -5,6 +5,7 @@ import { type Config, loadConfig } from "../../config.js";
 import { openRuntime } from "../../context.js";
 import { createLogger, type Logger } from "../../logger.js";
 import { createApp } from "../../server/app.js";
+import { loginLinkUrl } from "../../server/routes/auth-routes.js";
 import { ensureCliToken } from "../cli-token.js";
 import { CliError } from "../connect.js";
 import { parsePort } from "../flags.js";
@@ -67,8 +68,11 @@ async function runServer(config: Config, logger: Logger) {
   if (database.kind === "pglite") {
     await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
     const owner = await services.auth.ensureLocalOwner();
-    const token = await services.auth.createLoginLinkToken(owner.id);
-    process.stdout.write(`Sign in (one-time link, valid 15 minutes): ${url}/api/auth/link?token=${token}\n`);
+    const { token } = await services.auth.createLoginLink({ userId: owner.id });
+    process.stdout.write(
+      `Sign in (one-time link, valid 15 minutes): ${loginLinkUrl(url, token)}\n` +
+        "For a new link later, run `fineflow signin-link`.\n",
+    );
   }
 
   await untilSignalled();

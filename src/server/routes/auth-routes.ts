@@ -6,7 +6,7 @@ import { createTokenSchema, loginSchema } from "../../core/inputs.js";
 import type { PublicUser } from "../../db/repositories/users-repository.js";
 import type { AuthService } from "../../services/auth-service.js";
 import { type AppEnv, SESSION_COOKIE } from "../env.js";
-import { ApiTokenSchema, ErrorSchema, errorResponses, IdParams, json, UserSchema } from "../schemas.js";
+import { ApiTokenSchema, errorResponses, IdParams, json, UserSchema } from "../schemas.js";
 
 export const toUserDto = (user: PublicUser) => ({ ...user, createdAt: user.createdAt.toISOString() });
 
@@ -37,6 +37,17 @@ function startSession(c: Parameters<MiddlewareHandler>[0], token: string) {
   });
 }
 
+const LOGIN_LINK_PATH = "/api/auth/link";
+/** The web app's sign-in page reads this query parameter to say why the link did not sign the user in. */
+const LINK_REFUSED_PAGE = "/?signin=expired";
+
+/** Where a link token is redeemed on the server at `serverUrl`: what `serve` and `signin-link` print. */
+export function loginLinkUrl(serverUrl: string, token: string): string {
+  const url = new URL(LOGIN_LINK_PATH, serverUrl);
+  url.searchParams.set("token", token);
+  return url.toString();
+}
+
 /** Routes open without a session: sign-in by password and by one-time link. */
 export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
   app.openapi(
@@ -57,16 +68,23 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
   app.openapi(
     createRoute({
       method: "get",
-      path: "/api/auth/link",
-      summary: "Redeem a one-time sign-in link printed by `fineflow serve`",
+      path: LOGIN_LINK_PATH,
+      summary: "Redeem a one-time sign-in link (printed by `fineflow serve` and `fineflow signin-link`)",
+      description:
+        "Opened by a browser, so it answers with redirects only: a used, expired or unknown link leads to " +
+        `the web app's sign-in page (\`${LINK_REFUSED_PAGE}\`), which says how to get a new link.`,
       request: { query: z.object({ token: z.string().min(1) }) },
       responses: {
-        302: { description: "Signed in; redirects to the web app" },
-        401: json(ErrorSchema, "Used or expired"),
+        302: {
+          description: `Signed in: redirects to \`/\`. Not signed in: redirects to \`${LINK_REFUSED_PAGE}\`.`,
+        },
+        400: errorResponses[400],
       },
     }),
     async (c) => {
-      startSession(c, await auth.redeemLoginLink(c.req.valid("query").token));
+      const session = await auth.redeemLoginLink(c.req.valid("query").token);
+      if (!session) return c.redirect(LINK_REFUSED_PAGE, 302);
+      startSession(c, session);
       return c.redirect("/", 302);
     },
   );
@@ -96,6 +114,23 @@ export function authRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       if (session) await auth.logout(session);
       deleteCookie(c, SESSION_COOKIE, { path: "/" });
       return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/auth/links",
+      summary: "Create a one-time sign-in link for yourself, valid 15 minutes; the token is shown once",
+      description: `Open \`${LOGIN_LINK_PATH}?token=…\` on this server in a browser to sign in as the caller.`,
+      responses: {
+        201: json(z.object({ token: z.string(), expiresAt: z.iso.datetime() }), "The link's token"),
+        401: errorResponses[401],
+      },
+    }),
+    async (c) => {
+      const { token, expiresAt } = await auth.createLoginLink(c.get("actor"));
+      return c.json({ token, expiresAt: expiresAt.toISOString() }, 201);
     },
   );
 
