@@ -118,7 +118,7 @@ describe("fineflow llm on the embedded database", { timeout: 120_000 }, () => {
   it("sets, shows and clears the user's own generation endpoint", async () => {
     const bad = await runCli(["llm", "set", "--base-url", "ftp://example.com", "--model", "m"], env);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("error: baseUrl: must be an http:// or https:// URL\n");
+    expect(bad.stderr).toBe("error: --base-url: must be an http:// or https:// URL\n");
 
     const set = await runCli(
       ["llm", "set", "--base-url", "http://127.0.0.1:11434/v1", "--model", "llama3.1"],

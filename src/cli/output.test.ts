@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { displayWidth, excerpt, formatTable } from "./output.js";
+import { displayWidth, excerpt, formatTable, printable } from "./output.js";
 
 describe("displayWidth", () => {
   it("counts wide characters as two columns and combining marks as none", () => {
@@ -26,8 +26,26 @@ describe("formatTable", () => {
     );
   });
 
+  it("writes a cell's control characters as escapes, so that each row stays one line and in line", () => {
+    const table = formatTable([
+      { file: "docs/new\nline.md", status: "ready" },
+      { file: "docs/tab\there.md", status: "ready" },
+    ]);
+    expect(table).toBe(
+      ["FILE               STATUS", "docs/new\\nline.md  ready", "docs/tab\\there.md  ready"].join("\n"),
+    );
+  });
+
   it("gives nothing for no rows", () => {
     expect(formatTable([])).toBeUndefined();
+  });
+});
+
+describe("printable", () => {
+  it("writes control characters as escapes and leaves the rest as it is", () => {
+    expect(printable("new\nline\r\ttab.md")).toBe("new\\nline\\r\\ttab.md");
+    expect(printable("\x1b[31mred\x7f\u009b.md")).toBe("\\u001b[31mred\\u007f\\u009b.md");
+    expect(printable("会議/议事录 ✓ \\ 👩\u200d💻.md")).toBe("会議/议事录 ✓ \\ 👩\u200d💻.md");
   });
 });
 

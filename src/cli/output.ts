@@ -14,22 +14,35 @@ export function excerpt(text: string, length = 60): string {
   return characters.length > length ? `${characters.slice(0, length - 3).join("")}...` : line;
 }
 
+const CONTROL = /\p{Cc}/gu;
+const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text for one line of a terminal: its control characters written as escapes (`\n`, `\t`, `\u001b`). A file
+ * may be named with a newline or tab in it, or a terminal's escape sequence; printed raw, it split its line
+ * or row in two, pushed the columns after it out of line, or was obeyed by the terminal. JSON keeps them.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** Rows as columns under upper-case headers, each as wide as its widest cell; undefined for no rows. */
 export function formatTable(rows: Record<string, string>[]): string | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const columns = Object.keys(first);
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => displayWidth(r[c] ?? ""))));
+  const cells = rows.map((r) => columns.map((c) => printable(r[c] ?? "")));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => displayWidth(row[i] ?? ""))));
   const pad = (cell: string, width: number) => cell + " ".repeat(width - displayWidth(cell));
-  const line = (cells: string[]) =>
-    cells
+  const line = (row: string[]) =>
+    row
       .map((cell, i) => pad(cell, widths[i] ?? 0))
       .join("  ")
       .trimEnd();
-  return [
-    line(columns.map((c) => c.toUpperCase())),
-    ...rows.map((r) => line(columns.map((c) => r[c] ?? ""))),
-  ].join("\n");
+  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join("\n");
 }
 
 const MARK = /\p{M}/u;

@@ -1,6 +1,6 @@
 import type { Dirent, Stats } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join, normalize, sep } from "node:path";
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { basename, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { detectDocumentType } from "../../core/document-types.js";
@@ -9,7 +9,7 @@ import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
-import { excerpt, printJson, printTable } from "../output.js";
+import { excerpt, printable, printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
@@ -30,6 +30,7 @@ interface Skipped {
 
 const POLL_MS = 500;
 const NOT_FOUND = "not found";
+const BROKEN_LINK = "broken link";
 /** A document of this run that is no more when it ends: deleted meanwhile, or replaced by a later upload of its name. */
 const GONE = "gone" as const;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -45,6 +46,53 @@ interface FoundFile {
 const unreadable = (error: unknown) => `cannot be read — ${(error as Error).message.split(",")[0]}`;
 
 /**
+ * Why `stat` failed. A link to nothing is said to be one: "not found" sent the user looking for a file whose
+ * name `ls` shows.
+ */
+async function whyNotThere(path: string, error: unknown): Promise<string> {
+  if ((error as NodeJS.ErrnoException).code !== "ENOENT") return unreadable(error);
+  const isLink = await lstat(path).then(
+    (info) => info.isSymbolicLink(),
+    () => false,
+  );
+  return isLink ? BROKEN_LINK : NOT_FOUND;
+}
+
+/** `path` under `folder` with `/` between its parts, if it is inside it (and not the folder itself). */
+function pathUnder(folder: string, path: string): string | undefined {
+  const under = relative(folder, path);
+  if (under === "" || isAbsolute(under) || under.split(sep)[0] === "..") return undefined;
+  return under.split(sep).join("/");
+}
+
+/**
+ * The paths given, each once (a repeat is no news), with the name each goes by: its path under the
+ * outermost folder given that holds it, so that a file or folder given beside that folder is named as the
+ * folder's walk names it whatever the order; `""` for the others. Given first and named by its own name, a
+ * file that was also in a folder given was taken twice, under two names. Real paths decide what holds what.
+ */
+async function namedRoots(paths: string[]): Promise<[path: string, name: string][]> {
+  const byLocation = new Map<string, string>();
+  for (const path of paths) if (!byLocation.has(resolve(path))) byLocation.set(resolve(path), path);
+  const roots = await Promise.all(
+    [...byLocation.values()].map(async (path) => ({
+      path,
+      real: await realpath(path).catch(() => undefined),
+      isFolder: await stat(path).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ),
+    })),
+  );
+  const folders = roots.flatMap((r) => (r.isFolder && r.real ? [r.real] : []));
+  return roots.map(({ path, real }) => {
+    const names = real ? folders.map((folder) => pathUnder(folder, real) ?? "") : [];
+    // The outermost folder gives the longest name.
+    return [path, names.reduce((longest, name) => (name.length > longest.length ? name : longest), "")];
+  });
+}
+
+/**
  * Files under the given paths, folders walked depth-first; hidden entries are left out. Links are followed,
  * but what one reaches a second time is not taken again: a link back up the tree (`up -> ..`) was followed
  * until the path grew too long, ingesting the folder again at every turn, and a folder linked under a
@@ -53,7 +101,8 @@ const unreadable = (error: unknown) => `cannot be read — ${(error as Error).me
  */
 async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundFile[]> {
   const found: FoundFile[] = [];
-  const seen = new Set<string>();
+  /** Each file and folder reached, by identity, with where it was reached: the same place again is no news. */
+  const seen = new Map<string, string>();
   /** Links met so far, as path and name; those met while following them join the end. */
   const links: [path: string, name: string][] = [];
   const visit = async (path: string, name: string) => {
@@ -61,12 +110,13 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
     try {
       info = await stat(path);
     } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-      return void skipped.push({ path, reason: missing ? NOT_FOUND : unreadable(error) });
+      return void skipped.push({ path, reason: await whyNotThere(path, error) });
     }
     const identity = `${info.dev}:${info.ino}`;
-    if (seen.has(identity)) return void skipped.push({ path, reason: "already taken, by another path" });
-    seen.add(identity);
+    const reachedAt = seen.get(identity);
+    if (reachedAt === resolve(path)) return;
+    if (reachedAt) return void skipped.push({ path, reason: "already taken, by another path" });
+    seen.set(identity, resolve(path));
     if (info.isDirectory()) {
       let entries: Dirent[];
       try {
@@ -89,7 +139,7 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
       found.push({ path, name: name || basename(path), size: info.size });
     }
   };
-  for (const path of paths) await visit(path, "");
+  for (const root of await namedRoots(paths)) await visit(...root);
   // An array's iterator also reaches what is pushed while it runs.
   for (const link of links) await visit(...link);
   return withDistinctNames(found);
@@ -143,10 +193,17 @@ async function projectDocuments(client: ApiClient, projectId: string): Promise<D
 async function waitForProcessing(client: ApiClient, projectId: string, ids: Set<string>, progress: Progress) {
   for (;;) {
     const mine = (await projectDocuments(client, projectId)).filter((d) => ids.has(d.id));
-    const pending = mine.filter((d) => d.status !== "ready" && d.status !== "failed").length;
-    progress.update(ids.size - pending, ids.size, `processed ${ids.size - pending}/${ids.size} documents`);
-    if (pending === 0) return mine;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const count = (status: DocumentDto["status"]) => mine.filter((d) => d.status === status).length;
+    const [ready, failed] = [count("ready"), count("failed")];
+    // Those gone are done too.
+    const done = ids.size - mine.length + ready + failed;
+    progress.update(
+      done,
+      ids.size,
+      `processed ${done} of ${ids.size} documents (${ready} ready, ${failed} failed)`,
+    );
+    if (done === ids.size) return mine;
+    await new Promise((wake) => setTimeout(wake, POLL_MS));
   }
 }
 
@@ -167,74 +224,91 @@ interface IngestOptions {
   json?: boolean;
 }
 
-async function ingest(paths: string[], options: IngestOptions) {
-  const progress = createProgress({ json: options.json });
-  const skipped: Skipped[] = [];
-  const { projectCreated, results } = await withClient(
-    loadConfig(process.env),
-    "ingest",
-    async (client) => {
-      const files = await collectFiles(paths, skipped);
-      // A project is made only to hold files: with none to send, an unknown name stays an error.
-      const { project, created } =
-        files.length > 0
-          ? await resolveOrCreateProject(client, options.project)
-          : { project: await resolveProject(client, options.project), created: false };
-      if (created) progress.log(`Created project "${project.name}" with the default settings.`);
-      const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-      const uploaded: (IngestResult & { path: string })[] = [];
-      let sentBytes = 0;
-      for (const [i, file] of files.entries()) {
-        progress.update(
-          sentBytes,
-          totalBytes,
-          `uploading ${i + 1}/${files.length} files, ${mb(sentBytes)}/${mb(totalBytes)}`,
-        );
-        sentBytes += file.size;
-        const bytes = await readFile(file.path).catch((error: unknown) => {
-          skipped.push({ path: file.path, reason: unreadable(error) });
-        });
-        if (!bytes) continue;
-        try {
-          const result = await upload(client, project.id, file.name, new Blob([bytes]));
-          uploaded.push({ ...result, path: file.path });
-          progress.log(`${file.path}: ${result.outcome}${result.error ? ` — ${result.error}` : ""}`);
-        } catch (error) {
-          if (!(error instanceof ApiError) || error.status !== 413) throw error;
-          skipped.push({ path: file.path, reason: error.message });
-        }
-      }
-      const documents = await waitForProcessing(
-        client,
-        project.id,
-        new Set(uploaded.map((u) => u.documentId)),
-        progress,
-      );
-      const byId = new Map(documents.map((d) => [d.id, d]));
-      return {
-        projectCreated: created,
-        results: uploaded.map((u) => ({ ...u, document: byId.get(u.documentId) })),
-      };
-    },
-    { worker: true },
-  );
-  progress.finish();
+/** What the steps of one run share: what they skip, and the progress they show. */
+interface IngestContext {
+  skipped: Skipped[];
+  progress: Progress;
+}
 
-  const documents: IngestedDocument[] = results.map(({ path, name, outcome, documentId, document }) => ({
-    path,
-    name,
-    documentId,
-    outcome,
-    status: document?.status ?? GONE,
-    chunkCount: document?.chunkCount ?? 0,
-    error: document?.error ?? null,
-  }));
+type Uploaded = IngestResult & { path: string };
+
+async function uploadFiles(
+  client: ApiClient,
+  projectId: string,
+  files: FoundFile[],
+  { skipped, progress }: IngestContext,
+): Promise<Uploaded[]> {
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const uploaded: Uploaded[] = [];
+  let sentBytes = 0;
+  for (const [i, file] of files.entries()) {
+    progress.update(
+      sentBytes,
+      totalBytes,
+      `uploading ${i + 1}/${files.length} files, ${mb(sentBytes)}/${mb(totalBytes)}`,
+    );
+    sentBytes += file.size;
+    const bytes = await readFile(file.path).catch((error: unknown) => {
+      skipped.push({ path: file.path, reason: unreadable(error) });
+    });
+    if (!bytes) continue;
+    try {
+      const result = await upload(client, projectId, file.name, new Blob([bytes]));
+      uploaded.push({ ...result, path: file.path });
+      progress.log(`${file.path}: ${result.outcome}${result.error ? ` — ${result.error}` : ""}`);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 413) throw error;
+      skipped.push({ path: file.path, reason: error.message });
+    }
+  }
+  return uploaded;
+}
+
+const asReported = (
+  { path, name, documentId, outcome }: Uploaded,
+  document: DocumentDto | undefined,
+): IngestedDocument => ({
+  path,
+  name,
+  documentId,
+  outcome,
+  status: document?.status ?? GONE,
+  chunkCount: document?.chunkCount ?? 0,
+  error: document?.error ?? null,
+});
+
+/** Sends the files to the project, created if there is none of that name, and waits for their processing. */
+async function send(client: ApiClient, files: FoundFile[], project: string, context: IngestContext) {
+  const { project: found, created } = await resolveOrCreateProject(client, project);
+  if (created) context.progress.log(`Created project "${found.name}" with the default settings.`);
+  const uploaded = await uploadFiles(client, found.id, files, context);
+  const ids = new Set(uploaded.map((u) => u.documentId));
+  const documents = await waitForProcessing(client, found.id, ids, context.progress);
+  const byId = new Map(documents.map((d) => [d.id, d]));
+  return { projectCreated: created, documents: uploaded.map((u) => asReported(u, byId.get(u.documentId))) };
+}
+
+async function ingest(paths: string[], options: IngestOptions) {
+  const config = loadConfig(process.env);
+  const context: IngestContext = { skipped: [], progress: createProgress({ json: options.json }) };
+  const files = await collectFiles(paths, context.skipped);
+  // A project is made only to hold files; with none, a path mistyped is the news, not the project.
+  const { projectCreated, documents } =
+    files.length > 0
+      ? await withClient(config, "ingest", (client) => send(client, files, options.project, context), {
+          worker: true,
+        })
+      : { projectCreated: false, documents: [] };
+  context.progress.finish();
+  const { skipped } = context;
   if (options.json) printJson({ projectCreated, documents, skipped });
   else printReport(documents, skipped);
   // As `cp` does: once the rest is done and reported, a path given that is not there, or a document that
   // could not be processed, makes the command fail, so that a script does not go on as if all were in. A
   // file found in a folder that FineFlow does not read is skipped, not a failure.
-  const missing = skipped.filter((s) => s.reason === NOT_FOUND && paths.includes(s.path)).map((s) => s.path);
+  const missing = skipped
+    .filter((s) => (s.reason === NOT_FOUND || s.reason === BROKEN_LINK) && paths.includes(s.path))
+    .map((s) => printable(s.path));
   const failed = new Set(documents.filter((d) => d.status === "failed").map((d) => d.documentId)).size;
   const problems = [
     ...(missing.length > 0 ? [`Not found: ${missing.join(", ")}`] : []),
@@ -260,7 +334,7 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
     })),
     "No files to ingest.",
   );
-  for (const s of skipped) process.stdout.write(`skipped ${s.path}: ${s.reason}\n`);
+  for (const s of skipped) process.stdout.write(`${printable(`skipped ${s.path}: ${s.reason}`)}\n`);
   // A file given twice (the same name and content) is one document: counted once.
   const distinct = [...new Map(documents.map((d) => [d.documentId, d])).values()];
   const count = (status: string) => distinct.filter((d) => d.status === status).length;
