@@ -4,15 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { createServices, openRuntime } from "../src/context.js";
+import { openRuntime } from "../src/context.js";
 import { keyIdOf } from "../src/core/secret-box.js";
 import { silentLogger } from "../src/logger.js";
-import { Queue } from "../src/queue/queue.js";
 import { secretFilePath, stageRotationSecret } from "../src/secret-file.js";
 import { runCli } from "./helpers/run-cli.js";
 import { tablesContaining } from "./helpers/scan-database.js";
-import { createTestDatabase } from "./helpers/test-database.js";
-import { TEST_ENCRYPTION_SECRET } from "./helpers/test-secret.js";
 
 const OPENAI_KEY = "sk-proj-CliOpenAIKey0000000000000000000000000000wxyz";
 const TOGETHER_KEY = "tgp_v1_CliTogetherKey00000000000000000000000abcd";
@@ -155,44 +152,5 @@ describe("fineflow keys in server mode", { timeout: 120_000 }, () => {
     });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: API_KEY_ENCRYPTION_SECRET must be set with DATABASE_URL/);
-  });
-
-  // Rotation in server mode needs PostgreSQL: it runs in the suite's PostgreSQL pass (DATABASE_URL set).
-  it.runIf(process.env.DATABASE_URL)("rotates every key under a new secret", async () => {
-    const database = await createTestDatabase();
-    try {
-      const pgEnv = { DATABASE_URL: database.url ?? "" };
-
-      const settings = { maxDocumentBytes: 1 << 20, encryptionSecret: TEST_ENCRYPTION_SECRET };
-      const services = createServices(
-        database,
-        new Queue(database, silentLogger, { concurrency: 1 }),
-        settings,
-        silentLogger,
-      );
-      const user = await services.auth.createUser({ email: "ops@example.com", password: "a long password" });
-      await services.keys.set({ userId: user.id }, "openai", OPENAI_KEY);
-
-      const rotated = await runCli(["keys", "rotate", "--json"], pgEnv, `${NEW_SECRET}\n`);
-      expect(rotated.stderr).toBe("");
-      expect(JSON.parse(rotated.stdout)).toEqual({ keyId: keyIdOf(NEW_SECRET), reencrypted: 1, skipped: 0 });
-      const told = await runCli(
-        ["keys", "rotate"],
-        { ...pgEnv, API_KEY_ENCRYPTION_SECRET: NEW_SECRET },
-        `${NEW_SECRET}\n`,
-      );
-      expect(told.stdout).toContain("(key id");
-      expect(told.stdout).toContain("Now set API_KEY_ENCRYPTION_SECRET to the new secret");
-
-      const after = createServices(
-        database,
-        new Queue(database, silentLogger, { concurrency: 1 }),
-        { ...settings, encryptionSecret: NEW_SECRET },
-        silentLogger,
-      );
-      expect(await after.keys.reveal({ userId: user.id }, "openai")).toBe(OPENAI_KEY);
-    } finally {
-      await database.close();
-    }
   });
 });

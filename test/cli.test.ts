@@ -7,7 +7,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/version.js";
 import { CLI, cliEnv, runCli, startServer } from "./helpers/run-cli.js";
-import { createTestDatabase, type TestDatabase } from "./helpers/test-database.js";
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -494,61 +493,3 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(existsSync(join(dataDir, "fineflow.lock"))).toBe(false);
   });
 });
-
-// Server mode needs PostgreSQL: these run in the suite's PostgreSQL pass (DATABASE_URL set).
-if (process.env.DATABASE_URL) {
-  describe("fineflow in server mode (DATABASE_URL)", { timeout: 120_000 }, () => {
-    let database: TestDatabase;
-    let pgEnv: Record<string, string>;
-    beforeAll(async () => {
-      database = await createTestDatabase();
-      pgEnv = { DATABASE_URL: database.url ?? "" };
-    });
-    afterAll(() => database.close());
-
-    it("creates a user and a token as the operator, then acts as that user with FINEFLOW_TOKEN", async () => {
-      const weak = await runCli(["user", "create", "--email", "ops@example.com"], pgEnv, "short\n");
-      expect(weak.code).toBe(1);
-      expect(weak.stderr).toContain("password: must be at least 8 characters");
-
-      const user = await runCli(
-        ["user", "create", "--email", "ops@example.com", "--json"],
-        pgEnv,
-        "a long password\n",
-      );
-      expect(user.code).toBe(0);
-      expect(JSON.parse(user.stdout)).toMatchObject({ email: "ops@example.com", isLocalOwner: false });
-
-      const noToken = await runCli(["project", "list"], pgEnv);
-      expect(noToken.code).toBe(1);
-      expect(noToken.stderr).toContain("FINEFLOW_TOKEN");
-
-      const token = await runCli(
-        ["token", "create", "--email", "ops@example.com", "--name", "ci", "--json"],
-        pgEnv,
-      );
-      expect(token.code).toBe(0);
-      const asOps = { ...pgEnv, FINEFLOW_TOKEN: JSON.parse(token.stdout).token as string };
-
-      expect((await runCli(["project", "create", "prod"], asOps)).code).toBe(0);
-      const listed = await runCli(["project", "list", "--json"], asOps);
-      expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["prod"]);
-
-      // The same token reaches a running server over HTTP.
-      const server = await startServer(pgEnv);
-      try {
-        expect(await (await fetch(`${server.url}/api/health`)).json()).toMatchObject({
-          database: "postgres",
-        });
-        const remote = await runCli(["project", "list", "--json"], {
-          FINEFLOW_URL: server.url,
-          FINEFLOW_TOKEN: asOps.FINEFLOW_TOKEN ?? "",
-        });
-        expect(JSON.parse(remote.stdout).map((p: { name: string }) => p.name)).toEqual(["prod"]);
-      } finally {
-        server.child.kill("SIGTERM");
-        await new Promise((resolve) => server.child.once("exit", resolve));
-      }
-    });
-  });
-}
