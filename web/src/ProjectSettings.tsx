@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 import { api, type Project } from "./api";
 import { submitForm } from "./forms";
 
@@ -66,6 +66,37 @@ export function BudgetFields({ project }: { project?: Project }) {
   );
 }
 
+type ChunkingSetting = "chunkTargetTokens" | "chunkOverlapTokens" | "duplicateThreshold";
+
+/** A number field of a chunking setting: required once the project exists, blank for the default before. */
+function ChunkingField({
+  project,
+  name,
+  step,
+  min,
+  children,
+}: {
+  project?: Project;
+  name: ChunkingSetting;
+  step: string;
+  min?: string;
+  children: ReactNode;
+}) {
+  return (
+    <label>
+      {children}
+      <input
+        name={name}
+        type="number"
+        step={step}
+        min={min}
+        required={project !== undefined}
+        defaultValue={project?.[name]}
+      />
+    </label>
+  );
+}
+
 /** How a project cuts documents into chunks and marks near-duplicates; a new project may leave them blank. */
 export function ChunkingFields({ project }: { project?: Project }) {
   return (
@@ -75,37 +106,15 @@ export function ChunkingFields({ project }: { project?: Project }) {
           ? "Chunking applies to documents processed from now on: those already processed keep their chunks."
           : "Chunking left blank takes the defaults; a blank overlap is derived from the target."}
       </p>
-      <label>
+      <ChunkingField project={project} name="chunkTargetTokens" step="1">
         Chunk target (tokens)
-        <input
-          name="chunkTargetTokens"
-          type="number"
-          step="1"
-          required={project !== undefined}
-          defaultValue={project?.chunkTargetTokens}
-        />
-      </label>
-      <label>
+      </ChunkingField>
+      <ChunkingField project={project} name="chunkOverlapTokens" step="1" min="0">
         Chunk overlap (tokens), less than half the target
-        <input
-          name="chunkOverlapTokens"
-          type="number"
-          min="0"
-          step="1"
-          required={project !== undefined}
-          defaultValue={project?.chunkOverlapTokens}
-        />
-      </label>
-      <label>
+      </ChunkingField>
+      <ChunkingField project={project} name="duplicateThreshold" step="any">
         Near-duplicate threshold (Jaccard similarity)
-        <input
-          name="duplicateThreshold"
-          type="number"
-          step="any"
-          required={project !== undefined}
-          defaultValue={project?.duplicateThreshold}
-        />
-      </label>
+      </ChunkingField>
     </>
   );
 }
