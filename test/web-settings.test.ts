@@ -115,7 +115,7 @@ describe("a project's settings in the web app", { timeout: 60_000 }, () => {
     await page.close();
   });
 
-  it("refuses an overlap of half the target: the alert names the field and nothing is stored", async () => {
+  it("refuses an overlap of half the target: the alert names the fields by their labels, nothing is stored", async () => {
     const project = await createProject({ name: "Policies", chunkTargetTokens: 100, chunkOverlapTokens: 10 });
     const page = await context.newPage();
     const settings = await openSettings(page, project.id);
@@ -123,7 +123,10 @@ describe("a project's settings in the web app", { timeout: 60_000 }, () => {
     await settings.getByLabel("Chunk target (tokens)").fill("200");
     await settings.getByLabel("Chunk overlap (tokens)").fill("100");
     await settings.getByRole("button", { name: "Save settings" }).click();
-    expect(await settings.getByRole("alert").textContent()).toContain("chunkOverlapTokens");
+    // In the form's words, not the API's field names.
+    expect(await settings.getByRole("alert").textContent()).toBe(
+      "Chunk overlap: must be less than half of Chunk target (200)",
+    );
 
     expect(await stored(project.id)).toMatchObject({ chunkTargetTokens: 100, chunkOverlapTokens: 10 });
     // What was typed stays, to be corrected.

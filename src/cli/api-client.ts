@@ -1,4 +1,5 @@
-import { type FlagNames, inFlagTerms } from "./in-flag-terms.js";
+import { inTermsOf } from "../core/in-terms-of.js";
+import type { FlagNames } from "./in-flag-terms.js";
 
 /** An error users can act on: the CLI prints its message as one line, with no stack. */
 export class CliError extends Error {
@@ -59,7 +60,7 @@ export class ApiClient {
     throw new ApiError(
       response.status,
       parsed?.error?.code ?? "http_error",
-      inFlagTerms(parsed?.error?.message ?? `HTTP ${response.status}`, flags),
+      inTermsOf(parsed?.error?.message ?? `HTTP ${response.status}`, flags),
     );
   }
 

@@ -1,4 +1,5 @@
 import { type FormEvent, type ReactNode, useState } from "react";
+import { inTermsOf } from "../../src/core/in-terms-of";
 import { api, type Project } from "./api";
 import { submitForm } from "./forms";
 
@@ -26,6 +27,20 @@ const READERS = {
 
 type Setting = keyof typeof READERS;
 
+/** Each setting as its field is labelled: the API's messages name the JSON fields instead. */
+const LABELS: Record<Setting, string> = {
+  name: "Name",
+  description: "Description",
+  monthlyBudgetUsd: "Monthly budget",
+  budgetEnforcement: "When over budget",
+  chunkTargetTokens: "Chunk target",
+  chunkOverlapTokens: "Chunk overlap",
+  duplicateThreshold: "Near-duplicate threshold",
+};
+
+/** A refusal of a project's settings, in the form's words. */
+export const settingsError = (caught: unknown) => inTermsOf((caught as Error).message, LABELS);
+
 /** The settings a form has fields for, as the API takes them. */
 export function settingsFrom(form: FormData): Partial<Record<Setting, unknown>> {
   return Object.fromEntries(
@@ -46,7 +61,7 @@ export function BudgetFields({ project }: { project?: Project }) {
   return (
     <>
       <label>
-        Monthly budget (USD), empty for none
+        {LABELS.monthlyBudgetUsd} (USD), empty for none
         <input
           name="monthlyBudgetUsd"
           type="number"
@@ -56,7 +71,7 @@ export function BudgetFields({ project }: { project?: Project }) {
         />
       </label>
       <label>
-        When over budget
+        {LABELS.budgetEnforcement}
         <select name="budgetEnforcement" defaultValue={project?.budgetEnforcement ?? "warn"}>
           <option value="warn">warn</option>
           <option value="block">block</option>
@@ -107,13 +122,13 @@ export function ChunkingFields({ project }: { project?: Project }) {
           : "Chunking left blank takes the defaults; a blank overlap is derived from the target."}
       </p>
       <ChunkingField project={project} name="chunkTargetTokens" step="1">
-        Chunk target (tokens)
+        {LABELS.chunkTargetTokens} (tokens)
       </ChunkingField>
       <ChunkingField project={project} name="chunkOverlapTokens" step="1" min="0">
-        Chunk overlap (tokens), less than half the target
+        {LABELS.chunkOverlapTokens} (tokens), less than half the target
       </ChunkingField>
       <ChunkingField project={project} name="duplicateThreshold" step="any">
-        Near-duplicate threshold (Jaccard similarity)
+        {LABELS.duplicateThreshold} (Jaccard similarity)
       </ChunkingField>
     </>
   );
@@ -145,7 +160,7 @@ export function ProjectSettings({
       () => setError(""),
       (caught) => {
         setNotice("");
-        setError((caught as Error).message);
+        setError(settingsError(caught));
       },
     );
 
@@ -155,10 +170,10 @@ export function ProjectSettings({
       {/* Keyed by the saved version: a save shows the server's values, a refresh of the page leaves an edit be. */}
       <form aria-label="Project settings" key={project.updatedAt} onSubmit={submit}>
         <label>
-          Name <input name="name" required maxLength={100} defaultValue={project.name} />
+          {LABELS.name} <input name="name" required maxLength={100} defaultValue={project.name} />
         </label>
         <label>
-          Description
+          {LABELS.description}
           <textarea name="description" rows={2} maxLength={2000} defaultValue={project.description} />
         </label>
         <BudgetFields project={project} />

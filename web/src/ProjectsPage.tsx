@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, type Project } from "./api";
 import { submitForm } from "./forms";
-import { BudgetFields, ChunkingFields, settingsFrom } from "./ProjectSettings";
+import { BudgetFields, ChunkingFields, settingsError, settingsFrom } from "./ProjectSettings";
 
 const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null
@@ -28,7 +28,7 @@ export function ProjectsPage() {
         setError("");
         return load();
       },
-      (caught) => setError((caught as Error).message),
+      (caught) => setError(settingsError(caught)),
     );
 
   return (

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type FlagNames, inFlagTerms } from "./in-flag-terms.js";
+import { inTermsOf } from "./in-terms-of.js";
+
+type FlagNames = Readonly<Record<string, string>>;
 
 const PROJECT: FlagNames = {
   chunkTargetTokens: "--chunk-tokens",
@@ -7,16 +9,16 @@ const PROJECT: FlagNames = {
   duplicateThreshold: "--duplicate-threshold",
 };
 
-describe("inFlagTerms", () => {
+describe("inTermsOf", () => {
   it("names the field an issue is about, and a field its message names, by their flags", () => {
-    expect(inFlagTerms("chunkOverlapTokens: must be less than half of chunkTargetTokens (64)", PROJECT)).toBe(
+    expect(inTermsOf("chunkOverlapTokens: must be less than half of chunkTargetTokens (64)", PROJECT)).toBe(
       "--chunk-overlap: must be less than half of --chunk-tokens (64)",
     );
   });
 
   it("restates each issue of several, and leaves the fields no flag sets as the API names them", () => {
     expect(
-      inFlagTerms(
+      inTermsOf(
         "name: must not be empty; duplicateThreshold: must be a Jaccard similarity from 0.5 to 1",
         PROJECT,
       ),
@@ -25,12 +27,12 @@ describe("inFlagTerms", () => {
 
   it("takes a one-word field for its flag where it labels an issue, not where a sentence uses the word", () => {
     const flags: FlagNames = { model: "--model", hardTokenLimit: "--max-tokens" };
-    expect(inFlagTerms("model: must name a base model", flags)).toBe("--model: must name a base model");
-    expect(inFlagTerms("the model has no hardTokenLimit", flags)).toBe("the model has no --max-tokens");
+    expect(inTermsOf("model: must name a base model", flags)).toBe("--model: must name a base model");
+    expect(inTermsOf("the model has no hardTokenLimit", flags)).toBe("the model has no --max-tokens");
   });
 
   it("names an issue about an item of a list by the flag that gave the list", () => {
-    expect(inFlagTerms("documentIds.1: Invalid input", { documentIds: "--documents" })).toBe(
+    expect(inTermsOf("documentIds.1: Invalid input", { documentIds: "--documents" })).toBe(
       "--documents: Invalid input",
     );
   });
@@ -38,12 +40,12 @@ describe("inFlagTerms", () => {
   it("restates a message that is not a list of issues", () => {
     const flags: FlagNames = { includeFlagged: "--include-flagged", minQuality: "--min-quality" };
     expect(
-      inFlagTerms("No chunks to generate from: (or pass includeFlagged) and at or above minQuality.", flags),
+      inTermsOf("No chunks to generate from: (or pass includeFlagged) and at or above minQuality.", flags),
     ).toBe("No chunks to generate from: (or pass --include-flagged) and at or above --min-quality.");
   });
 
   it("takes no name an object has by inheritance for a flag", () => {
-    expect(inFlagTerms("constructor: hasOwnProperty toString", PROJECT)).toBe(
+    expect(inTermsOf("constructor: hasOwnProperty toString", PROJECT)).toBe(
       "constructor: hasOwnProperty toString",
     );
   });
