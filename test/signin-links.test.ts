@@ -28,6 +28,11 @@ describe("one-time sign-in links", () => {
     expect(again.status).toBe(302);
     expect(again.headers.get("location")).toBe("/?signin=expired");
     expect(again.headers.get("set-cookie")).toBeNull();
+    // Opened again in the browser it signed in, it just goes to the app: that browser is signed in.
+    const sameBrowser = await anonymous(`/api/auth/link?token=${token}`, {
+      headers: { cookie: sessionCookie(first) },
+    });
+    expect(sameBrowser.headers.get("location")).toBe("/");
   });
 
   it("that expired lead to the sign-in page too", async () => {

@@ -37,6 +37,12 @@ function startSession(c: Parameters<MiddlewareHandler>[0], token: string) {
   });
 }
 
+/** A link opened again in the browser it signed in has nothing to say: that browser is still signed in. */
+async function isSignedIn(c: Parameters<MiddlewareHandler>[0], auth: AuthService): Promise<boolean> {
+  const session = getCookie(c, SESSION_COOKIE);
+  return session !== undefined && (await auth.userForSession(session)) !== undefined;
+}
+
 const LOGIN_LINK_PATH = "/api/auth/link";
 /** The web app's sign-in page reads this query parameter to say why the link did not sign the user in. */
 const LINK_REFUSED_PAGE = "/?signin=expired";
@@ -72,7 +78,8 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
       summary: "Redeem a one-time sign-in link (printed by `fineflow serve` and `fineflow signin-link`)",
       description:
         "Opened by a browser, so it answers with redirects only: a used, expired or unknown link leads to " +
-        `the web app's sign-in page (\`${LINK_REFUSED_PAGE}\`), which says how to get a new link.`,
+        `the web app's sign-in page (\`${LINK_REFUSED_PAGE}\`), which says how to get a new link, unless the ` +
+        "browser is signed in already.",
       request: { query: z.object({ token: z.string().min(1) }) },
       responses: {
         302: {
@@ -83,7 +90,7 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
     }),
     async (c) => {
       const session = await auth.redeemLoginLink(c.req.valid("query").token);
-      if (!session) return c.redirect(LINK_REFUSED_PAGE, 302);
+      if (!session) return c.redirect((await isSignedIn(c, auth)) ? "/" : LINK_REFUSED_PAGE, 302);
       startSession(c, session);
       return c.redirect("/", 302);
     },
