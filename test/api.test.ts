@@ -100,7 +100,7 @@ describe("the HTTP API", () => {
     expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
   });
 
-  it("answers a method a route does not take with 405 and the ones it does, a body of another type with 415", async () => {
+  it("answers a method a route does not take with 405 and the ones it does (OPTIONS: 204), a body of another type with 415", async () => {
     const { call, token } = await t.signUp("methods@example.com");
     const project = (await call("POST", "/api/projects", { name: "Methods" })).body;
     const put = await t.app.request(`/api/projects/${project.id}`, {
@@ -109,7 +109,7 @@ describe("the HTTP API", () => {
       body: JSON.stringify({ name: "Renamed" }),
     });
     expect(put.status).toBe(405);
-    expect(put.headers.get("allow")).toBe("GET, PATCH, DELETE");
+    expect(put.headers.get("allow")).toBe("GET, PATCH, DELETE, HEAD");
     expect(await put.json()).toEqual({
       error: {
         code: "method_not_allowed",
@@ -117,6 +117,12 @@ describe("the HTTP API", () => {
       },
     });
     expect((await call("GET", "/api/projects/x/nowhere")).status).toBe(404);
+    const options = await t.app.request(`/api/projects/${project.id}/documents`, {
+      method: "OPTIONS",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, POST, HEAD");
 
     const upload = await call("POST", `/api/projects/${project.id}/documents`, { files: ["a.md"] });
     expect(upload.status).toBe(415);

@@ -85,7 +85,9 @@ export function createApp(deps: AppDeps) {
     if (allowed.length === 0) {
       return c.json(errorBody("not_found", `No API route ${c.req.method} ${c.req.path}.`), 404);
     }
-    c.header("allow", allowed.join(", "));
+    // HEAD is answered wherever GET is (Hono does), and OPTIONS asks only for this header.
+    c.header("allow", (allowed.includes("GET") ? [...allowed, "HEAD"] : allowed).join(", "));
+    if (c.req.method === "OPTIONS") return c.body(null, 204);
     return c.json(
       errorBody("method_not_allowed", `${c.req.path} takes ${allowed.join(", ")}, not ${c.req.method}.`),
       405,
@@ -105,11 +107,16 @@ export type App = ReturnType<typeof createApp>;
 
 /** The methods the API's routes take at `path`: a wrong method there is a 405 naming them, not a 404. */
 function methodsAt(routes: readonly { method: string; path: string }[], path: string): string[] {
-  const methods = routes
-    .filter((route) => route.method !== "ALL" && routePattern(route.path).test(path))
-    .map((route) => route.method);
-  return [...new Set(methods)];
+  const methods = new Set(
+    routes
+      .filter((route) => route.method !== "ALL" && routePattern(route.path).test(path))
+      .map((route) => route.method),
+  );
+  return METHOD_ORDER.filter((method) => methods.has(method));
 }
+
+/** The order methods are named in, whatever order their routes were added in. */
+const METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 // Only `:param` segments are patterns in these routes; anything else, a `*` too, is taken as written.
 const routePattern = (route: string) =>

@@ -80,15 +80,17 @@ export function publicAuthRoutes(app: OpenAPIHono<AppEnv>, auth: AuthService) {
         "Opened by a browser, so it answers with redirects only: a used, expired or unknown link leads to " +
         `the web app's sign-in page (\`${LINK_REFUSED_PAGE}\`), which says how to get a new link, unless the ` +
         "browser is signed in already.",
-      request: { query: z.object({ token: z.string().min(1) }) },
+      // A link cut short (no token, or an empty one) is refused like any other, with the same redirect.
+      request: { query: z.object({ token: z.string().default("") }) },
       responses: {
         302: {
           description: `Signed in: redirects to \`/\`. Not signed in: redirects to \`${LINK_REFUSED_PAGE}\`.`,
         },
-        400: errorResponses[400],
       },
     }),
     async (c) => {
+      // A link checker or a chat app's preview asks with HEAD: it must not use the link up.
+      if (c.req.method === "HEAD") return c.body(null, 200);
       const session = await auth.redeemLoginLink(c.req.valid("query").token);
       if (!session) return c.redirect((await isSignedIn(c, auth)) ? "/" : LINK_REFUSED_PAGE, 302);
       startSession(c, session);
