@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { parsePageSize } from "./flags.js";
+import { parsePageSize, parsePositiveNumber } from "./flags.js";
 
 describe("parsePageSize", () => {
   it("takes the page sizes the API takes, and refuses the others in the flag's own words", () => {
@@ -10,6 +10,20 @@ describe("parsePageSize", () => {
     for (const value of ["0", "501", "-1", "2.5", "", "ten"]) {
       expect(() => parsePageSize(value)).toThrow(
         new InvalidArgumentError("must be a whole number from 1 to 500."),
+      );
+    }
+  });
+});
+
+describe("parsePositiveNumber", () => {
+  it("takes a learning rate or multiplier, and refuses what is no number above 0 in the flag's own words", () => {
+    expect(parsePositiveNumber("0.0001")).toBe(0.0001);
+    expect(parsePositiveNumber("2")).toBe(2);
+    expect(parsePositiveNumber("1e-5")).toBe(1e-5);
+    // Read with parseFloat, "abc" went to the API as null: "expected number, received null".
+    for (const value of ["abc", "", "0", "-1", "1e400", "Infinity"]) {
+      expect(() => parsePositiveNumber(value)).toThrow(
+        new InvalidArgumentError("must be a number above 0 (e.g. 0.0001 or 2)."),
       );
     }
   });

@@ -36,6 +36,15 @@ export function parseFraction(value: string): number {
   return fraction;
 }
 
+/** A rate or multiplier: any finite number above 0 (whether the provider takes it is the API's to say). */
+export function parsePositiveNumber(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
+    throw new InvalidArgumentError("must be a number above 0 (e.g. 0.0001 or 2).");
+  }
+  return number;
+}
+
 /** A page's size, as the API takes it (1–500): 0 or 501 are refused here, in the flag's own words. */
 export function parsePageSize(value: string): number {
   const number = Number(value);

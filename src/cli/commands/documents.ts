@@ -9,7 +9,7 @@ import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
-import { excerpt, printable, printJson, printTable } from "../output.js";
+import { counted, excerpt, printable, printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
@@ -312,7 +312,7 @@ async function ingest(paths: string[], options: IngestOptions) {
   const failed = new Set(documents.filter((d) => d.status === "failed").map((d) => d.documentId)).size;
   const problems = [
     ...(missing.length > 0 ? [`Not found: ${missing.join(", ")}`] : []),
-    ...(failed > 0 ? [`${failed} ${failed === 1 ? "document" : "documents"} failed: see the report`] : []),
+    ...(failed > 0 ? [`${counted(failed, "document")} failed: see the report`] : []),
   ];
   if (problems.length > 0) throw new CliError(problems.join(". "));
 }
@@ -340,7 +340,10 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
   const count = (status: string) => distinct.filter((d) => d.status === status).length;
   process.stdout.write(
     `${count("ready")} ready, ${count("failed")} failed, ${skipped.length} skipped; ` +
-      `${distinct.reduce((n, d) => n + d.chunkCount, 0)} chunks.\n`,
+      `${counted(
+        distinct.reduce((n, d) => n + d.chunkCount, 0),
+        "chunk",
+      )}.\n`,
   );
 }
 

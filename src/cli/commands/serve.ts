@@ -9,6 +9,7 @@ import { loginLinkUrl } from "../../server/routes/auth-routes.js";
 import { ensureCliToken } from "../cli-token.js";
 import { CliError } from "../connect.js";
 import { parsePort } from "../flags.js";
+import { serverUrl } from "../server-url.js";
 
 export function registerServe(program: Command) {
   program
@@ -61,7 +62,7 @@ async function runServer(config: Config, logger: Logger) {
     throw error;
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
+  const url = serverUrl(config.HOST, port);
   runtime.lock?.update({ url });
 
   process.stdout.write(`FineFlow is running at ${url} (database: ${database.kind})\n`);

@@ -7,7 +7,7 @@ import type { toJobDto } from "../../server/routes/training-routes.js";
 import type { CostPreview } from "../../services/training-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parsePositiveNumber, parseWholeNumber } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { lossCurve } from "../loss-curve.js";
 import { printJson, printTable } from "../output.js";
@@ -226,8 +226,8 @@ export function registerTrain(program: Command) {
   addEstimateOptions(program.command("train"))
     .description("Start a fine-tuning job (key from `fineflow keys set`; budget checked first)")
     .option("--batch-size <n>", "examples per batch (default: the provider's)", parseWholeNumber)
-    .option("--lr-multiplier <x>", "OpenAI's learning-rate multiplier", Number.parseFloat)
-    .option("--learning-rate <x>", "Together AI's learning rate", Number.parseFloat)
+    .option("--lr-multiplier <x>", "OpenAI's learning-rate multiplier", parsePositiveNumber)
+    .option("--learning-rate <x>", "Together AI's learning rate", parsePositiveNumber)
     .option("--suffix <text>", "added to the fine-tuned model's name")
     .option("--yes", "start even if the job would go over a warn-only budget")
     .option("--follow", "stay and print live status and the loss curve until the job ends")
