@@ -1,4 +1,4 @@
-/** The PostgreSQL error code a query failed with; drizzle wraps the driver's error in `cause`. */
+/** The integrity violation (SQLSTATE class 23) a query failed with, if any; drizzle wraps the driver's error in `cause`. */
 function violation(error: unknown): { code?: unknown; constraint?: unknown } | undefined {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (typeof e.code === "string" && e.code.startsWith("23")) return e;
