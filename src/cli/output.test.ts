@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { counted, displayWidth, excerpt, formatTable, printable } from "./output.js";
+import { displayWidth, excerpt, formatTable, printable } from "./output.js";
 
 describe("displayWidth", () => {
   it("counts wide characters as two columns and combining marks as none", () => {
@@ -56,11 +56,5 @@ describe("excerpt", () => {
     expect(excerpt("a".repeat(61))).toBe(`${"a".repeat(57)}...`);
     // An emoji is one character of two code units: never cut in half.
     expect(excerpt(`${"😀".repeat(10)}`, 8)).toBe(`${"😀".repeat(5)}...`);
-  });
-});
-
-describe("counted", () => {
-  it("says one thing in the singular and any other count in the plural", () => {
-    expect([0, 1, 2].map((n) => counted(n, "chunk"))).toEqual(["0 chunks", "1 chunk", "2 chunks"]);
   });
 });

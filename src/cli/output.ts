@@ -14,9 +14,6 @@ export function excerpt(text: string, length = 60): string {
   return characters.length > length ? `${characters.slice(0, length - 3).join("")}...` : line;
 }
 
-/** "1 chunk", "2 chunks". */
-export const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
-
 const CONTROL = /\p{Cc}/gu;
 const SHORT_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 

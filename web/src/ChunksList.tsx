@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { counted } from "../../src/core/counted";
 import { api } from "./api";
 
 interface Chunk {
@@ -151,7 +152,7 @@ export function ChunksList({
         />
       </fieldset>
       <p className="muted" role="status" aria-label="Chunk count">
-        {page.total} {page.total === 1 ? "chunk" : "chunks"}
+        {counted(page.total, "chunk")}
       </p>
       <ol aria-label="Chunks" className="projects">
         {page.chunks.map((chunk) => (

@@ -1,4 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
 import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
 import { ChunksList } from "./ChunksList";
@@ -13,9 +14,6 @@ const REFRESH_MS = 1000;
 const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
   documents.some((d) => d.status === "pending" || d.status === "processing") ||
   datasets.some((d) => d.status === "generating");
-
-/** "1 duplicate", "2 duplicates". */
-const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
 /** What is worth a second look among a document's chunks, as the CLI's DUPLICATES and FLAGGED columns say. */
 function ChunkNotes({ document: d }: { document: ProjectDocument }) {

@@ -3,13 +3,14 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { counted } from "../../core/counted.js";
 import { detectDocumentType } from "../../core/document-types.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
-import { counted, excerpt, printable, printJson, printTable } from "../output.js";
+import { excerpt, printable, printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
 import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
