@@ -1,3 +1,5 @@
+// zod's messages in plain words, before anything is parsed.
+import "./core/plain-issues.js";
 import { z } from "zod";
 import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
 

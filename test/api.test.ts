@@ -100,6 +100,32 @@ describe("the HTTP API", () => {
     expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
   });
 
+  it("says what is wrong with a field in plain words, in bodies and in queries alike", async () => {
+    const { call } = await t.signUp("plain-words@example.com");
+    const project = (await call("POST", "/api/projects", { name: "Words" })).body;
+    const issuesOf = async (method: string, path: string, body?: unknown) => {
+      const answer = await call(method, path, body);
+      expect(answer.status, path).toBe(400);
+      return answer.body.error.details.issues;
+    };
+    // zod's own words were "Invalid input: expected string, received undefined", "Too big: expected string
+    // to have <=2000 characters", "Too big: expected number to be <=1", "Invalid option: expected one of …".
+    expect(await issuesOf("POST", "/api/projects", {})).toEqual([{ field: "name", message: "is required" }]);
+    expect(await issuesOf("POST", "/api/projects", { name: 7 })).toEqual([
+      { field: "name", message: "must be a string, not a number" },
+    ]);
+    expect(await issuesOf("PATCH", `/api/projects/${project.id}`, { description: "x".repeat(2001) })).toEqual(
+      [{ field: "description", message: "must be at most 2,000 characters" }],
+    );
+    expect(await issuesOf("GET", `/api/projects/${project.id}/chunks?minQuality=2&limit=0`)).toEqual([
+      { field: "minQuality", message: "must be at most 1" },
+      { field: "limit", message: "must be at least 1" },
+    ]);
+    expect(await issuesOf("GET", `/api/projects/${project.id}/chunks?duplicates=maybe`)).toEqual([
+      { field: "duplicates", message: 'must be one of "only", "exclude"' },
+    ]);
+  });
+
   it("answers a method a route does not take with 405 and the ones it does (OPTIONS: 204), a body of another type with 415", async () => {
     const { call, token } = await t.signUp("methods@example.com");
     const project = (await call("POST", "/api/projects", { name: "Methods" })).body;

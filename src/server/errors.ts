@@ -1,3 +1,5 @@
+// zod's messages in plain words, before anything is parsed.
+import "../core/plain-issues.js";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

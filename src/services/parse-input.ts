@@ -1,3 +1,5 @@
+// zod's messages in plain words, before anything is parsed.
+import "../core/plain-issues.js";
 import type { z } from "zod";
 import { ValidationError } from "../core/errors.js";
 

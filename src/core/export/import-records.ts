@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
 import type { PairMessage } from "../generation/types.js";
+import { kindOf, withArticle } from "../plain-issues.js";
 import {
   ANTHROPIC_ASSISTANT,
   ANTHROPIC_HUMAN,
@@ -323,6 +324,7 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return field === "" ? "record" : field;
 }
 
+/** A record's issues as a line of a file is described; the rest in `plainIssue`'s words. */
 function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case "invalid_type":
@@ -333,24 +335,9 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}, got ${preview(issue.input)}`;
     case "unrecognized_keys":
       return `unrecognized key${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`;
-    case "too_small":
-      if (issue.origin !== "array") return undefined;
-      return Number(issue.minimum) === 1 ? "must not be empty" : `must hold at least ${issue.minimum} items`;
-    case "too_big":
-      return issue.origin === "array" ? `must hold at most ${issue.maximum} items` : undefined;
     default:
       return undefined;
   }
-}
-
-function withArticle(noun: string): string {
-  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return withArticle(typeof value);
 }
 
 function preview(value: unknown): string {
