@@ -187,6 +187,16 @@ describe("the HTTP API", () => {
     const patch = await call("PATCH", `/api/projects/${created.body.id}`, { chunkOverlapTokens: 64 });
     expect(patch.status).toBe(400);
     expect(patch.body.error.details.issues[0].field).toBe("chunkOverlapTokens");
+    // A target given alone is what is refused, against the overlap the project has, which the user did not type.
+    const wide = await call("POST", "/api/projects", { name: "Wide overlap", chunkOverlapTokens: 30 });
+    const target = await call("PATCH", `/api/projects/${wide.body.id}`, { chunkTargetTokens: 40 });
+    expect(target.status).toBe(400);
+    expect(target.body.error.details.issues).toEqual([
+      {
+        field: "chunkTargetTokens",
+        message: "must be more than twice chunkOverlapTokens (30); lower chunkOverlapTokens too",
+      },
+    ]);
     const threshold = await call("PATCH", `/api/projects/${created.body.id}`, { duplicateThreshold: 0.3 });
     expect(threshold.body.error.details.issues[0].field).toBe("duplicateThreshold");
 
@@ -210,8 +220,14 @@ describe("the HTTP API", () => {
     ]);
     expect([smaller.status, wider.status].sort()).toEqual([200, 400]);
     const refused = smaller.status === 400 ? smaller : wider;
+    // Each change is told off in its own terms: the target by the overlap it had to clear, and back.
     expect(refused.body.error.details.issues).toEqual([
-      { field: "chunkOverlapTokens", message: "must be less than half of chunkTargetTokens (64)" },
+      refused === smaller
+        ? {
+            field: "chunkTargetTokens",
+            message: "must be more than twice chunkOverlapTokens (40); lower chunkOverlapTokens too",
+          }
+        : { field: "chunkOverlapTokens", message: "must be less than half of chunkTargetTokens (64)" },
     ]);
     const stored = (await call("GET", `/api/projects/${project.body.id}`)).body;
     expect(stored.chunkOverlapTokens * 2).toBeLessThan(stored.chunkTargetTokens);

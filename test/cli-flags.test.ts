@@ -24,6 +24,37 @@ describe("fineflow's refusals name the flags typed", { timeout: 120_000 }, () =>
     expect(refused.code).toBe(1);
   });
 
+  it("project create and update: the argument, a target that clears no overlap, and nothing to change", async () => {
+    expect((await runCli(["project", "create", " "], env)).stderr).toBe("error: <name>: must not be empty\n");
+    expect((await runCli(["project", "create", "wide", "--chunk-overlap", "100"], env)).code).toBe(0);
+    // The overlap is the project's, not typed: the target is what is refused, saying what it must clear.
+    const target = await runCli(["project", "update", "wide", "--chunk-tokens", "150"], env);
+    expect(target.stderr).toBe(
+      "error: --chunk-tokens: must be more than twice --chunk-overlap (100); lower --chunk-overlap too\n",
+    );
+    const nothing = await runCli(["project", "update", "wide", "--json"], env);
+    expect(nothing.stderr).toBe(
+      "error: Nothing to change: give one or more of --rename, --description, --budget, --enforce, " +
+        "--chunk-tokens, --chunk-overlap, --duplicate-threshold.\n",
+    );
+    expect(nothing.code).toBe(1);
+    const stored = JSON.parse((await runCli(["project", "list", "--json"], env)).stdout);
+    expect(stored).toEqual([
+      expect.objectContaining({ name: "wide", chunkTargetTokens: 512, chunkOverlapTokens: 100 }),
+    ]);
+  });
+
+  it("generate --documents: a list of nothing is refused before anything is asked of the server", async () => {
+    const refused = await runCli(
+      ["generate", "--project", "wide", "--dataset", "d", "--documents", " , "],
+      env,
+    );
+    expect(refused.stderr).toContain(
+      "error: option '--documents <ids>' argument ' , ' is invalid. must name at least one",
+    );
+    expect(refused.code).toBe(1);
+  });
+
   it("llm set: the endpoint's URL", async () => {
     const refused = await runCli(["llm", "set", "--base-url", "ftp://models.example", "--model", "m"], env);
     expect(refused.stderr).toBe("error: --base-url: must be an http:// or https:// URL\n");

@@ -373,6 +373,24 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("export --split: a share the API refuses is named by its flag, and no file is written", async () => {
+    const out = join(dataDir, "split.jsonl");
+    const refused = await runCli(
+      ["export", "--dataset", "d1", "--format", "openai", "--out", out, "--all", "--split", "1"],
+      env,
+    );
+    expect(refused.stderr).toBe("error: --split: must be between 0 and 1\n");
+    expect(refused.code).toBe(1);
+    expect(existsSync(join(dataDir, "split.train.jsonl"))).toBe(false);
+    // 0 holds nothing out: the one file, as without a split (it asked the API for a split of 0, refused).
+    const none = await runCli(
+      ["export", "--dataset", "d1", "--format", "openai", "--out", out, "--all", "--split", "0"],
+      env,
+    );
+    expect(none.stderr).toBe("");
+    expect(none.stdout).toMatch(/^Wrote \d+ examples to \S+\/split\.jsonl\.\n$/);
+  });
+
   it("reviews pairs from the command line: list, edit, add", async () => {
     const page = JSON.parse((await runCli(["pairs", "list", "--dataset", "d1", "--json"], env)).stdout);
     const first = page.pairs[0];

@@ -53,3 +53,13 @@ export function parsePageSize(value: string): number {
   }
   return number;
 }
+
+/** A comma-separated list, blanks between commas dropped: `a,,b,` is `a` and `b`, and `,` is refused. */
+export function parseList(value: string): string[] {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  if (items.length === 0) throw new InvalidArgumentError("must name at least one, comma-separated.");
+  return items;
+}

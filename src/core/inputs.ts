@@ -59,6 +59,16 @@ export function overlapIssue(settings: { chunkTargetTokens: number; chunkOverlap
     : undefined;
 }
 
+/**
+ * The same rule, said of the target when only the target changes: the overlap is one the user did not type,
+ * so the message names it and what to do.
+ */
+export function targetIssue(settings: { chunkTargetTokens: number; chunkOverlapTokens: number }) {
+  return overlapIssue(settings)
+    ? `must be more than twice chunkOverlapTokens (${settings.chunkOverlapTokens}); lower chunkOverlapTokens too`
+    : undefined;
+}
+
 export const createProjectSchema = z
   .object({
     name: projectNameSchema,

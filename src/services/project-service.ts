@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js
 import {
   createProjectSchema,
   overlapIssue,
+  targetIssue,
   type UpdateProjectInput,
   updateProjectSchema,
 } from "../core/inputs.js";
@@ -53,7 +54,10 @@ export class ProjectService {
   }
 
   private async checkOverlap(actor: Actor, id: string, patch: UpdateProjectInput): Promise<void> {
-    const overlap = overlapIssue({ ...(await this.get(actor, id)), ...patch });
+    const settings = { ...(await this.get(actor, id)), ...patch };
+    const target = patch.chunkOverlapTokens === undefined && targetIssue(settings);
+    if (target) throw ValidationError.forField("chunkTargetTokens", target);
+    const overlap = overlapIssue(settings);
     if (overlap) throw ValidationError.forField("chunkOverlapTokens", overlap);
   }
 

@@ -13,7 +13,7 @@ import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber } from "../flags.js";
 import { printJson } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
-import { downloadExport } from "./files.js";
+import { downloadExport, EXPORT_FLAGS } from "./files.js";
 
 interface BundleFlags {
   dataset: string;
@@ -76,8 +76,12 @@ export function registerBundle(program: Command) {
           split,
           seed: flags.seed,
         };
-        const data = await downloadExport(client, dataset.id, exportFlags, (part) =>
-          join(flags.out, part === "validation" ? VALIDATION_FILE : TRAIN_FILE),
+        const data = await downloadExport(
+          client,
+          dataset.id,
+          exportFlags,
+          (part) => join(flags.out, part === "validation" ? VALIDATION_FILE : TRAIN_FILE),
+          { ...EXPORT_FLAGS, model: "--base-model", hardTokenLimit: "--sequence-len" },
         );
         const [train, validation] = [data[0]?.lines ?? 0, data[1]?.lines ?? 0];
         if (train === 0) {

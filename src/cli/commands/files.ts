@@ -42,8 +42,8 @@ function printVerdict(name: string, result: ValidationResult) {
 }
 
 /** Streams one export to a file, in constant memory, and counts its lines. */
-async function download(client: ApiClient, path: string, file: string): Promise<number> {
-  const response = await client.send("GET", path);
+async function download(client: ApiClient, path: string, file: string, flags: FlagNames): Promise<number> {
+  const response = await client.send("GET", path, undefined, flags);
   if (!response.body) throw new CliError("The server sent no file.");
   let lines = 0;
   const count = new Transform({
@@ -69,12 +69,25 @@ export interface ExportFlags extends ModelFlags {
   all?: boolean;
 }
 
-/** Downloads a dataset's export, as one file or (with a split) a train and a validation file. */
+/** The export's query parameters, each with the flag of `export` that sets it. */
+export const EXPORT_FLAGS = {
+  format: "--format",
+  split: "--split",
+  seed: "--seed",
+  model: "--model",
+  hardTokenLimit: "--max-tokens",
+} as const satisfies FlagNames;
+
+/**
+ * Downloads a dataset's export, as one file or (with a split) a train and a validation file. `terms`: the
+ * flags that set its parameters, for a refusal to name.
+ */
 export async function downloadExport(
   client: ApiClient,
   datasetId: string,
   flags: ExportFlags,
   fileFor: (part?: "train" | "validation") => string,
+  terms: FlagNames = EXPORT_FLAGS,
 ): Promise<{ file: string; lines: number }[]> {
   const query = new URLSearchParams({
     format: flags.format,
@@ -83,7 +96,8 @@ export async function downloadExport(
   if (flags.all) query.set("onlyValid", "false");
   if (flags.model) query.set("model", flags.model);
   if (flags.maxTokens) query.set("hardTokenLimit", String(flags.maxTokens));
-  const parts = flags.split === undefined ? [undefined] : (["train", "validation"] as const);
+  // A split of 0 holds nothing out: one file, as without it.
+  const parts = !flags.split ? [undefined] : (["train", "validation"] as const);
   const files: { file: string; lines: number }[] = [];
   for (const part of parts) {
     const partQuery = new URLSearchParams(query);
@@ -95,7 +109,7 @@ export async function downloadExport(
     const file = fileFor(part);
     files.push({
       file,
-      lines: await download(client, `/api/datasets/${datasetId}/export?${partQuery}`, file),
+      lines: await download(client, `/api/datasets/${datasetId}/export?${partQuery}`, file, terms),
     });
   }
   return files;

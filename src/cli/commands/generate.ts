@@ -5,7 +5,7 @@ import { DATASET_FORMATS, GENERATION_MODES } from "../../core/statuses.js";
 import type { toDatasetDto } from "../../server/routes/dataset-routes.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parseList, parseWholeNumber } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
@@ -19,7 +19,7 @@ interface GenerateFlags {
   mode: string;
   format: string;
   systemPrompt?: string;
-  documents?: string;
+  documents?: string[];
   minQuality?: number;
   pairsPerChunk?: number;
   generator?: string;
@@ -46,7 +46,7 @@ const generateBody = (flags: GenerateFlags): BodyOf<typeof GENERATE_FLAGS> => ({
   mode: flags.mode,
   format: flags.format,
   systemPrompt: flags.systemPrompt,
-  documentIds: flags.documents?.split(",").map((id) => id.trim()),
+  documentIds: flags.documents,
   minQuality: flags.minQuality,
   pairsPerChunk: flags.pairsPerChunk,
   generator: flags.generator,
@@ -79,7 +79,7 @@ export function registerGenerate(program: Command) {
       new Option("--format <format>", "the export format").choices(DATASET_FORMATS).default("openai"),
     )
     .option("--system-prompt <text>", "the dataset's system prompt, applied at export")
-    .option("--documents <ids>", "only these documents (comma-separated ids)")
+    .option("--documents <ids>", "only these documents (comma-separated ids)", parseList)
     .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseFraction)
     .option("--pairs-per-chunk <n>", "pairs to aim for per chunk (1–10, default 3)", parseWholeNumber)
     .addOption(

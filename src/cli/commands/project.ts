@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
-import { withClient } from "../connect.js";
+import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseUsd, parseWholeNumber } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
@@ -85,7 +85,12 @@ export function registerProject(program: Command) {
   settingOptions(project.command("create <name>").description("Create a project")).action(
     async (name: string, flags: SettingFlags) => {
       const created = await withClient(loadConfig(process.env), "project create", (client) =>
-        client.request<Project>("POST", "/api/projects", { name, ...settingsBody(flags) }, SETTING_FLAGS),
+        client.request<Project>(
+          "POST",
+          "/api/projects",
+          { name, ...settingsBody(flags) },
+          { ...SETTING_FLAGS, name: "<name>" },
+        ),
       );
       printProject(created, "Created", flags.json);
     },
@@ -99,14 +104,17 @@ export function registerProject(program: Command) {
       )
       .option("--rename <new-name>", "give the project a new name"),
   ).action(async (name: string, flags: SettingFlags & { rename?: string }) => {
+    const change = { name: flags.rename, ...settingsBody(flags) };
+    if (Object.values(change).every((value) => value === undefined)) {
+      const choices = ["--rename", ...Object.values(SETTING_FLAGS)].join(", ");
+      throw new CliError(`Nothing to change: give one or more of ${choices}.`);
+    }
     const updated = await withClient(loadConfig(process.env), "project update", async (client) => {
       const { id } = await resolveProject(client, name);
-      return client.request<Project>(
-        "PATCH",
-        `/api/projects/${id}`,
-        { name: flags.rename, ...settingsBody(flags) },
-        { ...SETTING_FLAGS, name: "--rename" },
-      );
+      return client.request<Project>("PATCH", `/api/projects/${id}`, change, {
+        ...SETTING_FLAGS,
+        name: "--rename",
+      });
     });
     printProject(updated, "Updated", flags.json);
   });
