@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { openRuntime, type Runtime } from "../context.js";
-import { DataDirBusyError, readLockHolder } from "../db/data-dir-lock.js";
+import { DataDirBusyError, settledLockHolder } from "../db/data-dir-lock.js";
 import { silentLogger } from "../logger.js";
 import { createApp } from "../server/app.js";
 import { ApiClient, CliError } from "./api-client.js";
@@ -48,7 +48,7 @@ export async function withClient<T>(
     return work(new ApiClient(fetch, config.FINEFLOW_URL, requireToken(config)));
   }
   if (!config.DATABASE_URL) {
-    const holder = readLockHolder(config.FINEFLOW_DATA_DIR);
+    const holder = await settledLockHolder(config.FINEFLOW_DATA_DIR);
     if (holder?.url) {
       const token = readCliToken(config.FINEFLOW_DATA_DIR);
       if (!token) throw new DataDirBusyError(config.FINEFLOW_DATA_DIR, holder);

@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout } from "node:timers/promises";
 
 /**
  * PGlite must never be opened by two processes at once: a second one would corrupt the database or fail
@@ -53,6 +54,25 @@ export function readLockHolder(dataDir: string): LockHolder | undefined {
   }
   return typeof holder.pid === "number" && isAlive(holder.pid) ? holder : undefined;
 }
+
+/**
+ * The live holder once it can be asked: a `serve` still starting (opening the database, migrating) holds the
+ * lock but has no URL yet, so a command run beside `npm start` waits for it, up to `timeoutMs`, rather than
+ * being refused.
+ */
+export async function settledLockHolder(
+  dataDir: string,
+  timeoutMs = 60_000,
+): Promise<LockHolder | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const holder = readLockHolder(dataDir);
+    if (holder?.command !== "serve" || holder.url || Date.now() >= deadline) return holder;
+    await setTimeout(POLL_MS);
+  }
+}
+
+const POLL_MS = 100;
 
 export function acquireDataDirLock(dataDir: string, command: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
-import { readLockHolder } from "../../db/data-dir-lock.js";
+import { settledLockHolder } from "../../db/data-dir-lock.js";
 import { loginLinkUrl, toUserDto } from "../../server/routes/auth-routes.js";
 import { CliError, withClient, withRuntime } from "../connect.js";
 import { printJson } from "../output.js";
@@ -57,7 +57,7 @@ export function registerAccounts(program: Command) {
     .option("--json", "print the link and when it expires as JSON")
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig(process.env);
-      const server = runningServerUrl(config);
+      const server = await runningServerUrl(config);
       const { token, expiresAt } = await withClient(config, "signin-link", (client) =>
         client.request<{ token: string; expiresAt: string }>("POST", "/api/auth/links"),
       );
@@ -74,14 +74,14 @@ export function registerAccounts(program: Command) {
  * The server the link is for. Without one, the command would make the link in-process: stored in the
  * database, but with no server to open it on once the command exits.
  */
-function runningServerUrl(config: Config): string {
+async function runningServerUrl(config: Config): Promise<string> {
   if (config.FINEFLOW_URL) return config.FINEFLOW_URL;
   if (config.DATABASE_URL) {
     throw new CliError(
       "Set FINEFLOW_URL to your FineFlow server's address (and FINEFLOW_TOKEN): a sign-in link is for a running server.",
     );
   }
-  const url = readLockHolder(config.FINEFLOW_DATA_DIR)?.url;
+  const url = (await settledLockHolder(config.FINEFLOW_DATA_DIR))?.url;
   if (url) return url;
   throw new CliError(
     `No FineFlow server is running on ${config.FINEFLOW_DATA_DIR}: start \`fineflow serve\` first (it prints a sign-in link itself).`,

@@ -63,11 +63,12 @@ async function runServer(config: Config, logger: Logger) {
   });
   const { port } = server.address() as AddressInfo;
   const url = serverUrl(config.HOST, port);
+  // The CLI's token before the URL: a command that finds the URL goes through this server with it.
+  if (database.kind === "pglite") await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
   runtime.lock?.update({ url });
 
   process.stdout.write(`FineFlow is running at ${url} (database: ${database.kind})\n`);
   if (database.kind === "pglite") {
-    await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
     const owner = await services.auth.ensureLocalOwner();
     const { token } = await services.auth.createLoginLink({ userId: owner.id });
     process.stdout.write(
