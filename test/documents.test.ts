@@ -310,6 +310,53 @@ describe("ingesting documents", () => {
     expect((await chunksOf(third?.id ?? "")).map((c) => c.duplicateOf)).toEqual([again?.id]);
   });
 
+  it("keeps both near copies of a deleted original when they are not near copies of each other", async () => {
+    const project = (await owner.call("POST", "/api/projects", { name: "Near copies" })).body.id;
+    const sentence = (topic: string, i: number) =>
+      `Clause ${i} of the ${topic} policy covers case ${i * 13} when tenants ask for item ${i * 7 + 3}.`;
+    const policy = (first: string, last: string) =>
+      `# Policy\n\n${Array.from({ length: 20 }, (_, i) =>
+        sentence(i < 2 ? first : i >= 18 ? last : "lease", i),
+      ).join(" ")}\n`;
+    // Each copy differs from the original in two of twenty clauses, and from the other copy in four.
+    for (const [name, content] of [
+      ["original.md", policy("lease", "lease")],
+      ["head-edited.md", policy("parking", "lease")],
+      ["tail-edited.md", policy("lease", "garden")],
+    ] as const) {
+      await upload([{ name, content }], owner.token, project);
+      await settledDocuments(owner.call, project);
+    }
+    const chunks = async () =>
+      (await owner.call("GET", `/api/projects/${project}/chunks?limit=500`)).body.chunks as {
+        id: string;
+        documentId: string;
+        isDuplicate: boolean;
+        duplicateOf: string | null;
+        duplicateSimilarity: number | null;
+      }[];
+    const documents = await settledDocuments(owner.call, project);
+    const original = documents.find((d) => d.name === "original.md");
+    const before = await chunks();
+    expect(
+      before.map((c) => [c.isDuplicate, c.duplicateSimilarity !== null && c.duplicateSimilarity < 1]),
+    ).toEqual([
+      [false, false],
+      [true, true],
+      [true, true],
+    ]);
+
+    expect((await owner.call("DELETE", `/api/documents/${original?.id}`)).status).toBe(204);
+    // Before, the tail-edited copy became a duplicate of the head-edited one, still "92% like" it, and was
+    // left out of datasets: its clauses were nowhere else.
+    expect((await chunks()).map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([
+      [false, null],
+      [false, null],
+    ]);
+    const listed = await settledDocuments(owner.call, project);
+    expect(listed.map((d) => d.duplicateChunks)).toEqual([0, 0]);
+  });
+
   it("replaces the earlier version of a changed file once the new one is processed", async () => {
     const versions = (await owner.call("POST", "/api/projects", { name: "Versions" })).body.id;
     const chunks = async () =>

@@ -48,13 +48,36 @@ describe("markDuplicates", () => {
 });
 
 describe("promoteOrphans", () => {
-  it("promotes the first copy of each deleted original and re-points the rest to it", () => {
+  const copy = (id: string, duplicateOf: string, contentHash: string, originalHash = "original") => ({
+    id,
+    duplicateOf,
+    contentHash,
+    originalHash,
+  });
+
+  it("promotes the first exact copy of each deleted original and re-points the rest to it, likeness kept", () => {
     const plan = promoteOrphans([
-      { id: "c1", duplicateOf: "gone-a" },
-      { id: "c2", duplicateOf: "gone-b" },
-      { id: "c3", duplicateOf: "gone-a" },
+      copy("near-a", "gone-a", "edited"),
+      copy("exact-a", "gone-a", "original"),
+      copy("exact-b", "gone-b", "b", "b"),
+      copy("exact-a-again", "gone-a", "original"),
     ]);
-    expect(plan.promoted).toEqual(["c1", "c2"]);
-    expect(plan.repointed).toEqual([{ id: "c3", duplicateOf: "c1" }]);
+    expect(plan.promoted).toEqual(["exact-a", "exact-b"]);
+    // The same text as the original: each copy is exactly as like it as it was like the original.
+    expect(plan.repointed).toEqual([
+      { id: "near-a", duplicateOf: "exact-a" },
+      { id: "exact-a-again", duplicateOf: "exact-a" },
+    ]);
+  });
+
+  it("keeps every near copy when none is exact, as how like one another they are is not known", () => {
+    const plan = promoteOrphans([
+      copy("reordered", "gone", "reordered"),
+      copy("longer", "gone", "longer"),
+      copy("reordered-again", "gone", "reordered"),
+    ]);
+    expect(plan.promoted).toEqual(["reordered", "longer"]);
+    // Only an exact copy of one of them is marked again, as like it as the same text is.
+    expect(plan.repointed).toEqual([{ id: "reordered-again", duplicateOf: "reordered", similarity: 1 }]);
   });
 });

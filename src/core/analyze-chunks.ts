@@ -65,29 +65,52 @@ export function markDuplicates(
 export interface OrphanedCopy {
   id: string;
   duplicateOf: string;
+  /** The copy's normalised-text hash, and its deleted original's: equal for an exact copy. */
+  contentHash: string;
+  originalHash: string;
 }
 
 export interface Promotion {
   /** Copies that become kept chunks. */
   promoted: string[];
-  /** Other copies of the same original, now pointing at the promoted one. */
-  repointed: { id: string; duplicateOf: string }[];
+  /** Other copies, now pointing at a promoted one; `similarity` when it is no longer the one stored. */
+  repointed: { id: string; duplicateOf: string; similarity?: number }[];
 }
 
 /**
- * When kept chunks are deleted, their copies must not stay marked as duplicates of nothing: the first copy
- * of each (oldest first) takes the original's place, and the others become its duplicates.
+ * When kept chunks are deleted, their copies must not stay marked as duplicates of nothing. The first exact
+ * copy of an original (oldest first) takes its place, and the others become its duplicates, each as like it
+ * as it was like the original, since the two texts are the same. Without an exact copy, each copy is kept:
+ * how like one another two near copies of a third are is not known (0.92 and 0.85 like it, they were 0.75
+ * like each other in QA), and a chunk wrongly marked a duplicate is left out of datasets. Only exact copies
+ * among them are marked again, of the first of their text.
  */
 export function promoteOrphans(orphans: readonly OrphanedCopy[]): Promotion {
-  const replacement = new Map<string, string>();
   const result: Promotion = { promoted: [], repointed: [] };
+  const byOriginal = new Map<string, OrphanedCopy[]>();
   for (const orphan of orphans) {
-    const heir = replacement.get(orphan.duplicateOf);
+    const copies = byOriginal.get(orphan.duplicateOf);
+    if (copies) copies.push(orphan);
+    else byOriginal.set(orphan.duplicateOf, [orphan]);
+  }
+  for (const copies of byOriginal.values()) {
+    const heir = copies.find((copy) => copy.contentHash === copy.originalHash);
     if (heir) {
-      result.repointed.push({ id: orphan.id, duplicateOf: heir });
-    } else {
-      replacement.set(orphan.duplicateOf, orphan.id);
-      result.promoted.push(orphan.id);
+      result.promoted.push(heir.id);
+      for (const copy of copies) {
+        if (copy !== heir) result.repointed.push({ id: copy.id, duplicateOf: heir.id });
+      }
+      continue;
+    }
+    const firstOfText = new Map<string, string>();
+    for (const copy of copies) {
+      const first = firstOfText.get(copy.contentHash);
+      if (first) {
+        result.repointed.push({ id: copy.id, duplicateOf: first, similarity: 1 });
+      } else {
+        firstOfText.set(copy.contentHash, copy.id);
+        result.promoted.push(copy.id);
+      }
     }
   }
   return result;

@@ -271,10 +271,12 @@ export class ChunksRepository {
     plan: (orphans: OrphanedCopy[]) => Promotion,
   ): Promise<void> {
     const orphans = (await db.execute(sql`
-      SELECT id, duplicate_of AS "duplicateOf" FROM chunks
-      WHERE project_id = ${projectId} AND document_id <> ${documentId}
-        AND duplicate_of IN (SELECT id FROM chunks WHERE document_id = ${documentId})
-      ORDER BY created_at, document_id, chunk_index`)) as unknown as Rows<OrphanedCopy>;
+      SELECT copy.id, copy.duplicate_of AS "duplicateOf", copy.content_hash AS "contentHash",
+        original.content_hash AS "originalHash"
+      FROM chunks AS copy JOIN chunks AS original ON original.id = copy.duplicate_of
+      WHERE copy.project_id = ${projectId} AND copy.document_id <> ${documentId}
+        AND original.document_id = ${documentId}
+      ORDER BY copy.created_at, copy.document_id, copy.chunk_index`)) as unknown as Rows<OrphanedCopy>;
     await db.delete(documents).where(eq(documents.id, documentId));
     const { promoted, repointed } = plan(orphans.rows);
     if (promoted.length > 0) {
@@ -292,9 +294,11 @@ export class ChunksRepository {
     }
     if (repointed.length > 0) {
       await db.execute(sql`
-        UPDATE chunks SET duplicate_of = t.original
-        FROM unnest(${param(repointed.map((r) => r.id))}::uuid[], ${param(repointed.map((r) => r.duplicateOf))}::uuid[])
-          AS t(id, original)
+        UPDATE chunks SET duplicate_of = t.original,
+          duplicate_similarity = coalesce(t.similarity, chunks.duplicate_similarity)
+        FROM unnest(${param(repointed.map((r) => r.id))}::uuid[], ${param(repointed.map((r) => r.duplicateOf))}::uuid[],
+          ${param(repointed.map((r) => r.similarity ?? null))}::real[])
+          AS t(id, original, similarity)
         WHERE chunks.id = t.id`);
     }
   }
