@@ -204,6 +204,17 @@ describe("ingesting documents", () => {
     expect(await settledDocuments()).toEqual(before);
   });
 
+  it("takes a name written decomposed (as older macOS file systems do) as the same name written composed", async () => {
+    const project = (await owner.call("POST", "/api/projects", { name: "Accents" })).body.id;
+    const decomposed = "cafe\u0301.md";
+    const first = await upload([{ name: decomposed, content: guide }], owner.token, project);
+    expect(first.body.documents[0]).toMatchObject({ name: "caf\u00e9.md", outcome: "queued" });
+    await settledDocuments(owner.call, project);
+    const again = await upload([{ name: "caf\u00e9.md", content: guide }], owner.token, project);
+    expect(again.body.documents[0]).toMatchObject({ outcome: "unchanged" });
+    expect((await settledDocuments(owner.call, project)).map((d) => d.name)).toEqual(["caf\u00e9.md"]);
+  });
+
   it("stores the same bytes under another name as a document of its own, whose text outlives the first's", async () => {
     const copies = (await owner.call("POST", "/api/projects", { name: "Copies" })).body.id;
     const warranty = section("Warranty", "warranty");

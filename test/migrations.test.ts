@@ -202,6 +202,39 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
   });
 
+  it("write stored document names composed (NFC) from 0016 on, leaving a name that would clash as it is", async () => {
+    const one = async (sql: string, values: unknown[]) =>
+      (await database.executeSql(sql, values)).rows[0]?.id as string;
+    const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["nfc@example.com"]);
+    const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
+    const document = (name: string, hash: string) =>
+      one(
+        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
+         VALUES ($1, $2, $3, 'md', 1, $4) RETURNING id`,
+        [user, project, name, hash],
+      );
+    const [composed, decomposed] = ["caf\u00e9", "cafe\u0301"];
+    const renamed = await document(`${decomposed}.md`, "menu");
+    // The same name and content stored both ways, as two documents (before 0016, uploads were not composed).
+    const twin = await document(`${decomposed}-twin.md`, "wine");
+    await document(`${composed}-twin.md`, "wine");
+    const migration = await readFile(
+      new URL("../src/db/migrations/0016_document-names-nfc.sql", import.meta.url),
+      "utf8",
+    );
+    await database.executeSql(migration);
+    const { rows } = await database.executeSql("SELECT id, name FROM documents WHERE user_id = $1", [user]);
+    expect(rows).toHaveLength(3);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { id: twin, name: `${decomposed}-twin.md` },
+        { id: renamed, name: `${composed}.md` },
+        { id: expect.any(String), name: `${composed}-twin.md` },
+      ]),
+    );
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+  });
+
   it("store bytes and read them back exactly, every byte value and megabytes of them", async () => {
     const bytes = new Uint8Array(2 * 1024 * 1024);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;

@@ -183,7 +183,9 @@ export class DocumentService {
  */
 function uploadNames(files: UploadedFile[]): string[] {
   if (files.length === 0) throw ValidationError.forField("files", "send at least one file");
-  const names = files.map((file) => file.name.trim());
+  // Composed (NFC), as a name typed or written by most systems is: the same name sent decomposed, as macOS's
+  // older file systems store it, is then the same document rather than a second one that looks alike.
+  const names = files.map((file) => file.name.trim().normalize("NFC"));
   const seen = new Set<string>();
   for (const name of names) {
     if (!name) throw ValidationError.forField("files", "every file needs a name");

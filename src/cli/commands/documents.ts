@@ -357,7 +357,8 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
 function findDocument(project: ProjectDto, documents: DocumentDto[], nameOrId: string): DocumentDto {
   const byId = documents.find((d) => d.id === nameOrId);
   if (byId) return byId;
-  const named = documents.filter((d) => d.name === nameOrId);
+  // Stored composed (NFC), whichever way the name is typed.
+  const named = documents.filter((d) => d.name === nameOrId.normalize("NFC"));
   const list = `\`fineflow documents list --project ${project.name}\``;
   if (named.length > 1) {
     throw new CliError(
