@@ -250,6 +250,12 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       "Guide > Install",
     );
 
+    // The table says which chunks of how many it shows, and a page past the end says where the chunks are.
+    const second = await runCli(["chunks", "--project", "demo", "--limit", "1", "--offset", "1"], env);
+    expect(second.stdout).toMatch(new RegExp(`\nShowing 2–2 of ${total} chunks\\.\n$`));
+    const beyond = await runCli(["chunks", "--project", "demo", "--offset", "1000"], env);
+    expect(beyond.stdout).toBe(`No chunks from --offset 1000: ${total} chunks match.\n`);
+
     // Documents are named as `documents list` shows them, in the chunk table too.
     const faqId = byFile["nested/faq.txt"].documentId;
     const faq = await runCli(["chunks", "--project", "demo", "--document", "nested/faq.txt", "--json"], env);

@@ -20,9 +20,12 @@ export function parseUsd(value: string): number | null {
   return amount;
 }
 
+/** Digits only: Number() also reads "0x10" as 16 and "1e2" as 100, which nobody means by a count. */
+const DIGITS = /^\s*\d+\s*$/;
+
 export function parseWholeNumber(value: string): number {
   const number = Number(value);
-  if (value.trim() === "" || !Number.isInteger(number) || number < 0) {
+  if (!DIGITS.test(value)) {
     throw new InvalidArgumentError("must be a whole number, 0 or more.");
   }
   return number;
@@ -48,7 +51,7 @@ export function parsePositiveNumber(value: string): number {
 /** A page's size, as the API takes it (1–500): 0 or 501 are refused here, in the flag's own words. */
 export function parsePageSize(value: string): number {
   const number = Number(value);
-  if (value.trim() === "" || !Number.isInteger(number) || number < 1 || number > 500) {
+  if (!DIGITS.test(value) || number < 1 || number > 500) {
     throw new InvalidArgumentError("must be a whole number from 1 to 500.");
   }
   return number;

@@ -3,7 +3,7 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
-import { counted } from "../../core/counted.js";
+import { counted, pageOf } from "../../core/counted.js";
 import { detectDocumentType } from "../../core/document-types.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
@@ -464,6 +464,7 @@ export function registerDocuments(program: Command) {
         return { page, names: new Map(documents.map((d) => [d.id, d.name])) };
       });
       if (options.json) return printJson(page);
+      const offset = Number(options.offset);
       // A PDF's chunks say where they are; other documents have no pages.
       const paged = page.chunks.some((c) => c.pageStart !== null);
       printTable(
@@ -473,12 +474,18 @@ export function registerDocuments(program: Command) {
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
           duplicate: c.isDuplicate ? "yes" : "",
-          injection: c.injection.flagged ? c.injection.reasons.map((r) => r.rule).join(",") : "",
+          injection: c.injection.flagged
+            ? [...new Set(c.injection.reasons.map((r) => r.rule))].join(",")
+            : "",
           heading: c.headingPath.join(" > "),
           text: excerpt(c.text, 50),
         })),
-        "No chunks match.",
+        page.total > 0
+          ? `No chunks from --offset ${offset}: ${counted(page.total, "chunk")} match.`
+          : "No chunks match.",
       );
-      process.stdout.write(`${page.chunks.length} of ${page.total} chunks.\n`);
+      if (page.chunks.length > 0) {
+        process.stdout.write(`${pageOf(offset, page.chunks.length, page.total, "chunk")}.\n`);
+      }
     });
 }
