@@ -44,6 +44,16 @@ describe("parseJsonRecords", () => {
     expect(parseError(() => parseJsonRecords('[{"text": ')).reason).toBe("corrupt");
     expect(parseError(() => parseJsonRecords('{"body": "x"}')).reason).toBe("invalid_records");
   });
+
+  it("says a file of a record a line is JSON Lines, to be named .jsonl, and only such a file", () => {
+    const lines = parseError(() => parseJsonRecords('{"text": "a"}\n{"text": "b"}\n'));
+    expect(lines.message).toMatch(
+      /^This file is not valid JSON \(.*\)\. It reads as JSON Lines, a record a line: name it \.jsonl\.$/,
+    );
+    for (const broken of ['[{"text": "a"},\n{"text": ', '{"text": "a"}\n]', '{"text": "a"} {"text": "b"}']) {
+      expect(parseError(() => parseJsonRecords(broken)).message).not.toContain("JSON Lines");
+    }
+  });
 });
 
 describe("parseJsonLinesRecords", () => {
@@ -54,6 +64,10 @@ describe("parseJsonLinesRecords", () => {
       { kind: "heading", level: 1, text: "B" },
       { kind: "paragraph", text: "b" },
     ]);
+  });
+
+  it("reads a line that opens with a byte order mark, as files joined together leave one", () => {
+    expect(parseJsonLinesRecords('{"text": "a"}\n\uFEFF{"text": "b"}')).toHaveLength(4);
   });
 
   it("names the line of a record without text, and of a line that is not JSON", () => {

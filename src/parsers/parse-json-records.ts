@@ -10,7 +10,9 @@ const RECORD_SHAPE = 'each record must be an object with a string "text" field, 
 
 /** A JSON array of {text, title?} records, or a single such object. */
 export function parseJsonRecords(json: string): Block[] {
-  const value = parseJson(json, "This file", "corrupt");
+  const value = parseJson(json, "This file", "corrupt", () =>
+    looksLikeJsonLines(json) ? JSON_LINES_HINT : "",
+  );
   if (Array.isArray(value)) return value.flatMap((record, i) => recordBlocks(record, `Record at index ${i}`));
   if (typeof value === "object" && value !== null) return recordBlocks(value, "The JSON object");
   throw new DocumentParseError(
@@ -24,17 +26,41 @@ export function parseJsonLinesRecords(jsonl: string): Block[] {
   return jsonl.split("\n").flatMap((line, i) => {
     if (!line.trim()) return [];
     const where = `Line ${i + 1}`;
-    return recordBlocks(parseJson(line, where, "invalid_records"), where);
+    // Files joined together keep each one's byte order mark, at the start of a line: nobody sees it.
+    return recordBlocks(parseJson(line.replace(/^\uFEFF/, ""), where, "invalid_records"), where);
   });
 }
 
-function parseJson(text: string, subject: string, reason: "corrupt" | "invalid_records"): unknown {
+/** `hint`: what else to say when the text is no JSON, worked out only then. */
+function parseJson(
+  text: string,
+  subject: string,
+  reason: "corrupt" | "invalid_records",
+  hint = () => "",
+): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     // JSON.parse's own message says where the syntax breaks, which is what the user needs to fix it.
     const detail = error instanceof SyntaxError ? ` (${error.message})` : "";
-    throw new DocumentParseError(reason, `${subject} is not valid JSON${detail}.`);
+    throw new DocumentParseError(reason, `${subject} is not valid JSON${detail}.${hint()}`);
+  }
+}
+
+const JSON_LINES_HINT = " It reads as JSON Lines, a record a line: name it .jsonl.";
+
+/** Its first two lines JSON objects by themselves: a .jsonl file named .json. */
+function looksLikeJsonLines(text: string): boolean {
+  const lines = text.trimStart().split("\n", 2);
+  return lines.length === 2 && lines.every(isJsonObject);
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
   }
 }
 
