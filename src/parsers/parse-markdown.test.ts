@@ -70,6 +70,50 @@ describe("parseMarkdown", () => {
     ]);
   });
 
+  it("keeps words in angle brackets that are no formatting tags, as written", () => {
+    expect(parseMarkdown("Use List<String> and Foo<T>.")).toEqual([
+      { kind: "paragraph", text: "Use List<String> and Foo<T>." },
+    ]);
+    expect(parseMarkdown("<<SYS>> and <</SYS>>")).toEqual([
+      { kind: "paragraph", text: "<<SYS>> and <</SYS>>" },
+    ]);
+    expect(parseMarkdown("Add a <div> element. Press <Enter> to confirm, or <b> to start bold.")).toEqual([
+      { kind: "paragraph", text: "Add a <div> element. Press <Enter> to confirm, or <b> to start bold." },
+    ]);
+    expect(parseMarkdown("# Map<K>\n\n- Set<T>\n\n| Type |\n|---|\n| Foo<T> |")).toEqual([
+      { kind: "heading", level: 1, text: "Map<K>" },
+      { kind: "list", text: "- Set<T>" },
+      { kind: "table", text: "| Type |\n| --- |\n| Foo<T> |" },
+    ]);
+  });
+
+  it("keeps a block that opens with a tag HTML does not have as prose", () => {
+    expect(parseMarkdown("<T>\n\n<instructions>\nSummarize.\n</instructions>")).toEqual([
+      { kind: "paragraph", text: "<T>" },
+      { kind: "paragraph", text: "<instructions>\nSummarize.\n</instructions>" },
+    ]);
+  });
+
+  it("drops formatting tags for the text they wrap, and comments", () => {
+    const markdown = [
+      '<b>b</b> <i>i</i> <em>em</em> <strong>strong</strong> <span class="x">span</span>',
+      '<a href="https://x.test">a</a> <kbd>Ctrl</kbd>+<kbd>C</kbd> <u>u</u> <s>s</s> <mark>mark</mark>',
+      '<small>small</small> <abbr title="HyperText">HTML</abbr> <code>npm ci</code><br>next <!-- note -->line',
+      "",
+      "<!-- a comment block -->",
+    ].join("\n");
+    expect(parseMarkdown(markdown)).toEqual([
+      {
+        kind: "paragraph",
+        text: "b i em strong span\na Ctrl+C u s mark\nsmall HTML `npm ci`\nnext line",
+      },
+    ]);
+    // An anchor closed on itself and an image show no text.
+    expect(parseMarkdown('<a id="setup"/>Setup<img src="icon.png">')).toEqual([
+      { kind: "paragraph", text: "Setup" },
+    ]);
+  });
+
   it("drops admonition markers, keeping their titles and content, but not inside code", () => {
     const markdown = [
       ":::tip Save your key",
@@ -145,6 +189,12 @@ describe("parseMdx", () => {
       { kind: "paragraph", text: "Pick your package manager." },
       { kind: "paragraph", text: "Run the installer with npm." },
       { kind: "code", text: '```js\nimport fineflow from "fineflow";\n```' },
+    ]);
+  });
+
+  it("reads every tag as a component's or HTML's, keeping the text inside", () => {
+    expect(parseMdx('Click <Button kind="primary">Save</Button> now.<Icon />')).toEqual([
+      { kind: "paragraph", text: "Click Save now." },
     ]);
   });
 

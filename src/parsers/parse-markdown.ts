@@ -1,4 +1,4 @@
-import { lexer, type MarkedToken, type Token, type Tokens } from "marked";
+import { Lexer, lexer, type MarkedToken, type Token, type Tokens } from "marked";
 import type { Block } from "../core/blocks.js";
 import { decodeHtmlEntities, parseHtml } from "./parse-html.js";
 import { fenceCode, listItemLines, pipeTable, quoteLines, shiftedText } from "./render-markdown.js";
@@ -14,7 +14,8 @@ export function parseMarkdown(markdown: string): Block[] {
 /**
  * MDX, the Markdown of Docusaurus, Nextra or Storybook sites, to blocks: Markdown whose ESM statements
  * (`import Tabs from "@theme/Tabs"`) and comments (a JavaScript comment in braces) are code for the site,
- * not text. Its components (`<Tabs>`, `<TabItem>`) are read as HTML, keeping the text inside them.
+ * not text. Its components (`<Tabs>`, `<TabItem>`) are read as HTML, keeping the text inside them: there,
+ * unlike in Markdown, every tag is markup, as MDX reads `<` before a name as JSX, never as prose.
  */
 export function parseMdx(mdx: string): Block[] {
   return markdownBlocks(mdx, true);
@@ -22,7 +23,7 @@ export function parseMdx(mdx: string): Block[] {
 
 function markdownBlocks(source: string, mdx: boolean): Block[] {
   const prose = outsideCode(source.replace(FRONT_MATTER, ""), (lines) => withoutSiteSyntax(lines, mdx));
-  return markedTokens(lexer(prose)).flatMap(tokenBlocks);
+  return markedTokens(lexer(prose)).flatMap((token) => tokenBlocks(token, mdx));
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -126,27 +127,51 @@ function markedTokens(tokens: readonly Token[] = []): MarkedToken[] {
   return tokens as MarkedToken[];
 }
 
-function tokenBlocks(token: MarkedToken): Block[] {
+function tokenBlocks(token: MarkedToken, mdx: boolean): Block[] {
   switch (token.type) {
     case "heading":
-      return bodyOrHeading(inlineText(token.tokens), token.depth);
+      return bodyOrHeading(inlineText(token.tokens, mdx), token.depth);
     case "paragraph":
     case "text":
-      return bodyOrHeading(token.tokens ? inlineText(token.tokens) : decodeHtmlEntities(token.text));
+      return bodyOrHeading(token.tokens ? inlineText(token.tokens, mdx) : decodeHtmlEntities(token.text));
     case "list":
-      return [{ kind: "list", text: listLines(token, 0).join("\n") }];
+      return [{ kind: "list", text: listLines(token, 0, mdx).join("\n") }];
     case "code":
       return codeBlock(token);
     case "table":
-      return [{ kind: "table", text: tableText(token) }];
-    case "blockquote":
-      return bodyOrHeading(quoteLines(blocksText(markedTokens(token.tokens).flatMap(tokenBlocks))));
+      return [{ kind: "table", text: tableText(token, mdx) }];
+    case "blockquote": {
+      const blocks = markedTokens(token.tokens).flatMap((child) => tokenBlocks(child, mdx));
+      return bodyOrHeading(quoteLines(blocksText(blocks)));
+    }
     case "html":
-      // Raw HTML goes through the HTML parser, so an embedded <table> or <ul> keeps its structure.
-      return parseHtml(token.text);
+      // Raw HTML goes through the HTML parser, so an embedded <table> or <ul> keeps its structure. A block
+      // that opens with a tag HTML does not have (`<T>`, `<instructions>` alone on a line) is prose.
+      return mdx || isHtml(token.text)
+        ? parseHtml(token.text)
+        : bodyOrHeading(inlineText(Lexer.lexInline(token.text), mdx));
     default:
       return [];
   }
+}
+
+// HTML's elements that a block of it may open with: CommonMark's block names, the raw-text ones, and the
+// inline and embedded ones.
+const HTML_ELEMENTS = new Set([
+  ...["address", "article", "aside", "base", "basefont", "blockquote", "body", "caption", "center", "col"],
+  ...["colgroup", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure"],
+  ...["footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr"],
+  ...["html", "iframe", "legend", "li", "link", "main", "menu", "menuitem", "meta", "nav", "noframes", "ol"],
+  ...["optgroup", "option", "p", "param", "search", "section", "summary", "table", "tbody", "td", "tfoot"],
+  ...["th", "thead", "title", "tr", "track", "ul", "pre", "script", "style", "textarea", "noscript"],
+  ...["template", "img", "picture", "source", "video", "audio", "svg", "math", "canvas", "object", "embed"],
+  ...["br", "wbr", "input", "button", "label", "select"],
+]);
+
+/** Whether an HTML block is HTML: it opens with a comment, a declaration or a tag HTML has. */
+function isHtml(block: string): boolean {
+  const name = TAG.exec(block.trimStart())?.[2]?.toLowerCase();
+  return name === undefined || HTML_ELEMENTS.has(name) || FORMATTING.has(name);
 }
 
 function bodyOrHeading(text: string, level?: number): Block[] {
@@ -158,32 +183,76 @@ function blocksText(blocks: readonly Block[]): string {
   return blocks.map((block) => block.text).join("\n\n");
 }
 
+// Tags that format the text they wrap. Only such a tag and its closing tag are markup, dropped for the text
+// between them; any other tag is prose, kept as written: `List<String>`, `<Enter>`, Llama's `<<SYS>>`, "add
+// a <div> element", or a <b> never closed.
+const FORMATTING = new Set([
+  ...["a", "abbr", "b", "big", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd", "mark", "q"],
+  ...["s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var"],
+]);
+/** A tag's start: whether it closes, and its name. */
+const TAG = /^<(\/?)([a-z][\w-]*)/i;
+
 /**
- * Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model. What
- * sits between <sup> and </sup> (or <sub>) is written as raised or lowered text (`shiftedText`).
+ * Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model, also
+ * when written <code>. What sits between <sup> and </sup> (or <sub>) is written as raised or lowered text
+ * (`shiftedText`).
  */
-function inlineText(tokens: readonly Token[]): string {
+function inlineText(tokens: readonly Token[], mdx: boolean): string {
   let text = "";
-  let shifted: { tag: "sup" | "sub"; from: number } | undefined;
+  // Formatting tags not closed yet: where each starts in the text, and as what it stands there until its
+  // closing tag, if any, takes it out.
+  const open: { name: string; at: number; shown: string }[] = [];
   for (const token of markedTokens(tokens)) {
-    const tag = token.type === "html" ? SHIFT_TAG.exec(token.text) : null;
-    if (!tag) text += inlineTokenText(token);
-    else if (!tag[1]) shifted = { tag: tag[2]?.toLowerCase() as "sup" | "sub", from: text.length };
-    else if (shifted) {
-      const inner = text.slice(shifted.from).trim();
-      text = text.slice(0, shifted.from) + shiftedText(shifted.tag, inner, text[shifted.from - 1]);
-      shifted = undefined;
+    const tag = token.type === "html" ? formattingTag(token.text) : undefined;
+    const i = tag?.closes ? open.findLastIndex((o) => o.name === tag.name) : -1;
+    const opener = open[i];
+    if (tag && !tag.closes) {
+      const shown = mdx ? "" : token.raw;
+      open.push({ name: tag.name, at: text.length, shown });
+      text += shown;
+    } else if (tag && opener) {
+      // Tags left open inside the pair stay as they are shown.
+      open.length = i;
+      const { at, shown } = opener;
+      text = text.slice(0, at) + formatted(tag.name, text.slice(at + shown.length), text[at - 1]);
+    } else {
+      text += inlineTokenText(token, mdx);
     }
   }
   return text.trim();
 }
 
-const SHIFT_TAG = /^<(\/?)(sup|sub)\s*>$/i;
+/** A formatting tag that can open or close a pair: its name, and whether it closes. */
+function formattingTag(html: string): { name: string; closes: boolean } | undefined {
+  const tag = TAG.exec(html);
+  const name = tag?.[2]?.toLowerCase() ?? "";
+  return FORMATTING.has(name) && !html.endsWith("/>") ? { name, closes: tag?.[1] === "/" } : undefined;
+}
 
-function inlineTokenText(token: MarkedToken): string {
+/** The text a pair of formatting tags wraps, as it reads without them. */
+function formatted(tag: string, inner: string, before: string | undefined): string {
+  if (tag === "sup" || tag === "sub") return shiftedText(tag, inner.trim(), before);
+  return tag === "code" ? `\`${inner}\`` : inner;
+}
+
+/**
+ * An inline tag that is not one of a pair of formatting tags: kept as written, but a comment (a note to
+ * the writer), an image, a word-break hint and a formatting tag closed on itself (an anchor, `<a id="x"/>`)
+ * show no text, and a <br> is a line break. In MDX every tag is a component's or HTML's, and shows no text.
+ */
+function loneTagText(html: string, mdx: boolean): string {
+  if (/^<br\s*\/?>$/i.test(html)) return "\n";
+  if (mdx) return "";
+  const name = TAG.exec(html)?.[2]?.toLowerCase() ?? "";
+  const empty = name === "img" || name === "wbr" || (FORMATTING.has(name) && html.endsWith("/>"));
+  return empty || html.startsWith("<!--") ? "" : html;
+}
+
+function inlineTokenText(token: MarkedToken, mdx: boolean): string {
   switch (token.type) {
     case "text":
-      return token.tokens ? inlineText(token.tokens) : decodeHtmlEntities(token.text);
+      return token.tokens ? inlineText(token.tokens, mdx) : decodeHtmlEntities(token.text);
     case "escape":
       return token.text;
     case "codespan":
@@ -192,13 +261,12 @@ function inlineTokenText(token: MarkedToken): string {
     case "br":
       return "\n";
     case "html":
-      // Inline tags are dropped (their content arrives as separate text tokens), but a <br> is a line break.
-      return /^<br\s*\/?>$/i.test(token.text) ? "\n" : "";
+      return loneTagText(token.text, mdx);
     case "strong":
     case "em":
     case "del":
     case "link":
-      return inlineText(token.tokens);
+      return inlineText(token.tokens, mdx);
     case "image":
       return token.text;
     default:
@@ -217,25 +285,22 @@ function codeLanguage(token: Tokens.Code): string | undefined {
   return token.lang?.trim().split(/\s+/)[0] || undefined;
 }
 
-function tableText(table: Tokens.Table): string {
-  const cellTexts = (cells: Tokens.TableCell[]) => cells.map((cell) => inlineText(cell.tokens));
+function tableText(table: Tokens.Table, mdx: boolean): string {
+  const cellTexts = (cells: Tokens.TableCell[]) => cells.map((cell) => inlineText(cell.tokens, mdx));
   return pipeTable([cellTexts(table.header), ...table.rows.map(cellTexts)]);
 }
 
-function listLines(list: Tokens.List, depth: number): string[] {
+function listLines(list: Tokens.List, depth: number, mdx: boolean): string[] {
   const start = typeof list.start === "number" ? list.start : 1;
-  return list.items.flatMap((item, i) => listItem(item, list.ordered ? `${start + i}.` : "-", depth));
+  return list.items.flatMap((item, i) => listItem(item, list.ordered ? `${start + i}.` : "-", depth, mdx));
 }
 
 /** The item's own text on its marker line, then its nested lists one level deeper. */
-function listItem(item: Tokens.ListItem, marker: string, depth: number): string[] {
+function listItem(item: Tokens.ListItem, marker: string, depth: number, mdx: boolean): string[] {
   const children = markedTokens(item.tokens);
-  const ownText = blocksText(children.filter((child) => child.type !== "list").flatMap(itemChildBlocks));
-  const nested = children.flatMap((child) => (child.type === "list" ? listLines(child, depth + 1) : []));
+  const own = children.filter((child) => child.type !== "list" && child.type !== "checkbox");
+  const ownText = blocksText(own.flatMap((child) => tokenBlocks(child, mdx)));
+  const nested = children.flatMap((child) => (child.type === "list" ? listLines(child, depth + 1, mdx) : []));
   const box = item.task ? `[${item.checked ? "x" : " "}] ` : "";
   return [...listItemLines(marker, box + ownText, depth), ...nested];
-}
-
-function itemChildBlocks(token: MarkedToken): Block[] {
-  return token.type === "checkbox" ? [] : tokenBlocks(token);
 }
