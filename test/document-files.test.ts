@@ -28,6 +28,9 @@ const upload = (name: string, sizeBytes: number): NewDocument => ({
   type: "text",
   sizeBytes,
   contentHash: name,
+  chunkTargetTokens: 512,
+  chunkOverlapTokens: 50,
+  duplicateThreshold: 0.8,
 });
 
 const partSizes = async (documentId: string) =>

@@ -204,6 +204,37 @@ describe("ingesting documents", () => {
     expect(await settledDocuments()).toEqual(before);
   });
 
+  it("chunks an unchanged file anew when it is sent again after the project's chunking changed", async () => {
+    const project = (await owner.call("POST", "/api/projects", { name: "Rechunked" })).body.id;
+    const chunkSizes = async () =>
+      (await owner.call("GET", `/api/projects/${project}/chunks?limit=500`)).body.chunks.map(
+        (c: { tokenCount: number }) => c.tokenCount,
+      ) as number[];
+    await upload([{ name: "guide.md", content: guide }], owner.token, project);
+    await settledDocuments(owner.call, project);
+    const before = await chunkSizes();
+    expect(Math.max(...before)).toBeGreaterThan(64);
+
+    const patched = await owner.call("PATCH", `/api/projects/${project}`, {
+      chunkTargetTokens: 64,
+      chunkOverlapTokens: 6,
+    });
+    expect(patched.status).toBe(200);
+    const again = await upload([{ name: "guide.md", content: guide }], owner.token, project);
+    expect(again.body.documents[0]).toMatchObject({ outcome: "queued" });
+    const documents = await settledDocuments(owner.call, project);
+    // The new version replaced the earlier one: one document, chunked to the new target.
+    expect(documents.map((d) => [d.name, d.status, d.id === again.body.documents[0].documentId])).toEqual([
+      ["guide.md", "ready", true],
+    ]);
+    const after = await chunkSizes();
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(Math.max(...after)).toBeLessThanOrEqual(64);
+    // And sent once more, it is unchanged again.
+    const third = await upload([{ name: "guide.md", content: guide }], owner.token, project);
+    expect(third.body.documents[0]).toMatchObject({ outcome: "unchanged" });
+  });
+
   it("takes a name written decomposed (as older macOS file systems do) as the same name written composed", async () => {
     const project = (await owner.call("POST", "/api/projects", { name: "Accents" })).body.id;
     const decomposed = "cafe\u0301.md";

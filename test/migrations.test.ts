@@ -80,8 +80,8 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
       one("INSERT INTO projects (user_id, name) VALUES ($1, $2) RETURNING id", [user, name]);
     const [home, other] = [await project("home"), await project("other")];
     const document = await one(
-      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
-       VALUES ($1, $2, 'a.md', 'md', 1, 'h') RETURNING id`,
+      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, chunk_target_tokens,
+         chunk_overlap_tokens, duplicate_threshold) VALUES ($1, $2, 'a.md', 'md', 1, 'h', 512, 50, 0.8) RETURNING id`,
       [user, home],
     );
     const insertChunk = (projectId: string, index: number) =>
@@ -106,8 +106,8 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["toast@example.com"]);
     const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
     const document = await one(
-      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
-       VALUES ($1, $2, 'a.md', 'md', 1, 'h') RETURNING id`,
+      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, chunk_target_tokens,
+         chunk_overlap_tokens, duplicate_threshold) VALUES ($1, $2, 'a.md', 'md', 1, 'h', 512, 50, 0.8) RETURNING id`,
       [user, project],
     );
     const sentence = "Refunds reach the card they were paid with within five working days. ";
@@ -136,8 +136,9 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
     const document = async (hash: string) =>
       one(
-        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, status)
-         VALUES ($1, $2, 'a.md', 'md', 1, $3, 'ready') RETURNING id`,
+        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, status,
+           chunk_target_tokens, chunk_overlap_tokens, duplicate_threshold)
+         VALUES ($1, $2, 'a.md', 'md', 1, $3, 'ready', 512, 50, 0.8) RETURNING id`,
         [user, project, hash],
       );
     const [counted, empty] = [await document("h1"), await document("h2")];
@@ -209,8 +210,8 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
     const project = await one("INSERT INTO projects (user_id, name) VALUES ($1, 'p') RETURNING id", [user]);
     const document = (name: string, hash: string) =>
       one(
-        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
-         VALUES ($1, $2, $3, 'md', 1, $4) RETURNING id`,
+        `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash, chunk_target_tokens,
+           chunk_overlap_tokens, duplicate_threshold) VALUES ($1, $2, $3, 'md', 1, $4, 512, 50, 0.8) RETURNING id`,
         [user, project, name, hash],
       );
     const [composed, decomposed] = ["caf\u00e9", "cafe\u0301"];
@@ -232,6 +233,45 @@ describe(`migrations on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`, 
         { id: expect.any(String), name: `${composed}-twin.md` },
       ]),
     );
+    await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
+  });
+
+  it("give each stored document its project's chunking from 0017 on, which a document then keeps", async () => {
+    const one = async (sql: string, values: unknown[]) =>
+      (await database.executeSql(sql, values)).rows[0]?.id as string;
+    const user = await one("INSERT INTO users (email) VALUES ($1) RETURNING id", ["chunking@example.com"]);
+    const project = await one(
+      `INSERT INTO projects (user_id, name, chunk_target_tokens, chunk_overlap_tokens, duplicate_threshold)
+       VALUES ($1, 'p', 256, 20, 0.9) RETURNING id`,
+      [user],
+    );
+    // The documents table as it was before 0017.
+    await database.executeSql(`
+      ALTER TABLE documents DROP CONSTRAINT documents_project_name_hash_chunking_key;
+      ALTER TABLE documents DROP COLUMN chunk_target_tokens, DROP COLUMN chunk_overlap_tokens,
+        DROP COLUMN duplicate_threshold;
+      ALTER TABLE documents ADD CONSTRAINT documents_project_name_hash_key UNIQUE (project_id, name, content_hash)`);
+    const document = await one(
+      `INSERT INTO documents (user_id, project_id, name, type, size_bytes, content_hash)
+       VALUES ($1, $2, 'a.md', 'md', 1, 'h') RETURNING id`,
+      [user, project],
+    );
+    const migration = await readFile(
+      new URL("../src/db/migrations/0017_document-chunking.sql", import.meta.url),
+      "utf8",
+    );
+    for (const statement of migration.split("--> statement-breakpoint")) await database.executeSql(statement);
+    const { rows } = await database.executeSql(
+      "SELECT chunk_target_tokens, chunk_overlap_tokens, duplicate_threshold FROM documents WHERE id = $1",
+      [document],
+    );
+    expect(rows).toEqual([{ chunk_target_tokens: 256, chunk_overlap_tokens: 20, duplicate_threshold: 0.9 }]);
+    // The project's chunking changes; the document keeps what it was processed with.
+    await database.executeSql("UPDATE projects SET chunk_target_tokens = 512 WHERE id = $1", [project]);
+    const kept = await database.executeSql("SELECT chunk_target_tokens FROM documents WHERE id = $1", [
+      document,
+    ]);
+    expect(kept.rows).toEqual([{ chunk_target_tokens: 256 }]);
     await database.executeSql("DELETE FROM users WHERE id = $1", [user]);
   });
 

@@ -147,13 +147,28 @@ export const documents = pgTable(
     flaggedChunks: integer("flagged_chunks").notNull().default(0),
     /** How many times processing has started since the upload; reset when a failed one is sent again. */
     processingAttempts: integer("processing_attempts").notNull().default(0),
+    /**
+     * The project's chunking when the document was uploaded, which it is processed with: the same file sent
+     * again after the project's chunking changed is a new version, chunked anew.
+     */
+    chunkTargetTokens: integer("chunk_target_tokens").notNull(),
+    chunkOverlapTokens: integer("chunk_overlap_tokens").notNull(),
+    duplicateThreshold: real("duplicate_threshold").notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    // A file is its name and its content: the same bytes under another name are a document of their own.
-    // Also how the earlier versions a changed file replaces are found, by name, as each document is stored.
-    unique("documents_project_name_hash_key").on(t.projectId, t.name, t.contentHash),
+    // A file is its name and its content, processed one way: the same bytes under another name are a
+    // document of their own, and under the same name but other chunking a new version. Also how the earlier
+    // versions a new one replaces are found, by name, as each document is stored.
+    unique("documents_project_name_hash_chunking_key").on(
+      t.projectId,
+      t.name,
+      t.contentHash,
+      t.chunkTargetTokens,
+      t.chunkOverlapTokens,
+      t.duplicateThreshold,
+    ),
     // What the chunks' foreign key points at.
     unique("documents_id_project_user_key").on(t.id, t.projectId, t.userId),
     index("documents_user_idx").on(t.userId),

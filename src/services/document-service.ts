@@ -19,7 +19,10 @@ export interface UploadedFile {
 export interface IngestResult {
   name: string;
   documentId: string;
-  /** `queued`: new (or a failed one tried again); `unchanged`: the project already has this file, name and content. */
+  /**
+   * `queued`: new (or a failed one tried again, or one to chunk anew); `unchanged`: the project already has
+   * this file, name and content, chunked as the project chunks now.
+   */
   outcome: "queued" | "unchanged" | "failed";
   status: DocumentRow["status"];
   error: string | null;
@@ -63,7 +66,8 @@ export class DocumentService {
   /**
    * Stores each file as a document and queues it. A file of an unsupported type or over the size limit
    * becomes a failed document with the reason; an unchanged re-upload changes nothing; a changed file of a
-   * name already there replaces that earlier version once it is processed (a failed one replaces nothing).
+   * name already there, or the same file after the project's chunking changed, replaces that earlier version
+   * once it is processed (a failed one replaces nothing).
    */
   async ingest(actor: Actor, projectId: string, files: UploadedFile[]): Promise<IngestResult[]> {
     const project = await this.deps.projects.get(actor, projectId);
@@ -80,6 +84,9 @@ export class DocumentService {
           type: detectDocumentType(name) ?? "unsupported",
           sizeBytes: file.bytes.byteLength,
           contentHash: createHash("sha256").update(file.bytes).digest("hex"),
+          chunkTargetTokens: project.chunkTargetTokens,
+          chunkOverlapTokens: project.chunkOverlapTokens,
+          duplicateThreshold: project.duplicateThreshold,
           ...(error ? { error } : {}),
         },
         error ? undefined : file.bytes,
@@ -124,15 +131,19 @@ export class DocumentService {
     const bytes = await this.deps.documents.bytesOf(document);
     if (!bytes) return;
     try {
-      const project = await this.deps.projects.get(actor, document.projectId);
-      const analyzed = await this.deps.analyze(document.type as DocumentType, bytes, project);
+      // As the project's chunking was at the upload: the same file sent again since it changed is chunked anew.
+      const { chunkTargetTokens, chunkOverlapTokens } = document;
+      const analyzed = await this.deps.analyze(document.type as DocumentType, bytes, {
+        chunkTargetTokens,
+        chunkOverlapTokens,
+      });
       await this.deps.chunks.storeDocumentChunks(
         actor,
         document,
-        project.duplicateThreshold,
+        document.duplicateThreshold,
         analyzed.map((c) => c.fingerprint),
         (earlier) => {
-          const marks = markDuplicates(analyzed, earlier, project.duplicateThreshold);
+          const marks = markDuplicates(analyzed, earlier, document.duplicateThreshold);
           return analyzed.map((chunk) => toNewChunk(chunk, marks.get(chunk.id)));
         },
         promoteOrphans,

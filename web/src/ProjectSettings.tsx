@@ -118,7 +118,8 @@ export function ChunkingFields({ project }: { project?: Project }) {
     <>
       <p className="muted">
         {project
-          ? "Chunking applies to documents processed from now on: those already processed keep their chunks."
+          ? "Chunking applies to documents processed from now on: those already processed keep their chunks " +
+            "until they are uploaded again."
           : "Chunking left blank takes the defaults; a blank overlap is derived from the target."}
       </p>
       <ChunkingField project={project} name="chunkTargetTokens" step="1">

@@ -100,7 +100,8 @@ export function registerProject(program: Command) {
     project
       .command("update <name>")
       .description(
-        "Change a project's budget or chunking settings (chunking applies to documents processed from then on)",
+        "Change a project's budget or chunking settings (chunking applies to documents processed from then on: " +
+          "ingest a document again to chunk it this way)",
       )
       .option("--rename <new-name>", "give the project a new name"),
   ).action(async (name: string, flags: SettingFlags & { rename?: string }) => {

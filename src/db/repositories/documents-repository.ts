@@ -6,7 +6,13 @@ import { documentFiles, documents } from "../schema.js";
 
 export type DocumentRow = typeof documents.$inferSelect;
 
-export interface NewDocument {
+/** The project's chunking a document is processed with. */
+export type DocumentChunking = Pick<
+  DocumentRow,
+  "chunkTargetTokens" | "chunkOverlapTokens" | "duplicateThreshold"
+>;
+
+export interface NewDocument extends DocumentChunking {
   projectId: string;
   name: string;
   type: string;
@@ -31,7 +37,7 @@ export class DocumentsRepository {
 
   /**
    * Stores a document and its bytes in one transaction, unless the project already holds the same file (the
-   * same name and content): then it returns that one (`created: false`), and a failed one goes back to
+   * same name and content, to be chunked the same way): then it returns that one (`created: false`), and a failed one goes back to
    * `pending` to be tried again.
    */
   async insertIfNew(
@@ -43,7 +49,16 @@ export class DocumentsRepository {
       const [inserted] = await tx
         .insert(documents)
         .values({ ...values, userId: actor.userId, status: values.error ? "failed" : "pending" })
-        .onConflictDoNothing({ target: [documents.projectId, documents.name, documents.contentHash] })
+        .onConflictDoNothing({
+          target: [
+            documents.projectId,
+            documents.name,
+            documents.contentHash,
+            documents.chunkTargetTokens,
+            documents.chunkOverlapTokens,
+            documents.duplicateThreshold,
+          ],
+        })
         .returning();
       if (inserted) {
         if (bytes) await storeFile(tx as unknown as Db, inserted.id, bytes);
@@ -57,6 +72,9 @@ export class DocumentsRepository {
             eq(documents.projectId, values.projectId),
             eq(documents.name, values.name),
             eq(documents.contentHash, values.contentHash),
+            eq(documents.chunkTargetTokens, values.chunkTargetTokens),
+            eq(documents.chunkOverlapTokens, values.chunkOverlapTokens),
+            eq(documents.duplicateThreshold, values.duplicateThreshold),
           ),
         );
       if (!existing) throw new Error("conflicting document vanished");
