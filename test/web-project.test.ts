@@ -159,12 +159,10 @@ describe("a project's page", { timeout: 90_000 }, () => {
       expect(record.conversations.map((m) => m.from)).toEqual(["human", "gpt"]);
     }
 
-    // Deleting a document takes its chunks with it.
-    await documents
-      .getByRole("row")
-      .filter({ hasText: "security.md" })
-      .getByRole("button", { name: "Delete" })
-      .click();
+    // Deleting a document, once confirmed, takes its chunks with it.
+    const securityRow = documents.getByRole("row").filter({ hasText: "security.md" });
+    await securityRow.getByRole("button", { name: "Delete security.md" }).click();
+    await securityRow.getByRole("button", { name: "Delete", exact: true }).click();
     await documents.getByRole("row").filter({ hasText: "security.md" }).waitFor({ state: "detached" });
     const left = await page.request.get(`${server.url}/api/projects/${projectIdOf(page.url())}/chunks`);
     const body = (await left.json()) as { chunks: { documentId: string }[] };
@@ -420,8 +418,8 @@ describe("a project's page", { timeout: 90_000 }, () => {
       .click();
     await count.getByText("4 chunks").waitFor();
 
-    // A long document, reviewed to its last page and then deleted with a double click: the review goes back
-    // to the chunks left, and the document is deleted once, with no error.
+    // A long document, reviewed to its last page and then deleted, confirmed with a double click: the review
+    // goes back to the chunks left, and the document is deleted once, with no error.
     const runbook = join(dir, "runbook.md");
     const steps = Array.from(
       { length: 25 },
@@ -439,7 +437,8 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await chunks.nth(9).waitFor({ state: "detached" }); // the last page's 9 of 29
     const deletes: string[] = [];
     page.on("request", (request) => request.method() === "DELETE" && deletes.push(request.url()));
-    await rowOf("runbook.md").getByRole("button", { name: "Delete" }).dblclick();
+    await rowOf("runbook.md").getByRole("button", { name: "Delete runbook.md" }).click();
+    await rowOf("runbook.md").getByRole("button", { name: "Delete", exact: true }).dblclick();
     await rowOf("runbook.md").waitFor({ state: "detached" });
     await count.getByText("4 chunks").waitFor();
     expect(await chunks.count()).toBe(4);

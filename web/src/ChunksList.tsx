@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
-import { counted } from "../../src/core/counted";
+import { useEffect, useRef, useState } from "react";
+import { type ChunkQuality, QUALITY_WEIGHTS } from "../../src/core/chunk-quality";
+import { pageOf } from "../../src/core/counted";
 import { api } from "./api";
 
 interface Chunk {
@@ -10,8 +11,11 @@ interface Chunk {
   headingPath: string[];
   tokenCount: number;
   pageStart: number | null;
+  pageEnd: number | null;
   qualityScore: number;
+  qualityBreakdown: ChunkQuality["breakdown"];
   isDuplicate: boolean;
+  duplicateOf: string | null;
   duplicateSimilarity: number | null;
   injection: { flagged: boolean; reasons: { rule: string; excerpt: string }[] };
 }
@@ -22,22 +26,62 @@ const PREVIEW_CHARS = 280;
 /** Where the last page with chunks starts: the first page's 0 when there are none. */
 const lastPageOffset = (total: number) => Math.max(0, Math.ceil(total / PAGE_SIZE) - 1) * PAGE_SIZE;
 
-function facts(chunk: Chunk): string {
+function pages({ pageStart, pageEnd }: Chunk): string {
+  if (pageStart === null) return "";
+  return pageEnd === null || pageEnd === pageStart ? `page ${pageStart}` : `pages ${pageStart}–${pageEnd}`;
+}
+
+/** The factors of a chunk's quality score, in the order core lists them. */
+const FACTORS = Object.keys(QUALITY_WEIGHTS) as (keyof ChunkQuality["breakdown"])[];
+
+const quality = (chunk: Chunk) =>
+  `quality ${chunk.qualityScore.toFixed(2)} (${FACTORS.map((f) => `${f} ${chunk.qualityBreakdown[f].toFixed(2)}`).join(", ")})`;
+
+/**
+ * What a duplicate repeats. Only a chunk on the same page can be named: finding any other would take a request
+ * per duplicate.
+ */
+function original(
+  chunk: Chunk,
+  shown: ReadonlyMap<string, Chunk>,
+  documentNames?: ReadonlyMap<string, string>,
+) {
+  const first = chunk.duplicateOf ? shown.get(chunk.duplicateOf) : undefined;
+  if (!first) return "an earlier chunk";
+  const name = documentNames?.get(first.documentId);
+  return `${name ? `${name} ` : ""}#${first.chunkIndex + 1}`;
+}
+
+function facts(chunk: Chunk, repeated: string): string {
   return [
     `#${chunk.chunkIndex + 1}`,
     chunk.headingPath.join(" > "),
-    chunk.pageStart === null ? "" : `page ${chunk.pageStart}`,
+    pages(chunk),
     `${chunk.tokenCount} tokens`,
-    `quality ${chunk.qualityScore.toFixed(2)}`,
+    quality(chunk),
     chunk.isDuplicate
-      ? `duplicate (${Math.round((chunk.duplicateSimilarity ?? 1) * 100)}% like an earlier chunk)`
+      ? `duplicate (${Math.round((chunk.duplicateSimilarity ?? 1) * 100)}% like ${repeated})`
       : "",
     chunk.injection.flagged
-      ? `flagged for prompt injection: ${chunk.injection.reasons.map((r) => r.rule).join(", ")}`
+      ? `flagged for prompt injection: ${chunk.injection.reasons.map((r) => `${r.rule} ("${r.excerpt}")`).join(", ")}`
       : "",
   ]
     .filter(Boolean)
     .join(" · ");
+}
+
+/** A chunk's text; a long one previewed, and opened in place of its preview so that no part shows twice. */
+function ChunkText({ text }: { text: string }) {
+  const [open, setOpen] = useState(false);
+  if (text.length <= PREVIEW_CHARS) return <p className="chunk-text">{text}</p>;
+  return (
+    <>
+      <p className="chunk-text">{open ? text : `${text.slice(0, PREVIEW_CHARS)}…`}</p>
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? "Show less" : `Show all ${text.length} characters`}
+      </button>
+    </>
+  );
 }
 
 /** Chunks with a flag shown, only those, or those hidden, as the chunks API takes it. */
@@ -79,21 +123,28 @@ export function ChunksList({
   projectId,
   documentId,
   documentNames,
-  chunkTotal,
+  reloadKey,
 }: {
   projectId: string;
   documentId?: string;
   /** Given for a project-wide list: each chunk's document name, by id. */
   documentNames?: ReadonlyMap<string, string>;
-  /** How many chunks the project has: the list reloads when documents processed meanwhile change it. */
-  chunkTotal?: number;
+  /**
+   * Changes when the project's documents do (processed, deleted): chunks then change too, a document's own
+   * included (its duplicates are no longer duplicates once their original is deleted), so the list reloads.
+   */
+  reloadKey: string;
 }) {
-  const [page, setPage] = useState<{ total: number; chunks: Chunk[] }>();
+  /** The page shown, with the offset it was asked at (the next one's, already set, may still be on its way). */
+  const [page, setPage] = useState<{ offset: number; total: number; chunks: Chunk[] }>();
   const [offset, setOffset] = useState(0);
   const [filters, setFilters] = useState(NO_FILTERS);
   const [error, setError] = useState("");
+  /** Counts "Try again" clicks: each asks again for the same page, under the same filters. */
+  const [attempt, setAttempt] = useState(0);
+  const countLine = useRef<HTMLParagraphElement>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: chunkTotal is not read, it is when to read again
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reloadKey and attempt are not read, they are when to read again
   useEffect(() => {
     // Filters changed quickly may answer out of order: only the answer to the newest request is shown.
     let newest = true;
@@ -108,22 +159,37 @@ export function ChunksList({
           setOffset(lastPageOffset(answer.total));
           return;
         }
-        setPage(answer);
+        setPage({ ...answer, offset });
         setError(""); // a later reload recovers from a failed one
       })
       .catch((caught) => newest && setError((caught as Error).message));
     return () => {
       newest = false;
     };
-  }, [projectId, documentId, filters, offset, chunkTotal]);
+  }, [projectId, documentId, filters, offset, reloadKey, attempt]);
 
   const filter = (change: Partial<Filters>) => {
     setFilters({ ...filters, ...change });
     setOffset(0);
   };
 
-  if (error) return <p role="alert">{error}</p>;
-  if (!page) return <p className="muted">Loading chunks…</p>;
+  const turn = (to: number) => {
+    setOffset(to);
+    // The next page replaces this one in place: its first chunk is read from the top, where the focus goes.
+    countLine.current?.focus();
+  };
+
+  const failure = error && (
+    <p role="alert">
+      {error}{" "}
+      <button type="button" onClick={() => setAttempt(attempt + 1)}>
+        Try again
+      </button>
+    </p>
+  );
+  if (!page) return failure || <p className="muted">Loading chunks…</p>;
+  const shown = new Map(page.chunks.map((chunk) => [chunk.id, chunk]));
+  const last = page.offset + page.chunks.length;
   return (
     <div>
       <fieldset className="filters" aria-label="Filter chunks">
@@ -151,37 +217,27 @@ export function ChunksList({
           hidden="flagged hidden"
         />
       </fieldset>
-      <p className="muted" role="status" aria-label="Chunk count">
-        {counted(page.total, "chunk")}
+      {failure}
+      <p className="muted" role="status" aria-label="Chunk count" tabIndex={-1} ref={countLine}>
+        {pageOf(page.offset, page.chunks.length, page.total, "chunk")}
       </p>
       <ol aria-label="Chunks" className="projects">
         {page.chunks.map((chunk) => (
           <li key={chunk.id}>
-            <p className="muted">
+            <p className="muted name">
               {documentNames ? `${documentNames.get(chunk.documentId) ?? "deleted document"} · ` : ""}
-              {facts(chunk)}
+              {facts(chunk, original(chunk, shown, documentNames))}
             </p>
-            {chunk.text.length <= PREVIEW_CHARS ? (
-              <p className="chunk-text">{chunk.text}</p>
-            ) : (
-              <details>
-                <summary className="chunk-text">{chunk.text.slice(0, PREVIEW_CHARS)}…</summary>
-                <p className="chunk-text">{chunk.text}</p>
-              </details>
-            )}
+            <ChunkText text={chunk.text} />
           </li>
         ))}
       </ol>
       {page.total > PAGE_SIZE && (
         <p className="actions">
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(offset - PAGE_SIZE)}>
+          <button type="button" disabled={page.offset === 0} onClick={() => turn(page.offset - PAGE_SIZE)}>
             Previous chunks
           </button>
-          <button
-            type="button"
-            disabled={offset + PAGE_SIZE >= page.total}
-            onClick={() => setOffset(offset + PAGE_SIZE)}
-          >
+          <button type="button" disabled={last >= page.total} onClick={() => turn(page.offset + PAGE_SIZE)}>
             Next chunks
           </button>
         </p>

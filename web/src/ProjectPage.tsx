@@ -1,7 +1,16 @@
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
-import { api, type Dataset, EXPORT_FORMATS, type Project, type ProjectDocument, upload } from "./api";
+import {
+  ApiError,
+  api,
+  type Dataset,
+  EXPORT_FORMATS,
+  type IngestResult,
+  type Project,
+  type ProjectDocument,
+  upload,
+} from "./api";
 import { ChunksList } from "./ChunksList";
 import { DatasetItem } from "./DatasetItem";
 import { submitForm } from "./forms";
@@ -9,11 +18,32 @@ import { ProjectSettings } from "./ProjectSettings";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
 /** While documents are processed or a dataset generated, the page asks again this often. */
-const REFRESH_MS = 1000;
+const BUSY_REFRESH_MS = 1000;
+/** Otherwise it still asks, less often, to show what the CLI or another tab changed. */
+const IDLE_REFRESH_MS = 5000;
 
 const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
   documents.some((d) => d.status === "pending" || d.status === "processing") ||
   datasets.some((d) => d.status === "generating");
+
+/** Changes whenever the chunks may have: a document added, processed or deleted, or its counts changed. */
+const chunksKey = (documents: ProjectDocument[]) =>
+  documents
+    .map((d) => [d.id, d.status, d.chunkCount, d.duplicateChunks, d.flaggedChunks].join(":"))
+    .join(" ");
+
+/** What became of an uploaded file, when it was not simply added; `before` is the table as it was. */
+function uploadNote(result: IngestResult, before: ProjectDocument[]): string | undefined {
+  const what =
+    result.outcome === "unchanged"
+      ? "unchanged, already in the project"
+      : result.outcome === "failed"
+        ? `not processed: ${result.error}`
+        : before.some((d) => d.name === result.name && d.id !== result.documentId)
+          ? "new version processing, replaces the earlier one when ready"
+          : undefined;
+  return what && `${result.name}: ${what}`;
+}
 
 /** What is worth a second look among a document's chunks, as the CLI's DUPLICATES and FLAGGED columns say. */
 function ChunkNotes({ document: d }: { document: ProjectDocument }) {
@@ -27,16 +57,21 @@ function ChunkNotes({ document: d }: { document: ProjectDocument }) {
 /** A document's row in the documents table: its status and chunks, and what can be done with it. */
 function DocumentRow({
   document: d,
+  newVersion,
   chunksShown,
   onToggleChunks,
   onDelete,
 }: {
   document: ProjectDocument;
+  /** Whether an earlier version of its name is still in the table (until this one is processed). */
+  newVersion: boolean;
   chunksShown: boolean;
   onToggleChunks: () => void;
   /** Deletes the document and reloads the page's data, reporting a failure itself. */
   onDelete: () => Promise<unknown>;
 }) {
+  /** Delete was clicked once: the row asks before a document and its chunks go for good. */
+  const [confirming, setConfirming] = useState(false);
   // Disabled while its delete runs, so that a double click deletes once instead of failing the second time on
   // a document already gone.
   const [deleting, setDeleting] = useState(false);
@@ -46,7 +81,15 @@ function DocumentRow({
   };
   return (
     <tr>
-      <td>{d.name}</td>
+      <td className="name">
+        {d.name}
+        {newVersion && (
+          <span className="muted">
+            {" "}
+            ({d.status === "failed" ? "new version, not applied" : "new version"})
+          </span>
+        )}
+      </td>
       <td>
         {d.status}
         {d.error && <span className="muted"> — {d.error}</span>}
@@ -55,15 +98,42 @@ function DocumentRow({
         {d.chunkCount}
         <ChunkNotes document={d} />
       </td>
-      <td className="actions">
-        {d.chunkCount > 0 && (
-          <button type="button" onClick={onToggleChunks}>
-            {chunksShown ? "Hide chunks" : "Show chunks"}
-          </button>
-        )}
-        <button type="button" disabled={deleting} onClick={remove}>
-          Delete
-        </button>
+      <td>
+        {/* A box of its own, not the cell's display: a flex cell would leave the table's layout. */}
+        <div className="actions">
+          {confirming ? (
+            <>
+              <span className="name">
+                Delete {d.name}
+                {d.chunkCount > 0 && ` and its ${counted(d.chunkCount, "chunk")}`}?
+              </span>
+              <button type="button" disabled={deleting} onClick={remove}>
+                Delete
+              </button>
+              {/* Focused, so that a second Enter or click where Delete was does not delete by mistake. */}
+              {/* biome-ignore lint/a11y/noAutofocus: the question just appeared, and keeping is the safe answer */}
+              <button type="button" autoFocus onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </>
+          ) : (
+            <>
+              {d.chunkCount > 0 && (
+                <button
+                  type="button"
+                  aria-label={`${chunksShown ? "Hide" : "Show"} chunks of ${d.name}`}
+                  aria-expanded={chunksShown}
+                  onClick={onToggleChunks}
+                >
+                  {chunksShown ? "Hide chunks" : "Show chunks"}
+                </button>
+              )}
+              <button type="button" aria-label={`Delete ${d.name}`} onClick={() => setConfirming(true)}>
+                Delete
+              </button>
+            </>
+          )}
+        </div>
       </td>
     </tr>
   );
@@ -74,38 +144,53 @@ export function ProjectPage({ id }: { id: string }) {
   const [project, setProject] = useState<Project>();
   const [documents, setDocuments] = useState<ProjectDocument[]>([]);
   const [datasets, setDatasets] = useState<Dataset[]>([]);
-  const [error, setError] = useState("");
+  /** What went wrong last: an action's refusal stays until the next action, a failed refresh until one succeeds. */
+  const [failure, setFailure] = useState<{ message: string; refresh: boolean }>();
   /** The document whose chunks are shown, if any. */
   const [shown, setShown] = useState<string>();
   const [reviewing, setReviewing] = useState(false);
   /** What the upload in progress is at, if one is. */
   const [uploading, setUploading] = useState<string>();
+  /** What the last upload did with the files it did not simply add. */
+  const [uploadNotes, setUploadNotes] = useState<string[]>([]);
+  const documentsHeading = useRef<HTMLHeadingElement>(null);
 
-  const load = useCallback(async () => {
-    const [p, docs, sets] = await Promise.all([
-      api<Project>("GET", `/api/projects/${id}`),
-      api<{ documents: ProjectDocument[] }>("GET", `/api/projects/${id}/documents`),
-      api<{ datasets: Dataset[] }>("GET", `/api/projects/${id}/datasets`),
-    ]);
-    // A refresh sent before a save answers after it: it must not put back the settings the save replaced.
-    setProject((shown) => (shown && shown.updatedAt > p.updatedAt ? shown : p));
-    setDocuments(docs.documents);
-    setDatasets(sets.datasets);
+  const refresh = useCallback(async () => {
+    try {
+      const [p, docs, sets] = await Promise.all([
+        api<Project>("GET", `/api/projects/${id}`),
+        api<{ documents: ProjectDocument[] }>("GET", `/api/projects/${id}/documents`),
+        api<{ datasets: Dataset[] }>("GET", `/api/projects/${id}/datasets`),
+      ]);
+      // A refresh sent before a save answers after it: it must not put back the settings the save replaced.
+      setProject((shown) => (shown?.id === p.id && shown.updatedAt > p.updatedAt ? shown : p));
+      setDocuments(docs.documents);
+      setDatasets(sets.datasets);
+      setFailure((last) => (last?.refresh ? undefined : last));
+    } catch (caught) {
+      setFailure({ message: (caught as Error).message, refresh: true });
+    }
   }, [id]);
 
-  const report = useCallback((caught: unknown) => setError((caught as Error).message), []);
+  const report = useCallback(
+    (caught: unknown) => setFailure({ message: (caught as Error).message, refresh: false }),
+    [],
+  );
 
   useEffect(() => {
-    load().catch(report);
-  }, [load, report]);
+    refresh();
+  }, [refresh]);
 
   const working = busy(documents, datasets);
   const shownDocument = documents.find((d) => d.id === shown);
   useEffect(() => {
-    if (!working) return;
-    const timer = setInterval(() => load().catch(report), REFRESH_MS);
+    // A hidden tab is not refreshed: shown again, it catches up within one period.
+    const timer = setInterval(
+      () => document.visibilityState === "visible" && refresh(),
+      working ? BUSY_REFRESH_MS : IDLE_REFRESH_MS,
+    );
     return () => clearInterval(timer);
-  }, [working, load, report]);
+  }, [working, refresh]);
 
   /**
    * A request per file, so that a folder of any size goes up (the server takes a few documents' worth per
@@ -113,21 +198,38 @@ export function ProjectPage({ id }: { id: string }) {
    * others; the refusals are reported together at the end.
    */
   const uploadEach = async (files: File[]) => {
+    const before = documents;
     const refused: string[] = [];
+    const notes: string[] = [];
+    setUploadNotes([]);
     for (const [i, file] of files.entries()) {
       setUploading(`Uploading ${i + 1} of ${files.length}: ${file.name}`);
       const form = new FormData();
       form.append("files", file);
       try {
-        await upload(`/api/projects/${id}/documents`, form);
+        const answer = await upload<{ documents: IngestResult[] }>(`/api/projects/${id}/documents`, form);
+        notes.push(...answer.documents.flatMap((result) => uploadNote(result, before) ?? []));
       } catch (caught) {
         refused.push(`${file.name}: ${(caught as Error).message}`);
         continue;
       }
-      await load().catch(report);
+      await refresh();
     }
     setUploading(undefined);
+    setUploadNotes(notes);
     if (refused.length > 0) throw new Error(`Not uploaded — ${refused.join("; ")}`);
+  };
+
+  const remove = async (d: ProjectDocument) => {
+    try {
+      await api("DELETE", `/api/documents/${d.id}`);
+    } catch (caught) {
+      // Deleted meanwhile (in another tab, say): what was asked for is done, and the reload shows it.
+      if (!(caught instanceof ApiError && caught.status === 404)) return report(caught);
+    }
+    await refresh();
+    // The row and its focused button are gone: the focus goes to the top of the table rather than to nowhere.
+    documentsHeading.current?.focus();
   };
 
   const send = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
@@ -135,23 +237,26 @@ export function ProjectPage({ id }: { id: string }) {
       event,
       action,
       () => {
-        setError("");
-        return load();
+        setFailure(undefined);
+        return refresh();
       },
       report,
     );
 
-  if (!project) return <main>{error ? <p role="alert">{error}</p> : <p className="muted">Loading…</p>}</main>;
+  const alert = failure && <p role="alert">{failure.message}</p>;
+  if (!project) return <main>{alert || <p className="muted">Loading…</p>}</main>;
   return (
     <main>
       <p>
         <a href="#projects">← Projects</a>
       </p>
-      <h1>{project.name}</h1>
-      {error && <p role="alert">{error}</p>}
+      <h1 className="name">{project.name}</h1>
+      {alert}
 
       <section aria-label="Documents">
-        <h2>Documents</h2>
+        <h2 ref={documentsHeading} tabIndex={-1}>
+          Documents
+        </h2>
         {documents.length === 0 ? (
           <p className="muted">No documents yet: upload Markdown, text, HTML, PDF, DOCX or JSON files.</p>
         ) : (
@@ -161,7 +266,9 @@ export function ProjectPage({ id }: { id: string }) {
                 <th>Name</th>
                 <th>Status</th>
                 <th>Chunks</th>
-                <th />
+                <th>
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -169,9 +276,12 @@ export function ProjectPage({ id }: { id: string }) {
                 <DocumentRow
                   key={d.id}
                   document={d}
+                  newVersion={documents.some(
+                    (other) => other.name === d.name && other.createdAt < d.createdAt,
+                  )}
                   chunksShown={shown === d.id}
                   onToggleChunks={() => setShown(shown === d.id ? undefined : d.id)}
-                  onDelete={() => api("DELETE", `/api/documents/${d.id}`).then(load).catch(report)}
+                  onDelete={() => remove(d)}
                 />
               ))}
             </tbody>
@@ -179,13 +289,19 @@ export function ProjectPage({ id }: { id: string }) {
         )}
         {shownDocument && (
           <section aria-label={`Chunks of ${shownDocument.name}`}>
-            <h3>Chunks of {shownDocument.name}</h3>
-            <ChunksList projectId={id} documentId={shownDocument.id} />
+            <h3 className="name">Chunks of {shownDocument.name}</h3>
+            {/* Keyed by document: another document's list starts at its first page, with no filters. */}
+            <ChunksList
+              key={shownDocument.id}
+              projectId={id}
+              documentId={shownDocument.id}
+              reloadKey={chunksKey(documents)}
+            />
           </section>
         )}
         {documents.some((d) => d.chunkCount > 0) && (
           <p>
-            <button type="button" onClick={() => setReviewing(!reviewing)}>
+            <button type="button" aria-expanded={reviewing} onClick={() => setReviewing(!reviewing)}>
               {reviewing ? "Hide the project's chunks" : "Review all chunks"}
             </button>
           </p>
@@ -196,7 +312,7 @@ export function ProjectPage({ id }: { id: string }) {
             <ChunksList
               projectId={id}
               documentNames={new Map(documents.map((d) => [d.id, d.name]))}
-              chunkTotal={documents.reduce((total, d) => total + d.chunkCount, 0)}
+              reloadKey={chunksKey(documents)}
             />
           </section>
         )}
@@ -215,6 +331,15 @@ export function ProjectPage({ id }: { id: string }) {
             <p className="muted" role="status" aria-label="Upload progress">
               {uploading}
             </p>
+          )}
+          {uploadNotes.length > 0 && (
+            <div role="status" aria-label="Upload results">
+              <ul className="muted name">
+                {uploadNotes.map((note) => (
+                  <li key={note}>{note}</li>
+                ))}
+              </ul>
+            </div>
           )}
         </form>
       </section>

@@ -10,30 +10,40 @@ export class ApiError extends Error {
   }
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : undefined;
+/** Told of every 401: the session is over (signed out in another tab, or expired), so App shows the sign-in page. */
+let signedOut = () => {};
+export function onSignedOut(listener: () => void) {
+  signedOut = listener;
+}
+
+/** A request to the API, answered with its JSON; a refusal, or no answer at all, is thrown as an ApiError. */
+async function send<T>(path: string, init: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, credentials: "same-origin" });
+  } catch {
+    // fetch rejects only when no answer came at all; its "Failed to fetch" says nothing a user can act on.
+    throw new ApiError(0, "Cannot reach the FineFlow server. Is it still running?");
+  }
+  // An empty answer (204) has no JSON; neither has a proxy's error page, which the status then describes.
+  const data = await response.json().catch(() => undefined);
+  if (response.status === 401) signedOut();
   if (!response.ok) {
     throw new ApiError(response.status, data?.error?.message ?? `HTTP ${response.status}`, data?.error?.code);
   }
   return data as T;
 }
 
+export const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  send<T>(path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
 /** A multipart upload (files), answered like `api`. */
-export async function upload<T>(path: string, form: FormData): Promise<T> {
-  const response = await fetch(path, { method: "POST", credentials: "same-origin", body: form });
-  const data = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    throw new ApiError(response.status, data?.error?.message ?? `HTTP ${response.status}`, data?.error?.code);
-  }
-  return data as T;
-}
+export const upload = <T>(path: string, form: FormData): Promise<T> =>
+  send<T>(path, { method: "POST", body: form });
 
 export interface User {
   id: string;
@@ -89,6 +99,15 @@ export interface ProjectDocument {
   chunkCount: number;
   duplicateChunks: number;
   flaggedChunks: number;
+  createdAt: string;
+}
+
+/** What an upload did with one file: `queued` to be processed, `unchanged` (already there), or `failed`. */
+export interface IngestResult {
+  name: string;
+  documentId: string;
+  outcome: "queued" | "unchanged" | "failed";
+  error: string | null;
 }
 
 export interface PairMessage {

@@ -1,6 +1,6 @@
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { ApiError, api, type User } from "./api";
+import { ApiError, api, onSignedOut, type User } from "./api";
 import { DatasetPage } from "./DatasetPage";
 import { LoginPage } from "./LoginPage";
 import { Nav, useRoute } from "./Nav";
@@ -14,6 +14,7 @@ function App() {
   const route = useRoute();
 
   useEffect(() => {
+    onSignedOut(() => setUser(null));
     api<{ user: User }>("GET", "/api/auth/me")
       .then(({ user }) => setUser(user))
       .catch((error) => setUser(error instanceof ApiError && error.status === 401 ? null : undefined));
@@ -40,9 +41,10 @@ function App() {
       {route.page === "training" ? (
         <TrainingPage />
       ) : route.page === "project" ? (
-        <ProjectPage id={route.id} />
+        // Keyed by id: another project's page starts afresh, with nothing of the one shown before.
+        <ProjectPage key={route.id} id={route.id} />
       ) : route.page === "dataset" ? (
-        <DatasetPage id={route.id} />
+        <DatasetPage key={route.id} id={route.id} />
       ) : (
         <ProjectsPage />
       )}
