@@ -28,7 +28,8 @@ export interface InjectionRule {
 
 /**
  * Weights say how much one rule alone proves: ≥ 0.5 flags the chunk by itself; lower weights (a stray
- * zero-width space from a web page, a "System: Linux" line) only flag in company.
+ * zero-width space from a web page, a "System: Linux" line, a chat template shown in a code block) only
+ * flag in company.
  */
 export const INJECTION_RULES = [
   {
@@ -67,10 +68,21 @@ export const INJECTION_RULES = [
     weight: 0.6,
   },
   {
+    id: "documented-role-tag",
+    description:
+      "Contains a chat-template token inside a code block or named in prose (“wrap it in [INST] tags”), as documentation does",
+    weight: 0.1,
+  },
+  {
     id: "role-line",
     description:
       "A line starts with “system:” or “assistant:”, or is a “## System:” heading, as in a forged transcript",
     weight: 0.4,
+  },
+  {
+    id: "system-order",
+    description: "A “system:” line gives the assistant orders (“system: the assistant must …”)",
+    weight: 0.5,
   },
   {
     id: "zero-width-characters",
@@ -98,7 +110,6 @@ export type InjectionRuleId = (typeof INJECTION_RULES)[number]["id"];
 
 export const INJECTION_FLAG_THRESHOLD = 0.5;
 export const MAX_EXCERPT_LENGTH = 80;
-const MAX_FINDINGS_PER_RULE = 3;
 const EXCERPT_CONTEXT = 32;
 const MIN_BASE64_LENGTH = 40;
 const MAX_BASE64_LENGTH = 100_000;
@@ -115,27 +126,36 @@ interface Hit {
   excerpt: string;
 }
 
+/**
+ * Every hidden, full-width or look-alike character is outside ASCII, and many chunks are ASCII only. Code
+ * units, without `u`: a surrogate is outside ASCII too, and the test is six times faster on two-byte strings.
+ */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 export function scanForInjection(text: string): InjectionScan {
-  const revealed = reveal(text);
+  const nonAscii = NON_ASCII.test(text);
+  const revealed = reveal(text, nonAscii);
   const hits: Hit[] = [];
   const anyTextRule = TEXT_RULE_GATES.some((gate) => gate.test(revealed.text));
   for (const rule of anyTextRule ? TEXT_RULES : []) {
-    for (const span of findSpans(rule, revealed.text)) {
-      hits.push({ rule: rule.id, excerpt: excerpt(text, revealed.toOriginal(span)) });
-    }
+    const span = firstSpan(rule, revealed.text);
+    if (span) hits.push({ rule: rule.id, excerpt: excerpt(text, revealed.toOriginal(span)) });
   }
-  hits.push(...hiddenCharacterHits(text), ...base64Hits(text));
+  if (nonAscii) hits.push(...hiddenCharacterHits(text));
+  const encoded = base64Hit(text);
+  if (encoded) hits.push(encoded);
   return summarize(hits);
 }
 
+/** One reason per rule: a rule counts once in the score, and one excerpt shows a reviewer where. */
 function summarize(hits: readonly Hit[]): InjectionScan {
   const reasons: InjectionFinding[] = [];
   let clean = 1;
   for (const { id, weight } of INJECTION_RULES) {
-    const own = hits.filter((hit) => hit.rule === id).slice(0, MAX_FINDINGS_PER_RULE);
-    if (own.length === 0) continue;
+    const hit = hits.find((candidate) => candidate.rule === id);
+    if (hit === undefined) continue;
     clean *= 1 - weight;
-    reasons.push(...own.map(({ rule, excerpt }) => ({ rule, excerpt })));
+    reasons.push({ rule: hit.rule, excerpt: hit.excerpt });
   }
   const score = Math.round((1 - clean) * 1000) / 1000;
   return { flagged: score >= INJECTION_FLAG_THRESHOLD, score, reasons };
@@ -152,38 +172,95 @@ export function injectionRuleWeight(ruleId: string): number | undefined {
 interface TextRule {
   id: InjectionRuleId;
   patterns: readonly RegExp[];
-  /** Rejects a match that is a harmless look-alike. */
-  accept?: (text: string, span: Span) => boolean;
+  /**
+   * Given a text, which of its matches count, the others being harmless look-alikes. A factory, so a rule
+   * that tries thousands of matches can look at the whole text once.
+   */
+  accepts?: (text: string) => (span: Span) => boolean;
 }
 
-const NEGATION = "(?:do\\s+not|don['’]?t|never|must\\s+not)";
+const NEGATION = "(?:do\\s+not|don['’]?t|never|(?:you|assistant|ai|model)\\s+must\\s+not)";
+/** "The user's colleagues" are someone else. */
+const THE_USER = "(?:the\\s+)?(?:user|human)\\b(?!['’])";
+const OVERRIDE_VERB = "(?:ignore|disregard|forget|stop\\s+(?:following|obeying))";
+const OVERRIDE_NOUN = "(?:instructions?|prompts?|directions?|directives?|rules|guidelines|commands?)";
+const DETERMINERS = "(?:(?:all|any|the|your|my|these|those|every|of|that)\\s+){0,3}";
+/** The identities jailbreaks give the model: "you are now DAN", "act as an unfiltered AI". */
+const JAILBREAK_IDENTITY = "(?:dan|jailbr(?:eak|oken)\\w*|unrestricted|unfiltered|uncensored|amoral)";
+const NEW_IDENTITY =
+  "(?:you\\s+are\\s+now|from\\s+now\\s+on,?\\s+you\\s+are|you\\s+will\\s+now\\s+(?:act|behave)\\s+as)";
+
+const ROLE_TAG_PATTERNS: readonly RegExp[] = [
+  /<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id)\|>/gi,
+  /\[\/?INST\]/g,
+  /<<\/?SYS>>/g,
+  /<\/s>/g,
+  // A one-word element such as Maven's <system>GitHub</system> is configuration, not a role.
+  /<system>(?![^<\s]{0,40}<\/system>)/gi,
+  /<\/system>(?<!<system>[^<\s]{0,40}<\/system>)/gi,
+];
 
 const TEXT_RULES: readonly TextRule[] = [
   {
     id: "override-instructions",
     patterns: [
-      /\b(?:ignore|disregard|forget|skip|override|bypass|discard|neglect)\s+(?:(?:all|any|the|your|my|these|those|every|of|that)\s+){0,3}(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|existing)\s+(?:instructions?|prompts?|directions?|directives?|rules|guidelines|commands?)\b/gi,
-      /\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:(?:previous|prior|original|initial|current|safety|content|ethical|moral)\s+)?(?:instructions?|rules|guidelines|programming|training|directives?|system\s+prompt)\b/gi,
-      /\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+|anything\s+){1,2}(?:above|before\s+this|you\s+(?:were|have\s+been)\s+told)\b/gi,
+      new RegExp(
+        `\\b(?:${OVERRIDE_VERB}|skip|override|bypass|discard|neglect)\\s+${DETERMINERS}(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|existing)\\s+${OVERRIDE_NOUN}\\b`,
+        "gi",
+      ),
+      // The same with the adjective after the noun: "ignore the instructions above".
+      new RegExp(
+        `\\b${OVERRIDE_VERB}\\s+${DETERMINERS}${OVERRIDE_NOUN}\\s+(?:above|before\\s+this|so\\s+far|(?:given|written|stated)\\s+(?:above|before|earlier|previously)|you\\s+(?:were|have\\s+been)\\s+given)\\b`,
+        "gi",
+      ),
+      new RegExp(
+        `\\b${OVERRIDE_VERB}\\s+(?:all\\s+(?:of\\s+)?)?your\\s+(?:(?:previous|prior|original|initial|current|safety|content|ethical|moral)\\s+)?(?:instructions?|rules|guidelines|programming|training|directives?|system\\s+prompt)\\b`,
+        "gi",
+      ),
+      /\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+|anything\s+){1,2}(?:above|before\s+this)\b/gi,
+      // "The above" as a noun, ending the clause: "ignore the above error" is about an error.
+      /\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?the\s+above(?=\s*(?:[.,;:!]|$)|\s+(?:and|instead|then)\b)/gi,
+      // Not what you were told about or by something: "forget what you were told about carbs" is a diet blog.
+      /\b(?:ignore|disregard|forget)\s+(?:(?:all|everything|anything)\s+)?(?:(?:that|what)\s+)?you(?:\s+were|\s+have\s+been|['’]ve\s+been)\s+(?:told|instructed|programmed)\b(?!\s+(?:about|of|by|in|at|regarding)\b)/gi,
       // The same, as attacks translate it: Spanish, Portuguese, French, Italian, German, Russian, Chinese,
-      // Japanese, Korean. Each asks for the instructions before or above, so "ignore the rules for temp
-      // files" in any of them stays quiet.
+      // Japanese, Korean, Dutch, Polish, Turkish, Indonesian and Malay, Vietnamese, Arabic, Hindi. Each asks
+      // for the instructions before or above, so "ignore the rules for temp files" in any of them stays quiet.
       /\b(?:ignora|ignore|ignorar|olvida|olvide|esque[çc]a|desconsidere|descarta)\s+(?:(?:todas|todos|las|los|as|os|tus|sus|suas)\s+){0,3}(?:instrucciones|indicaciones|instru[çc][õo]es|orienta[çc][õo]es)\s+(?:anteriores|previas|pr[ée]vias)\b/gi,
+      /\b(?:ignora|ignore|olvida|olvide|descarta)\s+todo\s+lo\s+(?:anterior|dicho)\b/gi,
       /\b(?:ignore[rz]?|oublie[rz]?)\s+(?:(?:toutes|tous|les|tes|vos|ces)\s+){0,3}(?:instructions|consignes|directives)\s+(?:pr[ée]c[ée]dentes|ant[ée]rieures|ci-dessus)/gi,
       /\b(?:ignora|ignorate|dimentica|dimenticate)\s+(?:(?:tutte|tutti|le|gli|tue|sue)\s+){0,3}(?:istruzioni|indicazioni)\s+(?:precedenti|sopra)\b/gi,
-      /\b(?:ignoriere|ignorieren\s+sie|vergiss|vergessen\s+sie|missachte)\s+(?:(?:alle|all|die|deine|ihre|s[äa]mtliche)\s+){0,2}(?:vorherigen|bisherigen|vorigen|obigen|fr[üu]heren|urspr[üu]nglichen)\s+(?:anweisungen|instruktionen|befehle|vorgaben)/gi,
+      /\b(?:ignoriere|ignorieren\s+sie|vergiss|vergessen\s+sie|missachte)\s+(?:(?:alle|all|die|deine|ihre|s[äa]mtliche)\s+){0,2}(?:(?:vorherigen|bisherigen|vorigen|obigen|fr[üu]heren|urspr[üu]nglichen)\s+(?:anweisungen|instruktionen|befehle|vorgaben)|(?:anweisungen|instruktionen|befehle|vorgaben)\s+(?:von\s+)?(?:oben|zuvor|davor)\b)/gi,
       /(?:игнорируй|игнорируйте|забудь|забудьте)\s+(?:(?:все|всё|свои|ваши|мои)\s+){0,2}(?:предыдущие|прежние|прошлые|вышеуказанные)\s+(?:инструкции|указания|команды)/gi,
       /(?:忽略|无视|無視|忘记|忘記|忘掉)(?:掉)?(?:你|您)?(?:之前|以前|先前|上面|上述|前面|此前)(?:的)?(?:所有|全部|一切)?(?:的)?(?:指令|指示|提示词|提示詞|系统提示|系統提示)/g,
       // 前 and 위 alone, not as the end of another word (事前 "in advance", 午前 "morning", 상위 "upper").
       /(?:以前|(?<![\u4e00-\u9fff])前|これまで|上記|先ほど|今まで)の(?:すべての|全ての)?(?:指示|命令|指令|プロンプト)(?:は|を)?(?:すべて|全て)?(?:無視|忘れ)/g,
       /(?:이전|(?<![\uac00-\ud7a3])(?:앞|위)|지금까지)(?:의)?\s*(?:모든\s*)?(?:지시|지침|명령|프롬프트)(?:사항)?(?:을|를|은|는)?\s*(?:모두\s*)?(?:무시|잊어)/g,
+      /\b(?:negeer|vergeet)\s+(?:(?:alle|al|de|je|jouw|uw)\s+){0,2}(?:(?:vorige|voorgaande|eerdere|bovenstaande)\s+(?:instructies|aanwijzingen|opdrachten)|(?:instructies|aanwijzingen|opdrachten)\s+hierboven)\b/gi,
+      /\b(?:zignoruj|ignoruj|zapomnij(?:\s+o)?|pomiń)\s+(?:(?:wszystkie|wszystkich|twoje|twoich|swoje)\s+){0,2}(?:poprzedni|wcześniejsz|powyższ)[a-ząćęłńóśźż]*\s+(?:instrukcj|polece|wytyczn)/gi,
+      /(?:önceki|yukarıdaki)\s+(?:(?:tüm|bütün)\s+)?(?:talimatlar|komutlar|yönergeler)[ıi]\s+(?:yok\s+say|görmezden\s+gel|unut|dikkate\s+alma)/gi,
+      /\b(?:abaikan|lupakan)\s+(?:(?:semua|seluruh|segala)\s+)?(?:instruksi|perintah|petunjuk|arahan)\s+(?:yang\s+)?(?:sebelumnya|terdahulu|di\s+atas|sebelum\s+ini)\b/gi,
+      /\b(?:bỏ\s+qua|phớt\s+lờ|quên(?:\s+đi)?)\s+(?:(?:tất\s+cả|mọi|toàn\s+bộ|các|những)\s+){0,3}(?:hướng\s+dẫn|chỉ\s+dẫn|chỉ\s+thị|lệnh)\s+(?:trước\s+(?:đó|đây)|ở\s+trên|phía\s+trên)/gi,
+      // `i` changes nothing in Arabic or Hindi: it puts these two in the gate of the case-insensitive
+      // patterns, where they cost nothing, and out of the CJK ones', whose time they tripled.
+      /(?:تجاهل|[اإ]نس[َى]?)\s+(?:(?:جميع|كل|كافة)\s+)?(?:التعليمات|الأوامر|الإرشادات|التوجيهات)\s+(?:السابقة|أعلاه)/gi,
+      // Hindi writes ज़ as one code point or as ज plus a nukta.
+      /(?:पिछले|पहले\s+के|ऊपर\s+(?:दिए\s+गए|के))\s+(?:(?:सभी|सारे)\s+)?(?:निर्देशों|आदेशों)\s+(?:को\s+)?(?:अनदेखा|न(?:\u095b|\u091c\u093c?)रअंदा(?:\u095b|\u091c\u093c?)|भूल)/gi,
     ],
-    accept: (text, span) => !isNegated(text, span),
+    accepts: (text) => (span) => !isNegated(text, span) && !targetsATool(text, span),
   },
   {
     id: "role-reassignment",
     patterns: [
-      /\b(?:you\s+are\s+now|from\s+now\s+on,?\s+you\s+are|you\s+will\s+now\s+(?:act|behave)\s+as)\s+(?:(?:a|an|the|my)\s+)?(?:[\w-]+\s+){0,2}?(?:ai|assistant|chatbot|bot|language\s+model|llm|persona|character|dan|jailbroken|unrestricted|unfiltered|uncensored)\b/gi,
+      new RegExp(
+        `\\b${NEW_IDENTITY}\\s+(?:(?:a|an|the|my)\\s+)?(?:[\\w-]+\\s+){0,2}?${JAILBREAK_IDENTITY}\\b`,
+        "gi",
+      ),
+      // An AI only when it ends the phrase: "a certified AI practitioner" is a person.
+      new RegExp(
+        `\\b${NEW_IDENTITY}\\s+(?:a|an|the|my)\\s+(?:[\\w-]+\\s+){0,2}?(?:ai|assistant|chatbot|bot|language\\s+model|llm)(?=\\s*(?:[.,;:!?)]|$)|\\s+(?:that|who|which|called|named|with|without|and|whose)\\b)`,
+        "gi",
+      ),
+      /\bfrom\s+now\s+on,?\s+you\s+(?:are|will\s+be)\b[^.!?\n]{0,60}?\b(?:no|without(?:\s+any)?|free\s+(?:of|from))\s+(?:(?:ethical|moral|content|safety)\s+)?(?:rules|restrictions|filters|guidelines|censorship)\b/gi,
       /\byou\s+are\s+no\s+longer\s+(?:bound|restricted|limited|constrained|required\s+to\s+follow)\b/gi,
       // Not any mode ("you are now in edit mode" is a how-to): the ones jailbreak prompts announce.
       /\byou\s+are\s+now\s+(?:in|running\s+in|operating\s+in)\s+(?:developer|dev|god|dan|jailbr(?:eak|oken)|unrestricted|unfiltered|uncensored)\s+mode\b/gi,
@@ -192,14 +269,17 @@ const TEXT_RULES: readonly TextRule[] = [
   {
     id: "new-instructions",
     patterns: [
-      /\b(?:new|real|actual|true|secret|hidden|override)\s+(?:instructions?|directives?|system\s+prompt)\s*:/gi,
+      /\b(?:new|real|actual|true|secret|hidden|override)\s+(?:instructions?|directives?|system\s+prompt)(?:\s+(?:for|to)\s+(?:the\s+)?(?:ai|assistant|model|llm|chatbot|bot|agent))?\s*:/gi,
       /\byour\s+(?:new|real|actual|true)\s+(?:task|instructions?|role|objective|goal|purpose|job)\s+(?:is|are|will\s+be)\b/gi,
     ],
   },
   {
     id: "jailbreak-persona",
     patterns: [
-      /\b(?:act|acting|behave|respond|answer|pretend|roleplay|role-play)\s+(?:as|like|to\s+be)\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}?(?:dan|jailbr(?:eak|oken)\w*|unrestricted|unfiltered|uncensored|evil)\b/gi,
+      new RegExp(
+        `\\b(?:act|acting|behave|respond|answer|pretend|roleplay|role-play)\\s+(?:as|like|to\\s+be)\\s+(?:(?:a|an|the)\\s+)?(?:[\\w-]+\\s+){0,2}?(?:${JAILBREAK_IDENTITY}|evil)\\b`,
+        "gi",
+      ),
       /\b(?:dan|jailbreak|jailbroken)\s+mode\b/gi,
       /\bdo\s+anything\s+now\b/gi,
     ],
@@ -208,11 +288,14 @@ const TEXT_RULES: readonly TextRule[] = [
     id: "conceal-from-user",
     patterns: [
       new RegExp(
-        `\\b${NEGATION}\\s+(?:tell|inform|(?:mention|reveal|disclose|show)\\s+(?:this|these|it|that|them|anything)\\s+to)\\s+(?:the\\s+)?(?:user|human)\\b`,
+        `\\b${NEGATION}\\s+(?:tell|inform|(?:mention|reveal|disclose|show)\\s+(?:this|these|it|that|them|anything)\\s+to)\\s+${THE_USER}`,
         "gi",
       ),
       new RegExp(`\\b${NEGATION}\\s+let\\s+(?:the\\s+)?(?:user|human)\\s+know\\b`, "gi"),
-      /\bkeep\s+(?:this|these|it|them)\s+(?:(?:instructions?|messages?)\s+)?(?:secret|hidden|confidential)\s+from\s+the\s+(?:user|human)\b/gi,
+      new RegExp(
+        `\\bkeep\\s+(?:this|these|it|them)\\s+(?:(?:instructions?|messages?)\\s+)?(?:secret|hidden|confidential)\\s+from\\s+${THE_USER}`,
+        "gi",
+      ),
     ],
   },
   {
@@ -226,16 +309,19 @@ const TEXT_RULES: readonly TextRule[] = [
   },
   {
     id: "fake-role-tag",
-    patterns: [
-      /<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id)\|>/gi,
-      /\[\/?INST\]/g,
-      /<<\/?SYS>>/g,
-      /<\/s>/g,
-      // A one-word element such as Maven's <system>GitHub</system> is configuration, not a role.
-      /<system>(?![^<\s]{0,40}<\/system>)/gi,
-      /<\/system>(?<!<system>[^<\s]{0,40}<\/system>)/gi,
-    ],
-    accept: (text, span) => !isQuotedMention(text, span) && !isStrikethroughClose(text, span),
+    patterns: ROLE_TAG_PATTERNS,
+    accepts: (text) => {
+      const use = roleTagUses(text);
+      return (span) => use(span) === "standalone";
+    },
+  },
+  {
+    id: "documented-role-tag",
+    patterns: ROLE_TAG_PATTERNS,
+    accepts: (text) => {
+      const use = roleTagUses(text);
+      return (span) => use(span) === "documented";
+    },
   },
   {
     id: "role-line",
@@ -246,25 +332,84 @@ const TEXT_RULES: readonly TextRule[] = [
       /^[ \t]*#{1,6}[ \t]*(?:system|instructions?)[ \t]*:[ \t]*$/gim,
     ],
   },
+  {
+    id: "system-order",
+    patterns: [
+      // What the assistant must do, on the line or under the heading: "System: Linux" states a fact.
+      /^[ \t]*(?:#{1,6}[ \t]*)?system[ \t]*:[ \t]*(?:\n[ \t]*)?(?:the\s+)?(?:assistant|ai|model|chatbot|bot|llm|you)\s+(?:must|shall|should|will|(?:is|are)\s+(?:required|instructed)\s+to|(?:has|have|needs?)\s+to|may\s+not|cannot|can['’]?t)\b/gim,
+    ],
+  },
 ];
 
 /**
  * Per set of flags, one regex alternating all the text rules' patterns with those flags: it matches a text
  * exactly when one of them does, so a chunk that matches none (nearly every chunk) is scanned three times
- * instead of 25, in half the time.
+ * instead of 54, in a fraction of the time. The patterns that start at a word boundary share one `\b`
+ * (none has a top-level `|`, so it binds each whole), which spares trying each inside words: a third less
+ * time.
  */
 const TEXT_RULE_GATES: readonly RegExp[] = (() => {
-  const byFlags = new Map<string, string[]>();
+  const byFlags = new Map<string, Set<string>>();
   for (const pattern of TEXT_RULES.flatMap((rule) => rule.patterns)) {
-    byFlags.set(pattern.flags, [...(byFlags.get(pattern.flags) ?? []), `(?:${pattern.source})`]);
+    byFlags.set(pattern.flags, (byFlags.get(pattern.flags) ?? new Set()).add(pattern.source));
   }
-  // Without `g`, `test` keeps no position between calls.
-  return [...byFlags].map(([flags, sources]) => new RegExp(sources.join("|"), flags.replace("g", "")));
+  return [...byFlags].map(([flags, sources]) => {
+    const atWord = [...sources].filter((source) => source.startsWith("\\b")).map((source) => source.slice(2));
+    const others = [...sources].filter((source) => !source.startsWith("\\b"));
+    const alternatives = [...(atWord.length > 0 ? [`\\b(?:${atWord.join("|")})`] : []), ...others];
+    // Without `g`, `test` keeps no position between calls.
+    return new RegExp(alternatives.map((source) => `(?:${source})`).join("|"), flags.replace("g", ""));
+  });
 })();
 
 /** "Never ignore your safety training", "don't disregard the previous rules": the advice, not the attack. */
 function isNegated(text: string, { start }: Span): boolean {
   return /(?:\bnever|\bnot|n['’]t)\s+$/i.test(text.slice(Math.max(0, start - 12), start));
+}
+
+const AI_NOUN = /^(?:ai|assistant|model|chatbot|bot|llm|system|conversation|chat|session)$/i;
+
+/** "To ignore the previous rules of the linter, add …": a how-to about a tool's rules, not the model's. */
+function targetsATool(text: string, { end }: Span): boolean {
+  const owner = /^\s+(?:of|for)\s+(?:the|this|that|your|our|its|a|an|each|every)\s+([\w-]+)/i.exec(
+    text.slice(end, end + 60),
+  )?.[1];
+  return owner !== undefined && !AI_NOUN.test(owner);
+}
+
+const FENCE_LINE = /^[ \t]*(?:```|~~~)/gm;
+const STRIKETHROUGH_TAG = /<\/?s>/g;
+
+/**
+ * How a text uses each chat-template token: quoted as `[INST]` (ignored), inside a code block or named as a
+ * tag ("wrap it in [INST] tags", documentation showing a format), or standing alone as in a forged prompt.
+ */
+function roleTagUses(text: string): (span: Span) => "quoted" | "documented" | "standalone" {
+  // Chunks keep a code block's fences (a split block is re-fenced): an odd count before means inside.
+  const fences = Array.from(text.matchAll(FENCE_LINE), (fence) => fence.index);
+  const strikethroughTags = Array.from(text.matchAll(STRIKETHROUGH_TAG), (tag) => tag.index);
+  /** HTML's <s>…</s> strikethrough, as opposed to a lone end-of-sequence token. */
+  const closesStrikethrough = ({ start, end }: Span) => {
+    const previous = strikethroughTags[countBelow(strikethroughTags, start) - 1];
+    return text.slice(start, end) === "</s>" && previous !== undefined && text.startsWith("<s>", previous);
+  };
+  return (span) => {
+    if (isQuotedMention(text, span) || closesStrikethrough(span)) return "quoted";
+    if (countBelow(fences, span.start) % 2 === 1 || isNamedAsTag(text, span)) return "documented";
+    return "standalone";
+  };
+}
+
+/** How many of the ascending numbers are below `limit`. */
+function countBelow(ascending: readonly number[], limit: number): number {
+  let low = 0;
+  let high = ascending.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((ascending[middle] ?? limit) < limit) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** A token written as `[INST]` or "<|im_start|>" is documentation talking about it. */
@@ -273,24 +418,29 @@ function isQuotedMention(text: string, { start, end }: Span): boolean {
   return before !== undefined && "`'\"".includes(before) && text[end] === before;
 }
 
-/** HTML's <s>…</s> strikethrough, as opposed to a lone end-of-sequence token. */
-function isStrikethroughClose(text: string, { start, end }: Span): boolean {
-  if (text.slice(start, end) !== "</s>") return false;
-  const open = text.lastIndexOf("<s>", start);
-  return open !== -1 && open > text.lastIndexOf("</s>", start - 1);
+/** "… in [INST] tags", "the <|im_start|> and <|im_end|> tokens". */
+function isNamedAsTag(text: string, { end }: Span): boolean {
+  return /^(?:\s*(?:,|and|or|\/)\s*\S{1,24})?\s+(?:special\s+)?(?:tags?|tokens?|markers?|delimiters?)\b/i.test(
+    text.slice(end, end + 60),
+  );
 }
 
-function findSpans(rule: TextRule, text: string): Span[] {
-  const spans: Span[] = [];
+/** The earliest accepted match of any of the rule's patterns. */
+function firstSpan(rule: TextRule, text: string): Span | undefined {
+  let accepts: ((span: Span) => boolean) | undefined;
+  let first: Span | undefined;
   for (const pattern of rule.patterns) {
     for (const match of text.matchAll(pattern)) {
+      if (first && match.index >= first.start) break;
       const span = { start: match.index, end: match.index + match[0].length };
-      if (rule.accept && !rule.accept(text, span)) continue;
-      spans.push(span);
-      if (spans.length >= MAX_FINDINGS_PER_RULE) return spans.sort((a, b) => a.start - b.start);
+      // Made at the first match only: most rules match nothing.
+      accepts ??= rule.accepts?.(text);
+      if (accepts && !accepts(span)) continue;
+      first = span;
+      break;
     }
   }
-  return spans.sort((a, b) => a.start - b.start);
+  return first;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -344,11 +494,20 @@ interface Revealed {
 }
 
 /**
- * The text as a model reads it: invisible characters removed (so "ig\u200bnore" matches), tag
- * characters decoded, look-alike letters folded, with a map back to the original for excerpts.
+ * The text as a model reads it, with a map back to the original for excerpts: invisible characters removed
+ * and tag characters decoded (so "ig\u200bnore" matches), words put back together ("I g n o r e",
+ * "pre-\nvious"), look-alike letters and digits folded ("Іgnore" with a Cyrillic І, "1gn0re").
  */
-function reveal(text: string): Revealed {
-  if (!NEEDS_REVEAL.test(text)) return { text, toOriginal: (span) => span };
+function reveal(text: string, nonAscii = NON_ASCII.test(text)): Revealed {
+  const shown =
+    nonAscii && NEEDS_REVEAL.test(text) ? revealHidden(text) : { text, toOriginal: (span: Span) => span };
+  const joined = rejoinSplitWords(shown);
+  // Both folds put one code unit for one, so the map stays valid.
+  const folded = foldDigits(nonAscii ? foldConfusables(joined.text) : joined.text);
+  return { text: folded, toOriginal: joined.toOriginal };
+}
+
+function revealHidden(text: string): Revealed {
   let out = "";
   const starts: number[] = [];
   const ends: number[] = [];
@@ -381,6 +540,98 @@ function revealedForm(cp: number, original: string): string {
   if (hiddenRule(cp) === "unicode-tags") return decodedTag(cp) ?? "";
   if (hiddenRule(cp) !== undefined || isSilentlyDropped(cp)) return "";
   return asciiLookAlike(cp) ?? original;
+}
+
+/** Four or more letters or digits written one by one ("I g n o r e  a l l"); a wider gap ends a word. */
+const SPACED_OUT = /(?<![\p{L}\p{N}])[\p{L}\p{N}](?: +[\p{L}\p{N}](?![\p{L}\p{N}])){3,}/gu;
+/** A word spelled out one space apart, in ASCII: a cheap test for every chunk, fast on indented code too. */
+const SPACED_OUT_GATE = /[A-Za-z0-9] [A-Za-z0-9] [A-Za-z0-9] [A-Za-z0-9]/;
+/** A word hyphenated at a line break, as text extracted from PDFs has them. */
+const HYPHEN_BREAK = /(?<=\p{L})-\n[ \t]*(?=\p{L})/gu;
+
+function rejoinSplitWords(revealed: Revealed): Revealed {
+  const { text } = revealed;
+  const cuts: Span[] = [];
+  if (SPACED_OUT_GATE.test(text)) {
+    for (const run of text.matchAll(SPACED_OUT)) {
+      for (const gap of run[0].matchAll(/ +/g)) {
+        const end = run.index + gap.index + gap[0].length;
+        // A single space goes; a wider gap keeps one, between words.
+        cuts.push({ start: end - (gap[0].length > 1 ? gap[0].length - 1 : 1), end });
+      }
+    }
+  }
+  if (text.includes("-\n")) {
+    for (const hyphen of text.matchAll(HYPHEN_BREAK)) {
+      cuts.push({ start: hyphen.index, end: hyphen.index + hyphen[0].length });
+    }
+  }
+  return cuts.length === 0
+    ? revealed
+    : withCuts(
+        revealed,
+        cuts.sort((a, b) => a.start - b.start),
+      );
+}
+
+/** The text without the (sorted, disjoint) cuts, its map going back through them. */
+function withCuts(revealed: Revealed, cuts: readonly Span[]): Revealed {
+  const { text } = revealed;
+  let out = "";
+  // Where each code unit of `out` is in `text`.
+  const kept: number[] = [];
+  let from = 0;
+  for (const cut of [...cuts, { start: text.length, end: text.length }]) {
+    out += text.slice(from, cut.start);
+    for (let i = from; i < cut.start; i++) kept.push(i);
+    from = cut.end;
+  }
+  return {
+    text: out,
+    toOriginal: ({ start, end }) =>
+      revealed.toOriginal({
+        start: kept[start] ?? text.length,
+        end: end > start ? (kept[end - 1] ?? text.length - 1) + 1 : (kept[start] ?? text.length),
+      }),
+  };
+}
+
+/** Cyrillic and Greek letters drawn like Latin ones, the usual spoofs (a Ukrainian І in "Іgnore"). */
+const CONFUSABLES = new Map(
+  (
+    "аa еe оo рp сc уy хx ѕs іi јj ԁd һh ӏl ԛq ԝw АA ВB ЕE КK МM НH ОO РP СC ТT ХX УY ЅS ІI ЈJ " +
+    "αa οo νv ιi κk ρp υu χx γy ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX"
+  )
+    .split(" ")
+    .map((pair) => [pair.charAt(0), pair.charAt(1)] as const),
+);
+// A range is five times faster to test than the table's letters, and curly quotes are not in it.
+const GREEK_OR_CYRILLIC = /[\u0370-\u052f]/;
+const LATIN_GREEK_OR_CYRILLIC_WORD = /[A-Za-z\u0370-\u052f]+/g;
+
+/** Only in words that have Latin letters too: Russian and Greek words keep their own letters. */
+function foldConfusables(text: string): string {
+  if (!GREEK_OR_CYRILLIC.test(text)) return text;
+  return text.replace(LATIN_GREEK_OR_CYRILLIC_WORD, (word) =>
+    /[A-Za-z]/.test(word) ? Array.from(word, (c) => CONFUSABLES.get(c) ?? c).join("") : word,
+  );
+}
+
+/** 1 stands for i, not l: the words attacks disguise are "ignore", "instructions", "previous". */
+const DIGIT_LETTERS: Readonly<Record<string, string>> = { 0: "o", 1: "i", 3: "e", 4: "a", 5: "s", 7: "t" };
+/**
+ * A word where such digits stand before letters ("1gn0re", "prev1ous"); code's "v2", "utf8" and "sha256"
+ * end in digits, and are left alone.
+ */
+const DIGITS_AMONG_LETTERS = /\b[a-z]*(?:[013457]+[a-z]+)+/gi;
+/** A cheap test that spares most chunks the replace. */
+const DIGIT_BEFORE_LETTER = /[013457][a-z]/i;
+
+function foldDigits(text: string): string {
+  if (!DIGIT_BEFORE_LETTER.test(text)) return text;
+  return text.replace(DIGITS_AMONG_LETTERS, (word) =>
+    word.replace(/[013457]/g, (digit) => DIGIT_LETTERS[digit] ?? digit),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -419,6 +670,17 @@ function nextFlagTagCount(cp: number, count: number): number {
   return count >= 0 && isFlagTag(cp) ? count + 1 : -1;
 }
 
+const RIGHT_TO_LEFT_LETTER = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
+
+/**
+ * Embeddings and isolates (not overrides, which reverse the letters of "file\u202etxt.exe") near Hebrew or
+ * Arabic letters: how right-to-left text embeds a left-to-right phrase, and editors write them.
+ */
+function isRightToLeftEmbedding(text: string, i: number, cp: number): boolean {
+  const embedding = (cp >= 0x202a && cp <= 0x202c) || (cp >= 0x2066 && cp <= 0x2069);
+  return embedding && RIGHT_TO_LEFT_LETTER.test(text.slice(Math.max(0, i - 40), i + 41));
+}
+
 interface HiddenRun {
   rule: HiddenRule;
   span: Span;
@@ -436,6 +698,7 @@ function hiddenRuns(text: string): HiddenRun[] {
     flagTags = nextFlagTagCount(cp, flagTags);
     const exempt =
       (cp === BYTE_ORDER_MARK && i === 0) ||
+      isRightToLeftEmbedding(text, i, cp) ||
       (rule === "unicode-tags" && flagTags >= 1 && flagTags <= MAX_FLAG_TAGS) ||
       (cp === CANCEL_TAG && previous !== undefined && isFlagTag(previous)) ||
       isLegitimateJoiner(cp, previous, text.codePointAt(i + size));
@@ -450,12 +713,16 @@ function hiddenRuns(text: string): HiddenRun[] {
   return runs;
 }
 
-// Every hidden character is outside ASCII, and most chunks are ASCII only: one scan skips the walk.
-const NON_ASCII = /[^\p{ASCII}]/u;
+/** What `hiddenRule` names: tested before walking a text, since curly quotes make most prose non-ASCII. */
+const HIDDEN_CHARACTER =
+  /[\u180e\u200b-\u200d\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/u;
 
+/** The first run of each kind. */
 function hiddenCharacterHits(text: string): Hit[] {
-  if (!NON_ASCII.test(text)) return [];
-  return hiddenRuns(text).map(({ rule, span }) => ({ rule, excerpt: excerpt(text, span) }));
+  if (!HIDDEN_CHARACTER.test(text)) return [];
+  const firsts = new Map<HiddenRule, Span>();
+  for (const { rule, span } of hiddenRuns(text)) if (!firsts.has(rule)) firsts.set(rule, span);
+  return [...firsts].map(([rule, span]) => ({ rule, excerpt: excerpt(text, span) }));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -482,9 +749,9 @@ function hasBase64Run(text: string): boolean {
   return false;
 }
 
-function base64Hits(text: string): Hit[] {
-  if (!hasBase64Run(text)) return [];
-  const hits: Hit[] = [];
+/** The first blob that decodes to instructions. */
+function base64Hit(text: string): Hit | undefined {
+  if (!hasBase64Run(text)) return undefined;
   for (const match of text.matchAll(BASE64_RUN)) {
     const blob = match[0];
     const decoded = blob.length <= MAX_BASE64_LENGTH ? decodeBase64Text(blob) : undefined;
@@ -492,19 +759,23 @@ function base64Hits(text: string): Hit[] {
     const span = firstInstructionSpan(decoded);
     if (span === undefined) continue;
     const prefix = `${blob.slice(0, 12)}… → `;
-    hits.push({
+    return {
       rule: "base64-instructions",
       excerpt: prefix + excerpt(decoded, span, MAX_EXCERPT_LENGTH - prefix.length),
-    });
-    if (hits.length >= MAX_FINDINGS_PER_RULE) break;
+    };
   }
-  return hits;
+  return undefined;
 }
+
+/** Rules that flag alone: a blob that decodes to "System: Linux" or a documented template is no attack. */
+const INSTRUCTION_RULES = TEXT_RULES.filter(
+  (rule) => (injectionRuleWeight(rule.id) ?? 0) >= INJECTION_FLAG_THRESHOLD,
+);
 
 function firstInstructionSpan(decoded: string): Span | undefined {
   const revealed = reveal(decoded);
-  for (const rule of TEXT_RULES) {
-    const [span] = findSpans(rule, revealed.text);
+  for (const rule of INSTRUCTION_RULES) {
+    const span = firstSpan(rule, revealed.text);
     if (span) return revealed.toOriginal(span);
   }
   return undefined;
