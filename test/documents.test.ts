@@ -74,8 +74,10 @@ async function chunksOf(documentId: string) {
     tokenCount: number;
     pageStart: number | null;
     qualityScore: number;
+    documentId: string;
     isDuplicate: boolean;
     duplicateOf: string | null;
+    duplicateOfChunk: { documentId: string; chunkIndex: number } | null;
     injection: { flagged: boolean; reasons: { rule: string }[] };
   }[];
 }
@@ -320,6 +322,9 @@ describe("ingesting documents", () => {
     expect(first?.isDuplicate).toBe(false);
     expect(exact.map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([[true, first?.id]]);
     expect(edited.map((c) => [c.isDuplicate, c.duplicateOf])).toEqual([[true, first?.id]]);
+    // Where the original is, to name it on any page of a listing: its document and place.
+    expect(exact.map((c) => c.duplicateOfChunk)).toEqual([{ documentId: first?.documentId, chunkIndex: 0 }]);
+    expect(first?.duplicateOfChunk).toBeNull();
     const duplicatesOf = (name: string) => documents.find((d) => d.name === name)?.duplicateChunks;
     expect(["payments.md", "payments-again.md", "payments-edited.md"].map(duplicatesOf)).toEqual([0, 1, 1]);
 

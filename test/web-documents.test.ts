@@ -251,7 +251,7 @@ describe("a project's documents in the web app", { timeout: 90_000 }, () => {
     const rowOf = (name: string) => documents.getByRole("row").filter({ hasText: name });
     expect(await documents.getByRole("columnheader", { name: "Actions" }).count()).toBe(1);
 
-    // The project's list names what a duplicate repeats when that chunk is on the page too.
+    // Both lists name what a duplicate repeats, the document's own list too, where the original is not shown.
     await documents.getByRole("button", { name: "Review all chunks" }).click();
     const all = page.getByRole("region", { name: "All chunks" });
     await all.getByRole("status", { name: "Chunk count" }).getByText("4 chunks").waitFor();
@@ -265,7 +265,7 @@ describe("a project's documents in the web app", { timeout: 90_000 }, () => {
 
     await documents.getByRole("button", { name: "Show chunks of rota-copy.md" }).click();
     const copyChunk = page.getByRole("region", { name: "Chunks of rota-copy.md" }).getByRole("listitem");
-    expect(await copyChunk.textContent()).toMatch(/duplicate \(\d+% like an earlier chunk\)/);
+    expect(await copyChunk.textContent()).toMatch(/duplicate \(\d+% like rota\.md #1\)/);
 
     // One click only asks; Cancel keeps the document.
     await documents.getByRole("button", { name: "Delete rota.md" }).click();

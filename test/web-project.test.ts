@@ -388,7 +388,7 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await filters.getByLabel("Duplicates").selectOption("only");
     await count.getByText("1 chunk").waitFor();
     expect(await chunks.first().textContent()).toMatch(
-      /^rota-copy\.md · .*duplicate \(\d+% like an earlier chunk\)/,
+      /^rota-copy\.md · .*duplicate \(\d+% like rota\.md #1\)/,
     );
 
     await filters.getByLabel("Duplicates").selectOption("exclude");

@@ -111,6 +111,8 @@ export const ChunkSchema = z
     qualityBreakdown: z.record(z.string(), z.number()),
     isDuplicate: z.boolean(),
     duplicateOf: z.uuid().nullable(),
+    /** Where the original is: its document and 0-based place in it. */
+    duplicateOfChunk: z.object({ documentId: z.uuid(), chunkIndex: z.number().int() }).nullable(),
     duplicateSimilarity: z.number().nullable(),
     injection: z.object({
       flagged: z.boolean(),

@@ -16,6 +16,7 @@ interface Chunk {
   qualityBreakdown: ChunkQuality["breakdown"];
   isDuplicate: boolean;
   duplicateOf: string | null;
+  duplicateOfChunk: { documentId: string; chunkIndex: number } | null;
   duplicateSimilarity: number | null;
   injection: { flagged: boolean; reasons: { rule: string; excerpt: string }[] };
 }
@@ -37,19 +38,11 @@ const FACTORS = Object.keys(QUALITY_WEIGHTS) as (keyof ChunkQuality["breakdown"]
 const quality = (chunk: Chunk) =>
   `quality ${chunk.qualityScore.toFixed(2)} (${FACTORS.map((f) => `${f} ${chunk.qualityBreakdown[f].toFixed(2)}`).join(", ")})`;
 
-/**
- * What a duplicate repeats. Only a chunk on the same page can be named: finding any other would take a request
- * per duplicate.
- */
-function original(
-  chunk: Chunk,
-  shown: ReadonlyMap<string, Chunk>,
-  documentNames?: ReadonlyMap<string, string>,
-) {
-  const first = chunk.duplicateOf ? shown.get(chunk.duplicateOf) : undefined;
-  if (!first) return "an earlier chunk";
-  const name = documentNames?.get(first.documentId);
-  return `${name ? `${name} ` : ""}#${first.chunkIndex + 1}`;
+/** What a duplicate repeats: its original's document and place. */
+function original(chunk: Chunk, documentNames: ReadonlyMap<string, string>) {
+  const at = chunk.duplicateOfChunk;
+  if (!at) return "an earlier chunk";
+  return `${documentNames.get(at.documentId) ?? "a deleted document"} #${at.chunkIndex + 1}`;
 }
 
 function facts(chunk: Chunk, repeated: string): string {
@@ -127,8 +120,8 @@ export function ChunksList({
 }: {
   projectId: string;
   documentId?: string;
-  /** Given for a project-wide list: each chunk's document name, by id. */
-  documentNames?: ReadonlyMap<string, string>;
+  /** The project's documents' names, by id: each chunk's in a project-wide list, and a duplicate's original's. */
+  documentNames: ReadonlyMap<string, string>;
   /**
    * Changes when the project's documents do (processed, deleted): chunks then change too, a document's own
    * included (its duplicates are no longer duplicates once their original is deleted), so the list reloads.
@@ -188,7 +181,6 @@ export function ChunksList({
     </p>
   );
   if (!page) return failure || <p className="muted">Loading chunks…</p>;
-  const shown = new Map(page.chunks.map((chunk) => [chunk.id, chunk]));
   const last = page.offset + page.chunks.length;
   return (
     <div>
@@ -225,8 +217,8 @@ export function ChunksList({
         {page.chunks.map((chunk) => (
           <li key={chunk.id}>
             <p className="muted name">
-              {documentNames ? `${documentNames.get(chunk.documentId) ?? "deleted document"} · ` : ""}
-              {facts(chunk, original(chunk, shown, documentNames))}
+              {documentId ? "" : `${documentNames.get(chunk.documentId) ?? "deleted document"} · `}
+              {facts(chunk, original(chunk, documentNames))}
             </p>
             <ChunkText text={chunk.text} />
           </li>

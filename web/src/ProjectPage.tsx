@@ -183,6 +183,7 @@ export function ProjectPage({ id }: { id: string }) {
 
   const working = busy(documents, datasets);
   const shownDocument = documents.find((d) => d.id === shown);
+  const documentNames = new Map(documents.map((d) => [d.id, d.name]));
   useEffect(() => {
     // A hidden tab is not refreshed: shown again, it catches up within one period.
     const timer = setInterval(
@@ -295,6 +296,7 @@ export function ProjectPage({ id }: { id: string }) {
               key={shownDocument.id}
               projectId={id}
               documentId={shownDocument.id}
+              documentNames={documentNames}
               reloadKey={chunksKey(documents)}
             />
           </section>
@@ -309,11 +311,7 @@ export function ProjectPage({ id }: { id: string }) {
         {reviewing && (
           <section aria-label="All chunks">
             <h3>All chunks</h3>
-            <ChunksList
-              projectId={id}
-              documentNames={new Map(documents.map((d) => [d.id, d.name]))}
-              reloadKey={chunksKey(documents)}
-            />
+            <ChunksList projectId={id} documentNames={documentNames} reloadKey={chunksKey(documents)} />
           </section>
         )}
         <h3>Upload</h3>

@@ -473,7 +473,12 @@ export function registerDocuments(program: Command) {
           ...(paged ? { pages: pageRange(c) } : {}),
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
-          duplicate: c.isDuplicate ? "yes" : "",
+          // Of which chunk, named as the CHUNK column names it.
+          duplicate: c.duplicateOfChunk
+            ? `${names.get(c.duplicateOfChunk.documentId) ?? c.duplicateOfChunk.documentId}#${c.duplicateOfChunk.chunkIndex}`
+            : c.isDuplicate
+              ? "yes"
+              : "",
           injection: c.injection.flagged
             ? [...new Set(c.injection.reasons.map((r) => r.rule))].join(",")
             : "",

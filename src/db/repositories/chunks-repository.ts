@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Actor } from "../../core/actor.js";
 import type { EarlierChunk, OrphanedCopy, Promotion } from "../../core/analyze-chunks.js";
 import { isUuid } from "../../core/ids.js";
@@ -15,6 +16,9 @@ import type { Db } from "../client.js";
 import { chunks, documents } from "../schema.js";
 
 export type ChunkRow = typeof chunks.$inferSelect;
+
+/** A chunk as listed: with its original's document and place when it is a duplicate. */
+export type ListedChunk = ChunkRow & { original: { documentId: string; chunkIndex: number } | null };
 
 /** A chunk ready to store: analysed, fingerprinted, and checked against the project's earlier chunks. */
 export interface NewChunk {
@@ -341,7 +345,7 @@ export class ChunksRepository {
     return (inserted as unknown as Rows<{ seq: number }>).rows.reduce((last, r) => Math.max(last, r.seq), 0);
   }
 
-  async list(actor: Actor, filter: ChunkFilter): Promise<{ total: number; chunks: ChunkRow[] }> {
+  async list(actor: Actor, filter: ChunkFilter): Promise<{ total: number; chunks: ListedChunk[] }> {
     const conditions: SQL[] = [eq(chunks.userId, actor.userId), eq(chunks.projectId, filter.projectId)];
     if (filter.documentId) conditions.push(eq(chunks.documentId, filter.documentId));
     if (filter.minQuality !== undefined) conditions.push(gte(chunks.qualityScore, filter.minQuality));
@@ -352,13 +356,25 @@ export class ChunksRepository {
       .select({ n: sql<number>`count(*)`.mapWith(Number) })
       .from(chunks)
       .where(where);
+    // A duplicate's original by its document and place, so that it can be named whatever page it is on.
+    const original = alias(chunks, "original");
     const rows = await this.db
-      .select()
+      .select({ chunk: chunks, originalDocumentId: original.documentId, originalIndex: original.chunkIndex })
       .from(chunks)
+      .leftJoin(original, eq(original.id, chunks.duplicateOf))
       .where(where)
       .orderBy(asc(chunks.createdAt), asc(chunks.documentId), asc(chunks.chunkIndex))
       .limit(filter.limit)
       .offset(filter.offset);
-    return { total: count?.n ?? 0, chunks: rows };
+    return {
+      total: count?.n ?? 0,
+      chunks: rows.map(({ chunk, originalDocumentId, originalIndex }) => ({
+        ...chunk,
+        original:
+          originalDocumentId === null || originalIndex === null
+            ? null
+            : { documentId: originalDocumentId, chunkIndex: originalIndex },
+      })),
+    };
   }
 }

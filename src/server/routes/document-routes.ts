@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { ChunkRow } from "../../db/repositories/chunks-repository.js";
+import type { ListedChunk } from "../../db/repositories/chunks-repository.js";
 import type { DocumentRow } from "../../db/repositories/documents-repository.js";
 import { type DocumentService, MAX_NAME_LENGTH } from "../../services/document-service.js";
 import type { AppEnv } from "../env.js";
@@ -29,7 +29,7 @@ export const toDocumentDto = (d: DocumentRow) => ({
   updatedAt: d.updatedAt.toISOString(),
 });
 
-export const toChunkDto = (c: ChunkRow) => ({
+export const toChunkDto = (c: ListedChunk) => ({
   id: c.id,
   documentId: c.documentId,
   chunkIndex: c.chunkIndex,
@@ -42,6 +42,7 @@ export const toChunkDto = (c: ChunkRow) => ({
   qualityBreakdown: c.qualityBreakdown,
   isDuplicate: c.isDuplicate,
   duplicateOf: c.duplicateOf,
+  duplicateOfChunk: c.original,
   duplicateSimilarity: c.duplicateSimilarity,
   injection: { flagged: c.injectionFlagged, score: c.injectionScore, reasons: c.injectionReasons },
 });
