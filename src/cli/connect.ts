@@ -1,10 +1,12 @@
 import type { Config } from "../config.js";
-import { openRuntime, type Runtime } from "../context.js";
+import type { Runtime } from "../context.js";
 import { DataDirBusyError, settledLockHolder } from "../db/data-dir-lock.js";
 import { silentLogger } from "../logger.js";
-import { createApp } from "../server/app.js";
 import { ApiClient, CliError } from "./api-client.js";
 import { ensureCliToken, readCliToken } from "./cli-token.js";
+
+// The database and the server's app are loaded when a command first needs them, not with this module:
+// `--help`, `--version` and every command sent to a running server then start in ~0.5 s instead of ~1.2 s.
 
 // Commands take it from here; it is defined with the API client, which raises it too and has no need
 // of this module's database and server.
@@ -22,6 +24,7 @@ export async function withRuntime<T>(
   command: string,
   work: (runtime: Runtime) => Promise<T>,
 ) {
+  const { openRuntime } = await import("../context.js");
   const runtime = await openRuntime(config, command, silentLogger);
   try {
     return await work(runtime);
@@ -61,6 +64,7 @@ export async function withClient<T>(
     const token = config.DATABASE_URL
       ? requireToken(config)
       : await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
+    const { createApp } = await import("../server/app.js");
     const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
     return work(new ApiClient((request) => app.fetch(request), IN_PROCESS_URL, token));
   });

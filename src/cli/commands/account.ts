@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
 import { settledLockHolder } from "../../db/data-dir-lock.js";
-import { loginLinkUrl, toUserDto } from "../../server/routes/auth-routes.js";
 import { CliError, withClient, withRuntime } from "../connect.js";
 import { printJson } from "../output.js";
 import { readSecret } from "../read-secret.js";
@@ -25,6 +24,8 @@ export function registerAccounts(program: Command) {
       const user = await withRuntime(loadConfig(process.env), "user create", ({ services }) =>
         services.auth.createUser({ email: options.email, password }),
       );
+      // Loaded here, not at the top, as in `connect`: see there.
+      const { toUserDto } = await import("../../server/routes/auth-routes.js");
       if (options.json) printJson(toUserDto(user));
       else process.stdout.write(`Created user ${user.email} (${user.id}).\n`);
     });
@@ -61,6 +62,7 @@ export function registerAccounts(program: Command) {
       const { token, expiresAt } = await withClient(config, "signin-link", (client) =>
         client.request<{ token: string; expiresAt: string }>("POST", "/api/auth/links"),
       );
+      const { loginLinkUrl } = await import("../../server/routes/auth-routes.js");
       const url = loginLinkUrl(server, token);
       if (options.json) printJson({ url, expiresAt });
       else {

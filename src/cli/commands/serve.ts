@@ -1,11 +1,7 @@
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
-import { openRuntime } from "../../context.js";
 import { createLogger, type Logger } from "../../logger.js";
-import { createApp } from "../../server/app.js";
-import { loginLinkUrl } from "../../server/routes/auth-routes.js";
 import { ensureCliToken } from "../cli-token.js";
 import { CliError } from "../connect.js";
 import { parsePort } from "../flags.js";
@@ -40,6 +36,13 @@ export function registerServe(program: Command) {
 }
 
 async function runServer(config: Config, logger: Logger) {
+  // Loaded here, not at the top, as in `connect`: see there.
+  const [{ serve }, { openRuntime }, { createApp }, { loginLinkUrl }] = await Promise.all([
+    import("@hono/node-server"),
+    import("../../context.js"),
+    import("../../server/app.js"),
+    import("../../server/routes/auth-routes.js"),
+  ]);
   const runtime = await openRuntime(config, "serve", logger);
   const { services, database, settings } = runtime;
   await runtime.startWorkers();
@@ -84,6 +87,7 @@ async function runServer(config: Config, logger: Logger) {
 }
 
 async function runWorker(config: Config, logger: Logger) {
+  const { openRuntime } = await import("../../context.js");
   const runtime = await openRuntime(config, "worker", logger);
   await runtime.startWorkers();
   process.stdout.write("FineFlow worker is running.\n");
