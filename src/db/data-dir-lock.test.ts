@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireDataDirLock, settledLockHolder } from "./data-dir-lock.js";
+import { acquireDataDirLock, type LockHolder, settledLockHolder, whenDataDirFree } from "./data-dir-lock.js";
 
 let dataDir: string;
 beforeEach(async () => {
@@ -44,5 +44,36 @@ describe("settledLockHolder", () => {
     const dead = 2 ** 22 + 1; // above Linux's largest pid
     await writeFile(join(dataDir, "fineflow.lock"), JSON.stringify({ pid: dead, command: "serve" }));
     expect(await settledLockHolder(dataDir, 3_600_000)).toBeUndefined();
+  });
+});
+
+describe("whenDataDirFree", () => {
+  it("waits for a command to finish with the data directory, saying once what it waits for", async () => {
+    const lock = acquireDataDirLock(dataDir, "ingest");
+    const told: LockHolder[] = [];
+    let free = false;
+    const waited = whenDataDirFree(dataDir, (holder) => told.push(holder)).then(() => {
+      free = true;
+    });
+    await setTimeout(300);
+    expect(free).toBe(false);
+    lock.release();
+    await waited;
+    expect(told).toEqual([{ pid: process.pid, command: "ingest" }]);
+    // Free now: the server takes the lock.
+    acquireDataDirLock(dataDir, "serve").release();
+  });
+
+  it("does not wait for another server, whose lock is then refused, nor when nobody holds it", async () => {
+    const told: LockHolder[] = [];
+    await whenDataDirFree(dataDir, (holder) => told.push(holder));
+    const lock = acquireDataDirLock(dataDir, "serve");
+    try {
+      await whenDataDirFree(dataDir, (holder) => told.push(holder));
+      expect(() => acquireDataDirLock(dataDir, "serve")).toThrow(/in use by `fineflow serve`/);
+    } finally {
+      lock.release();
+    }
+    expect(told).toEqual([]);
   });
 });

@@ -74,6 +74,22 @@ export async function settledLockHolder(
 
 const POLL_MS = 100;
 
+/**
+ * For `serve`, which runs for long: waits while a command (an `ingest`, say) holds the data directory,
+ * telling `onWait` once what it waits for, rather than refusing to start. Another server is not waited for:
+ * taking the lock then refuses, as it should.
+ */
+export async function whenDataDirFree(dataDir: string, onWait: (holder: LockHolder) => void): Promise<void> {
+  let told = false;
+  for (;;) {
+    const holder = readLockHolder(dataDir);
+    if (!holder || holder.command === "serve") return;
+    if (!told) onWait(holder);
+    told = true;
+    await setTimeout(POLL_MS);
+  }
+}
+
 export function acquireDataDirLock(dataDir: string, command: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const path = lockPath(dataDir);

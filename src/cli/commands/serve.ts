@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
+import { whenDataDirFree } from "../../db/data-dir-lock.js";
 import { createLogger, type Logger } from "../../logger.js";
 import { ensureCliToken } from "../cli-token.js";
 import { CliError } from "../connect.js";
@@ -43,6 +44,13 @@ async function runServer(config: Config, logger: Logger) {
     import("../../server/app.js"),
     import("../../server/routes/auth-routes.js"),
   ]);
+  if (!config.DATABASE_URL) {
+    await whenDataDirFree(config.FINEFLOW_DATA_DIR, (holder) =>
+      process.stdout.write(
+        `Waiting for \`fineflow ${holder.command}\` (pid ${holder.pid}) to finish with the embedded database…\n`,
+      ),
+    );
+  }
   const runtime = await openRuntime(config, "serve", logger);
   const { services, database, settings } = runtime;
   await runtime.startWorkers();
