@@ -355,7 +355,10 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       env,
     );
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("--pairs-per-chunk: must be from 1 to 10");
+    // Refused by the flag, in the API's range, before anything is sent.
+    expect(bad.stderr).toContain(
+      "option '--pairs-per-chunk <n>' argument '11' is invalid. must be a whole number from 1 to 10.",
+    );
   });
 
   it("validates and exports the dataset", async () => {

@@ -1,6 +1,14 @@
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { parsePageSize, parsePositiveNumber, parseWholeNumber } from "./flags.js";
+import { createProjectSchema, generateDatasetSchema, startTrainingSchema } from "../core/inputs.js";
+import { RANGES } from "../core/ranges.js";
+import {
+  numberFlag,
+  parsePageSize,
+  parsePositiveNumber,
+  parseWholeNumber,
+  wholeNumberFlag,
+} from "./flags.js";
 
 describe("parsePageSize", () => {
   it("takes the page sizes the API takes, and refuses the others in the flag's own words", () => {
@@ -38,5 +46,34 @@ describe("parseWholeNumber", () => {
         new InvalidArgumentError("must be a whole number, 0 or more."),
       );
     }
+  });
+});
+
+describe("flags in the API's ranges", () => {
+  it("refuse what the API refuses, and take what it takes, at both ends", () => {
+    const pairs = wholeNumberFlag(RANGES.pairsPerChunk);
+    expect([pairs("1"), pairs("10")]).toEqual([1, 10]);
+    expect(() => pairs("11")).toThrow(new InvalidArgumentError("must be a whole number from 1 to 10."));
+    expect(generateDatasetSchema.safeParse({ datasetName: "d", pairsPerChunk: 10 }).success).toBe(true);
+    expect(generateDatasetSchema.safeParse({ datasetName: "d", pairsPerChunk: 11 }).success).toBe(false);
+
+    const target = wholeNumberFlag(RANGES.chunkTargetTokens);
+    expect(() => target("31")).toThrow(new InvalidArgumentError("must be a whole number from 32 to 8192."));
+    expect(createProjectSchema.safeParse({ name: "p", chunkTargetTokens: 31 }).success).toBe(false);
+    expect(createProjectSchema.safeParse({ name: "p", chunkTargetTokens: 32 }).success).toBe(true);
+
+    const threshold = numberFlag(RANGES.duplicateThreshold);
+    expect(threshold("0.5")).toBe(0.5);
+    expect(() => threshold("0.4")).toThrow(new InvalidArgumentError("must be a number from 0.5 to 1."));
+    expect(createProjectSchema.safeParse({ name: "p", duplicateThreshold: 0.4 }).success).toBe(false);
+
+    const training = { datasetId: "d", provider: "openai", model: "m" };
+    const split = numberFlag(RANGES.validationSplit);
+    expect(() => split("0.6")).toThrow(new InvalidArgumentError("must be a number from 0.01 to 0.5."));
+    expect(startTrainingSchema.safeParse({ ...training, validationSplit: 0.6 }).success).toBe(false);
+    expect(startTrainingSchema.safeParse({ ...training, epochs: 50, batchSize: 256 }).success).toBe(true);
+    expect(startTrainingSchema.safeParse({ ...training, epochs: 51 }).success).toBe(false);
+    expect(() => wholeNumberFlag(RANGES.epochs)("51")).toThrow(InvalidArgumentError);
+    expect(() => wholeNumberFlag(RANGES.batchSize)("257")).toThrow(InvalidArgumentError);
   });
 });

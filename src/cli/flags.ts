@@ -23,36 +23,43 @@ export function parseUsd(value: string): number | null {
 /** Digits only: Number() also reads "0x10" as 16 and "1e2" as 100, which nobody means by a count. */
 const DIGITS = /^\s*\d+\s*$/;
 
-export function parseWholeNumber(value: string): number {
-  const number = Number(value);
-  if (!DIGITS.test(value)) {
-    throw new InvalidArgumentError("must be a whole number, 0 or more.");
-  }
-  return number;
+/**
+ * A parser for a whole number from `min` (to `max`): ranges the API takes come from core's `RANGES`, so the
+ * flag refuses what the API would, before anything is sent.
+ */
+export function wholeNumberFlag({ min, max }: { min: number; max?: number }) {
+  const expected =
+    max === undefined ? `a whole number, ${min} or more` : `a whole number from ${min} to ${max}`;
+  return (value: string): number => {
+    const number = Number(value);
+    if (!DIGITS.test(value) || number < min || (max !== undefined && number > max)) {
+      throw new InvalidArgumentError(`must be ${expected}.`);
+    }
+    return number;
+  };
 }
 
-export function parseFraction(value: string): number {
-  const fraction = Number(value);
-  if (value.trim() === "" || !(fraction >= 0 && fraction <= 1)) {
-    throw new InvalidArgumentError("must be a number from 0 to 1.");
-  }
-  return fraction;
+/** A parser for a number from `min` to `max`, as `wholeNumberFlag`. */
+export function numberFlag({ min, max }: { min: number; max: number }) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === "" || !(number >= min && number <= max)) {
+      throw new InvalidArgumentError(`must be a number from ${min} to ${max}.`);
+    }
+    return number;
+  };
 }
+
+export const parseWholeNumber = wholeNumberFlag({ min: 0 });
+export const parseFraction = numberFlag({ min: 0, max: 1 });
+/** A page's size, as the API takes it (1–500). */
+export const parsePageSize = wholeNumberFlag({ min: 1, max: 500 });
 
 /** A rate or multiplier: any finite number above 0 (whether the provider takes it is the API's to say). */
 export function parsePositiveNumber(value: string): number {
   const number = Number(value);
   if (value.trim() === "" || !Number.isFinite(number) || number <= 0) {
     throw new InvalidArgumentError("must be a number above 0 (e.g. 0.0001 or 2).");
-  }
-  return number;
-}
-
-/** A page's size, as the API takes it (1–500): 0 or 501 are refused here, in the flag's own words. */
-export function parsePageSize(value: string): number {
-  const number = Number(value);
-  if (!DIGITS.test(value) || number < 1 || number > 500) {
-    throw new InvalidArgumentError("must be a whole number from 1 to 500.");
   }
   return number;
 }

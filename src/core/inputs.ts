@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CHUNK_OPTIONS } from "./chunk-blocks.js";
 import { DEFAULT_NEAR_DUPLICATE_THRESHOLD } from "./near-duplicates.js";
+import { RANGES } from "./ranges.js";
 import { BUDGET_ENFORCEMENTS, DATASET_FORMATS, GENERATION_MODES } from "./statuses.js";
 
 /**
@@ -25,6 +26,15 @@ export const projectNameSchema = z
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters");
 
+/** A whole number of `what` in `range`, each way of missing it told in the same words. */
+function wholeNumberIn({ min, max }: { min: number; max: number }, what: string) {
+  return z
+    .number()
+    .int(`must be a whole number of ${what}`)
+    .min(min, `must be from ${min} to ${max}`)
+    .max(max, `must be from ${min} to ${max}`);
+}
+
 export const budgetSchema = z
   .number({ error: "must be a number of US dollars" })
   .min(0, "must not be negative")
@@ -34,16 +44,17 @@ export const budgetSchema = z
 const chunkTargetTokensSchema = z
   .number()
   .int("must be a whole number of tokens")
-  .min(32, "must be at least 32 tokens")
-  .max(8192, "must be at most 8192 tokens");
+  .min(RANGES.chunkTargetTokens.min, `must be at least ${RANGES.chunkTargetTokens.min} tokens`)
+  .max(RANGES.chunkTargetTokens.max, `must be at most ${RANGES.chunkTargetTokens.max} tokens`);
 const chunkOverlapTokensSchema = z
   .number()
   .int("must be a whole number of tokens")
   .min(0, "must not be negative");
+const { min: jaccardMin, max: jaccardMax } = RANGES.duplicateThreshold;
 const duplicateThresholdSchema = z
   .number()
-  .min(0.5, "must be a Jaccard similarity from 0.5 to 1")
-  .max(1, "must be a Jaccard similarity from 0.5 to 1");
+  .min(jaccardMin, `must be a Jaccard similarity from ${jaccardMin} to ${jaccardMax}`)
+  .max(jaccardMax, `must be a Jaccard similarity from ${jaccardMin} to ${jaccardMax}`);
 
 /**
  * The overlap a new project gets when none is given: the same share of its target as the defaults have
@@ -114,12 +125,7 @@ export const generateDatasetSchema = z.object({
   systemPrompt: z.string().trim().max(10_000, "must be at most 10,000 characters").optional(),
   documentIds: z.array(z.string()).min(1, "must name at least one document when given").optional(),
   minQuality: z.number().min(0, "must be from 0 to 1").max(1, "must be from 0 to 1").optional(),
-  pairsPerChunk: z
-    .number()
-    .int("must be a whole number")
-    .min(1, "must be from 1 to 10")
-    .max(10, "must be from 1 to 10")
-    .default(3),
+  pairsPerChunk: wholeNumberIn(RANGES.pairsPerChunk, "pairs").default(3),
   /** Defaults to `llm` when an endpoint is configured, else `extractive`. */
   generator: z.enum(GENERATORS).optional(),
   /** Chunks flagged for prompt injection are skipped unless the user opts in. */
@@ -127,32 +133,31 @@ export const generateDatasetSchema = z.object({
 });
 export type GenerateDatasetInput = z.output<typeof generateDatasetSchema>;
 
-const positiveInt = (max: number, what: string) =>
-  z
-    .number()
-    .int(`must be a whole number of ${what}`)
-    .min(1, `must be from 1 to ${max}`)
-    .max(max, `must be from 1 to ${max}`);
-
 /** What a cost preview needs: the seed's Cost Preview modal, for one dataset, provider and base model. */
 export const estimateTrainingSchema = z.object({
   datasetId: z.string().min(1, "must name a dataset"),
   provider: z.enum(["openai", "together"], { error: "must be openai or together" }),
   model: z.string().trim().min(1, "must name a base model").max(200),
   /** Undefined: as OpenAI's `auto` picks them. */
-  epochs: positiveInt(50, "epochs").optional(),
+  epochs: wholeNumberIn(RANGES.epochs, "epochs").optional(),
   /** Share of pairs held out as the validation file (not billed). */
   validationSplit: z
     .number()
-    .min(0.01, "must be from 0.01 to 0.5")
-    .max(0.5, "must be from 0.01 to 0.5")
+    .min(
+      RANGES.validationSplit.min,
+      `must be from ${RANGES.validationSplit.min} to ${RANGES.validationSplit.max}`,
+    )
+    .max(
+      RANGES.validationSplit.max,
+      `must be from ${RANGES.validationSplit.min} to ${RANGES.validationSplit.max}`,
+    )
     .optional(),
 });
 export type EstimateTrainingInput = z.output<typeof estimateTrainingSchema>;
 
 /** The seed's start-training request; the key comes from the user's key store, never from the request. */
 export const startTrainingSchema = estimateTrainingSchema.extend({
-  batchSize: positiveInt(256, "examples").optional(),
+  batchSize: wholeNumberIn(RANGES.batchSize, "examples").optional(),
   learningRateMultiplier: z.number().positive("must be positive").max(10, "must be at most 10").optional(),
   learningRate: z.number().positive("must be positive").max(1, "must be at most 1").optional(),
   suffix: z

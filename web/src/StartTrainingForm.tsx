@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from "react";
+import { RANGES } from "../../src/core/ranges";
 import {
   ApiError,
   api,
@@ -127,11 +128,25 @@ export function StartTrainingForm({
           </label>
           <label>
             Epochs (optional)
-            <input name="epochs" type="number" min="1" max="50" step="1" placeholder="auto" />
+            <input
+              name="epochs"
+              type="number"
+              min={RANGES.epochs.min}
+              max={RANGES.epochs.max}
+              step="1"
+              placeholder="auto"
+            />
           </label>
           <label>
             Validation split (optional)
-            <input name="validationSplit" type="number" min="0.01" max="0.5" step="0.01" placeholder="none" />
+            <input
+              name="validationSplit"
+              type="number"
+              min={RANGES.validationSplit.min}
+              max={RANGES.validationSplit.max}
+              step="0.01"
+              placeholder="none"
+            />
           </label>
           <label>
             Model name suffix (optional)

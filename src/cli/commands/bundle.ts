@@ -10,7 +10,7 @@ import {
 } from "../../core/export/local-bundle.js";
 import { recommendedEpochs } from "../../core/models.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import { printJson } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
 import { downloadExport, EXPORT_FLAGS } from "./files.js";
@@ -48,20 +48,18 @@ export function registerBundle(program: Command) {
     .option(
       "--epochs <n>",
       "epochs to train (default: as OpenAI's auto picks for the dataset's size)",
-      parseWholeNumber,
+      wholeNumberFlag({ min: 1 }),
     )
     .option("--split <fraction>", "hold out this share of pairs for validation (e.g. 0.1)", parseFraction)
     .option("--seed <n>", "the split's seed (default 42)", parseWholeNumber)
     .option(
       "--sequence-len <n>",
       `the longest example in tokens; longer ones are left out (default ${DEFAULT_SEQUENCE_LENGTH})`,
-      parseWholeNumber,
+      wholeNumberFlag({ min: 1 }),
       DEFAULT_SEQUENCE_LENGTH,
     )
     .option("--json", "print what was written as JSON")
     .action(async (flags: BundleFlags) => {
-      if (flags.epochs === 0) throw new CliError("--epochs must be at least 1.");
-      if (flags.sequenceLen === 0) throw new CliError("--sequence-len must be at least 1.");
       const template = resolveTemplate(flags.baseModel, flags.template); // before anything is downloaded
       const split = flags.split === 0 ? undefined : flags.split;
       const written = await withClient(loadConfig(process.env), "bundle", async (client) => {

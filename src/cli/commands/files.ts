@@ -9,7 +9,7 @@ import { EXPORT_FORMATS } from "../../core/export/formats.js";
 import type { ValidationResult } from "../../core/validation/validate-dataset.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseWholeNumber } from "../flags.js";
+import { parseFraction, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson } from "../output.js";
 import { type DatasetDto, resolveDataset } from "../resolve-dataset.js";
@@ -165,7 +165,7 @@ export function registerFiles(program: Command) {
     .option(
       "--max-tokens <n>",
       "the per-example token limit, for models FineFlow does not know",
-      parseWholeNumber,
+      wholeNumberFlag({ min: 1 }),
     )
     .option("--json", "print the ValidationResult as JSON")
     .action(async (flags: ModelFlags & { dataset: string; project?: string; json?: boolean }) => {
@@ -210,7 +210,7 @@ export function registerFiles(program: Command) {
     .option(
       "--max-tokens <n>",
       "the per-example token limit, for models FineFlow does not know",
-      parseWholeNumber,
+      wholeNumberFlag({ min: 1 }),
     )
     .option("--json", "print what was written as JSON")
     .action(

@@ -1,11 +1,12 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { GENERATORS } from "../../core/inputs.js";
+import { RANGES } from "../../core/ranges.js";
 import { DATASET_FORMATS, GENERATION_MODES } from "../../core/statuses.js";
 import type { toDatasetDto } from "../../server/routes/dataset-routes.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseList, parseWholeNumber } from "../flags.js";
+import { parseFraction, parseList, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
@@ -81,7 +82,11 @@ export function registerGenerate(program: Command) {
     .option("--system-prompt <text>", "the dataset's system prompt, applied at export")
     .option("--documents <ids>", "only these documents (comma-separated ids)", parseList)
     .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseFraction)
-    .option("--pairs-per-chunk <n>", "pairs to aim for per chunk (1–10, default 3)", parseWholeNumber)
+    .option(
+      "--pairs-per-chunk <n>",
+      "pairs to aim for per chunk (1–10, default 3)",
+      wholeNumberFlag(RANGES.pairsPerChunk),
+    )
     .addOption(
       new Option(
         "--generator <generator>",

@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { RANGES } from "../../core/ranges.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parseUsd, parseWholeNumber } from "../flags.js";
+import { numberFlag, parseUsd, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { type ProjectDto, resolveProject } from "../resolve-project.js";
@@ -33,7 +34,11 @@ function settingOptions(command: Command): Command {
       ).choices(BUDGET_ENFORCEMENTS),
     )
     .option("--description <text>", "what the project is for")
-    .option("--chunk-tokens <n>", "target chunk size in o200k tokens (default 512)", parseWholeNumber)
+    .option(
+      "--chunk-tokens <n>",
+      "target chunk size in o200k tokens (default 512)",
+      wholeNumberFlag(RANGES.chunkTargetTokens),
+    )
     .option(
       "--chunk-overlap <n>",
       "tokens consecutive chunks share, under half a chunk (a new project: 50, or 50/512 of --chunk-tokens)",
@@ -42,7 +47,7 @@ function settingOptions(command: Command): Command {
     .option(
       "--duplicate-threshold <j>",
       "Jaccard similarity from which chunks are near-duplicates (default 0.8)",
-      parseFraction,
+      numberFlag(RANGES.duplicateThreshold),
     )
     .option("--json", "print the project as JSON");
 }

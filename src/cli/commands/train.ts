@@ -1,13 +1,14 @@
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { RANGES } from "../../core/ranges.js";
 import { formatUsd } from "../../core/training/budget.js";
 import { isTerminal } from "../../core/training/lifecycle.js";
 import type { toJobDto } from "../../server/routes/training-routes.js";
 import type { CostPreview } from "../../services/training-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
-import { parseFraction, parsePositiveNumber, parseWholeNumber } from "../flags.js";
+import { numberFlag, parsePositiveNumber, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { lossCurve } from "../loss-curve.js";
 import { printJson, printTable } from "../output.js";
@@ -63,11 +64,11 @@ function addEstimateOptions(command: Command) {
       new Option("--provider <provider>", "where to train").choices(PROVIDER_CHOICES).makeOptionMandatory(),
     )
     .requiredOption("--model <model>", "the base model, e.g. gpt-4.1-mini-2025-04-14")
-    .option("--epochs <n>", "epochs (default: as OpenAI's auto picks them)", parseWholeNumber)
+    .option("--epochs <n>", "epochs (default: as OpenAI's auto picks them)", wholeNumberFlag(RANGES.epochs))
     .option(
       "--validation-split <fraction>",
       "hold out this share of pairs as the validation file",
-      parseFraction,
+      numberFlag(RANGES.validationSplit),
     );
 }
 
@@ -225,7 +226,11 @@ export function registerTrain(program: Command) {
 
   addEstimateOptions(program.command("train"))
     .description("Start a fine-tuning job (key from `fineflow keys set`; budget checked first)")
-    .option("--batch-size <n>", "examples per batch (default: the provider's)", parseWholeNumber)
+    .option(
+      "--batch-size <n>",
+      "examples per batch (default: the provider's)",
+      wholeNumberFlag(RANGES.batchSize),
+    )
     .option("--lr-multiplier <x>", "OpenAI's learning-rate multiplier", parsePositiveNumber)
     .option("--learning-rate <x>", "Together AI's learning rate", parsePositiveNumber)
     .option("--suffix <text>", "added to the fine-tuned model's name")
