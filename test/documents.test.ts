@@ -646,3 +646,40 @@ describe("a document whose processing never finishes", () => {
     });
   });
 });
+
+describe("versions of one name sent in turn, processed later", () => {
+  let quiet: TestApp;
+  beforeAll(async () => {
+    quiet = await createTestApp();
+  });
+  afterAll(() => quiet.close());
+
+  it("keeps the file sent last: an earlier version sent again withdraws the one sent between", async () => {
+    const { userId, call } = await quiet.signUp("versions@example.com");
+    const actor = { userId };
+    const project = (await call("POST", "/api/projects", { name: "Versions" })).body.id;
+    const send = async (text: string) => {
+      const [result] = await quiet.services.documents.ingest(actor, project, [
+        { name: "rev.md", bytes: new TextEncoder().encode(text) },
+      ]);
+      return result;
+    };
+    const first = section("Refunds", "refund");
+    const sent = await send(first);
+    await quiet.services.documents.process(actor, sent?.documentId ?? "");
+    const between = await send(section("Returns", "returns"));
+    expect(between?.outcome).toBe("queued");
+
+    // The first again, before the one between is processed: it is unchanged, and the one between withdrawn.
+    const again = await send(first);
+    expect(again).toMatchObject({ outcome: "unchanged", documentId: sent?.documentId });
+    // Processed late (its job was queued), it finds nothing to do; before, it replaced the first.
+    await quiet.services.documents.process(actor, between?.documentId ?? "");
+    const listed = (await call("GET", `/api/projects/${project}/documents`)).body.documents;
+    expect(listed.map((d: { id: string; status: string }) => [d.id, d.status])).toEqual([
+      [sent?.documentId, "ready"],
+    ]);
+    const { chunks } = (await call("GET", `/api/projects/${project}/chunks`)).body;
+    expect(chunks.every((c: { text: string }) => c.text.includes("refund"))).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, ne, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import { isUuid } from "../../core/ids.js";
 import type { Db } from "../client.js";
@@ -37,8 +37,10 @@ export class DocumentsRepository {
 
   /**
    * Stores a document and its bytes in one transaction, unless the project already holds the same file (the
-   * same name and content, to be chunked the same way): then it returns that one (`created: false`), and a failed one goes back to
-   * `pending` to be tried again.
+   * same name and content, to be chunked the same way): then it returns that one (`created: false`), and a
+   * failed one goes back to `pending` to be tried again. Either way the file sent last is the one kept:
+   * versions of its name sent since and not processed yet (or failed) are withdrawn, as one would otherwise
+   * replace it once processed.
    */
   async insertIfNew(
     actor: Actor,
@@ -46,6 +48,9 @@ export class DocumentsRepository {
     bytes: Uint8Array | undefined,
   ): Promise<{ document: DocumentRow; created: boolean }> {
     return this.db.transaction(async (tx) => {
+      // Under the project's lock, as chunks are stored (`storeDocumentChunks`): a later version of the name is
+      // then either still to be processed, and withdrawn here, or stored, and the earlier one gone with it.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${values.projectId}))`);
       const [inserted] = await tx
         .insert(documents)
         .values({ ...values, userId: actor.userId, status: values.error ? "failed" : "pending" })
@@ -78,6 +83,16 @@ export class DocumentsRepository {
           ),
         );
       if (!existing) throw new Error("conflicting document vanished");
+      await tx
+        .delete(documents)
+        .where(
+          and(
+            eq(documents.projectId, existing.projectId),
+            eq(documents.name, existing.name),
+            gt(documents.createdAt, existing.createdAt),
+            ne(documents.status, "ready"),
+          ),
+        );
       if (existing.status !== "failed" || values.error || !bytes)
         return { document: existing, created: false };
       await storeFile(tx as unknown as Db, existing.id, bytes);
