@@ -50,24 +50,36 @@ export async function withClient<T>(
   if (config.FINEFLOW_URL) {
     return work(new ApiClient(fetch, config.FINEFLOW_URL, requireToken(config)));
   }
-  if (!config.DATABASE_URL) {
-    const holder = await settledLockHolder(config.FINEFLOW_DATA_DIR);
-    if (holder?.url) {
-      const token = readCliToken(config.FINEFLOW_DATA_DIR);
-      if (!token) throw new DataDirBusyError(config.FINEFLOW_DATA_DIR, holder);
-      return work(new ApiClient(fetch, holder.url, token));
-    }
+  const server = config.DATABASE_URL ? undefined : await runningServer(config);
+  if (server) return work(server);
+  try {
+    return await withRuntime(config, command, async ({ services, database, settings, startWorkers }) => {
+      // No server runs the background work for an in-process client: commands that wait for it run it here.
+      if (options.worker) await startWorkers();
+      const token = config.DATABASE_URL
+        ? requireToken(config)
+        : await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
+      const { createApp } = await import("../server/app.js");
+      const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
+      return work(new ApiClient((request) => app.fetch(request), IN_PROCESS_URL, token));
+    });
+  } catch (error) {
+    // `serve` took the database between the look above and this command's own try (the lock is taken
+    // before any work is done): go through it once it listens.
+    if (!(error instanceof DataDirBusyError && error.holder.command === "serve")) throw error;
+    const started = await runningServer(config);
+    if (!started) throw error;
+    return work(started);
   }
-  return withRuntime(config, command, async ({ services, database, settings, startWorkers }) => {
-    // No server runs the background work for an in-process client: commands that wait for it run it here.
-    if (options.worker) await startWorkers();
-    const token = config.DATABASE_URL
-      ? requireToken(config)
-      : await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
-    const { createApp } = await import("../server/app.js");
-    const app = createApp({ services, logger: silentLogger, databaseKind: database.kind, settings });
-    return work(new ApiClient((request) => app.fetch(request), IN_PROCESS_URL, token));
-  });
+}
+
+/** A client of the `serve` running on the embedded database, once it listens; undefined if none runs. */
+async function runningServer(config: Config): Promise<ApiClient | undefined> {
+  const holder = await settledLockHolder(config.FINEFLOW_DATA_DIR);
+  if (!holder?.url) return undefined;
+  const token = readCliToken(config.FINEFLOW_DATA_DIR);
+  if (!token) throw new DataDirBusyError(config.FINEFLOW_DATA_DIR, holder);
+  return new ApiClient(fetch, holder.url, token);
 }
 
 function requireToken(config: Config): string {
