@@ -114,6 +114,68 @@ describe("parseMarkdown", () => {
     ]);
   });
 
+  it("drops the markup of HTML's elements that have attributes, a closing tag or no content, keeping their text", () => {
+    expect(
+      parseMarkdown('Click <button onclick="steal()">Submit</button> or <input type="text" value="default">'),
+    ).toEqual([{ kind: "paragraph", text: "Click Submit or" }]);
+    const markdown = [
+      "Pick <select> <option>One</option> <option>Two</option> </select> now.",
+      '<video src="a.mp4">Your browser has no video.</video> <object data="a.swf">Plugin</object><embed src="a.swf">',
+      "Line<br>break",
+      'Void:<hr><wbr><meta charset="utf-8"><link rel="icon"><source src="a.webm"><track src="a.vtt">',
+      'and <param name="a"><col span="2"><area shape="rect"><base href="/"> end',
+    ].join("\n");
+    expect(parseMarkdown(markdown)).toEqual([
+      {
+        kind: "paragraph",
+        text: "Pick One Two now.\nYour browser has no video. Plugin\nLine\nbreak\nVoid:\nand end",
+      },
+    ]);
+  });
+
+  it("drops script, style, template, noscript and drawings with their content, as HTML pages lose them", () => {
+    expect(
+      parseMarkdown("Text <script>alert(1)</script> more <style>p { color: red }</style> text."),
+    ).toEqual([{ kind: "paragraph", text: "Text more text." }]);
+    expect(parseMarkdown('An icon <svg viewBox="0 0 8 8"><path d="M0 0h8"/></svg> here.')).toEqual([
+      { kind: "paragraph", text: "An icon here." },
+    ]);
+    const blocks = [
+      "<noscript>Enable JavaScript.</noscript>",
+      "<template><p>never shown</p></template>",
+      "<noscript>\nEnable JavaScript.\n</noscript>",
+      "<template>\n<p>never shown</p>\n</template>",
+      "Shown.",
+    ].join("\n\n");
+    expect(parseMarkdown(blocks)).toEqual([{ kind: "paragraph", text: "Shown." }]);
+  });
+
+  it("keeps a tag HTML has as a word when it is bare and alone, or named as a tag or element", () => {
+    expect(
+      parseMarkdown(
+        "Add a <div> element, then the <table> tag. An <img> tag or a <br> tag shows no text. " +
+          "Put a <link> in the head.",
+      ),
+    ).toEqual([
+      {
+        kind: "paragraph",
+        text:
+          "Add a <div> element, then the <table> tag. An <img> tag or a <br> tag shows no text. " +
+          "Put a <link> in the head.",
+      },
+    ]);
+    expect(parseMarkdown("Wrap it in <em> tags, then close with </em> later.")).toEqual([
+      { kind: "paragraph", text: "Wrap it in <em> tags, then close with </em> later." },
+    ]);
+    // HTML is written in lower or upper case; in mixed case a name is a type's.
+    expect(parseMarkdown("Use Array<Input>, List<Link> or Box<Object>.")).toEqual([
+      { kind: "paragraph", text: "Use Array<Input>, List<Link> or Box<Object>." },
+    ]);
+    expect(parseMarkdown("<div> elements are block-level.")).toEqual([
+      { kind: "paragraph", text: "<div> elements are block-level." },
+    ]);
+  });
+
   it("drops admonition markers, keeping their titles and content, but not inside code", () => {
     const markdown = [
       ":::tip Save your key",
@@ -195,6 +257,9 @@ describe("parseMdx", () => {
   it("reads every tag as a component's or HTML's, keeping the text inside", () => {
     expect(parseMdx('Click <Button kind="primary">Save</Button> now.<Icon />')).toEqual([
       { kind: "paragraph", text: "Click Save now." },
+    ]);
+    expect(parseMdx("Run <Tabs>it</Tabs> <script>track()</script> once.")).toEqual([
+      { kind: "paragraph", text: "Run it once." },
     ]);
   });
 

@@ -155,8 +155,9 @@ function tokenBlocks(token: MarkedToken, mdx: boolean): Block[] {
   }
 }
 
-// HTML's elements that a block of it may open with: CommonMark's block names, the raw-text ones, and the
-// inline and embedded ones.
+// The names HTML has: CommonMark's block names, the raw-text ones, the inline and embedded ones, and those
+// that format the text they wrap. Any other name in angle brackets is prose, kept as written: `List<String>`,
+// `<Enter>`, Llama's `<<SYS>>`.
 const HTML_ELEMENTS = new Set([
   ...["address", "article", "aside", "base", "basefont", "blockquote", "body", "caption", "center", "col"],
   ...["colgroup", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure"],
@@ -165,13 +166,36 @@ const HTML_ELEMENTS = new Set([
   ...["optgroup", "option", "p", "param", "search", "section", "summary", "table", "tbody", "td", "tfoot"],
   ...["th", "thead", "title", "tr", "track", "ul", "pre", "script", "style", "textarea", "noscript"],
   ...["template", "img", "picture", "source", "video", "audio", "svg", "math", "canvas", "object", "embed"],
-  ...["br", "wbr", "input", "button", "label", "select"],
+  ...["br", "wbr", "input", "button", "label", "select", "area"],
+  ...["a", "abbr", "b", "big", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd", "mark", "q"],
+  ...["s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var"],
 ]);
+// Elements that have no content or closing tag: markup even alone.
+const VOID = new Set([
+  ...["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source"],
+  ...["track", "wbr"],
+]);
+// Of those, the ones written bare as markup: a line break, a word-break hint, a rule.
+const BREAKS = new Set(["br", "wbr", "hr"]);
+// Elements whose content no reader sees, dropped with them as parseHtml drops them: code and styles for the
+// browser, a template's content (until a script copies it), what shows only without JavaScript, and a
+// drawing's shapes.
+const UNSHOWN = new Set(["script", "style", "template", "noscript", "svg"]);
+/** A tag's start: whether it closes, and its name. */
+const TAG = /^<(\/?)([a-z][\w-]*)/i;
+/** A tag with no attributes. */
+const BARE_TAG = /^<\/?[a-z][\w-]*\s*>$/i;
+/** A tag named in prose, not used: bare, and followed by the word "tag" or "element" ("<em> tags"). */
+const NAMED_TAG = /^<\/?[a-zA-Z][\w-]*\s*>\s+(?:tags?|elements?)\b/;
 
-/** Whether an HTML block is HTML: it opens with a comment, a declaration or a tag HTML has. */
+/**
+ * Whether an HTML block is HTML: it opens with a comment, a declaration or a tag HTML has, one not named in
+ * prose ("<div> elements are block-level").
+ */
 function isHtml(block: string): boolean {
-  const name = TAG.exec(block.trimStart())?.[2]?.toLowerCase();
-  return name === undefined || HTML_ELEMENTS.has(name) || FORMATTING.has(name);
+  const start = block.trimStart();
+  const name = TAG.exec(start)?.[2]?.toLowerCase();
+  return name === undefined || (HTML_ELEMENTS.has(name) && !NAMED_TAG.test(start));
 }
 
 function bodyOrHeading(text: string, level?: number): Block[] {
@@ -183,70 +207,81 @@ function blocksText(blocks: readonly Block[]): string {
   return blocks.map((block) => block.text).join("\n\n");
 }
 
-// Tags that format the text they wrap. Only such a tag and its closing tag are markup, dropped for the text
-// between them; any other tag is prose, kept as written: `List<String>`, `<Enter>`, Llama's `<<SYS>>`, "add
-// a <div> element", or a <b> never closed.
-const FORMATTING = new Set([
-  ...["a", "abbr", "b", "big", "cite", "code", "del", "dfn", "em", "font", "i", "ins", "kbd", "mark", "q"],
-  ...["s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var"],
-]);
-/** A tag's start: whether it closes, and its name. */
-const TAG = /^<(\/?)([a-z][\w-]*)/i;
-
 /**
  * Inline Markdown to plain text; inline code keeps its backticks, since code is meaningful to a model, also
  * when written <code>. What sits between <sup> and </sup> (or <sub>) is written as raised or lowered text
  * (`shiftedText`).
  */
 function inlineText(tokens: readonly Token[], mdx: boolean): string {
+  const list = markedTokens(tokens);
   let text = "";
-  // Formatting tags not closed yet: where each starts in the text, and as what it stands there until its
-  // closing tag, if any, takes it out.
+  // Where a token last showed nothing (markup, dropped): spaces on both sides of it show as one, as in a
+  // browser, so `Text <script>…</script> more` reads "Text more".
+  let seam = -1;
+  const add = (shown: string) => {
+    text = seam === text.length ? joinedOverMarkup(text, shown) : text + shown;
+    if (!shown) seam = text.length;
+  };
+  // Tags not closed yet: where each starts in the text, and as what it stands there until its closing tag,
+  // if any, takes it out.
   const open: { name: string; at: number; shown: string }[] = [];
-  for (const token of markedTokens(tokens)) {
-    const tag = token.type === "html" ? formattingTag(token.text) : undefined;
-    const i = tag?.closes ? open.findLastIndex((o) => o.name === tag.name) : -1;
+  for (const [k, token] of list.entries()) {
+    const tag = token.type === "html" ? markupTag(token.text, list[k + 1]?.raw ?? "", mdx) : undefined;
+    const i = tag?.role === "close" ? open.findLastIndex((o) => o.name === tag.name) : -1;
     const opener = open[i];
-    if (tag && !tag.closes) {
-      const shown = mdx ? "" : token.raw;
+    if (tag?.role === "open") {
+      // A bare tag shows as written until its closing tag makes it markup: "add a <div> element".
+      const shown = !mdx && BARE_TAG.test(token.raw) ? token.raw : "";
       open.push({ name: tag.name, at: text.length, shown });
-      text += shown;
+      add(shown);
     } else if (tag && opener) {
       // Tags left open inside the pair stay as they are shown.
       open.length = i;
       const { at, shown } = opener;
-      text = text.slice(0, at) + formatted(tag.name, text.slice(at + shown.length), text[at - 1]);
+      const before = text.slice(0, at);
+      text = joinedOverMarkup(before, formatted(tag.name, text.slice(at + shown.length), before.at(-1)));
+      seam = text.length;
+    } else if (tag?.role === "alone" || (tag && mdx)) {
+      add(tag.name === "br" ? "\n" : "");
     } else {
-      text += inlineTokenText(token, mdx);
+      add(inlineTokenText(token, mdx));
     }
   }
   return text.trim();
 }
 
-/** A formatting tag that can open or close a pair: its name, and whether it closes. */
-function formattingTag(html: string): { name: string; closes: boolean } | undefined {
-  const tag = TAG.exec(html);
-  const name = tag?.[2]?.toLowerCase() ?? "";
-  return FORMATTING.has(name) && !html.endsWith("/>") ? { name, closes: tag?.[1] === "/" } : undefined;
+/**
+ * An inline tag that is markup, not a word in angle brackets: one HTML has, written in lower or upper case as
+ * HTML is (in mixed case it is a type's, `Array<Input>`), unless bare and named in prose (`after` is what
+ * follows it). It opens or closes a pair, or stands alone: an element with no content, or a tag closed on
+ * itself (an anchor, `<a id="x"/>`). In MDX every tag is a component's or HTML's.
+ */
+function markupTag(
+  html: string,
+  after: string,
+  mdx: boolean,
+): { name: string; role: "open" | "close" | "alone" } | undefined {
+  const [, slash, written = ""] = TAG.exec(html) ?? [];
+  if (!written) return undefined;
+  const name = written.toLowerCase();
+  const htmlCase = written === name || written === written.toUpperCase();
+  if (!mdx && !(HTML_ELEMENTS.has(name) && htmlCase && !NAMED_TAG.test(html + after))) return undefined;
+  if (slash) return { name, role: "close" };
+  if (!VOID.has(name) && !html.endsWith("/>")) return { name, role: "open" };
+  // Bare, an element of no content is markup only as a break: "add a <link> to the head" names one.
+  return mdx || !BARE_TAG.test(html) || BREAKS.has(name) ? { name, role: "alone" } : undefined;
 }
 
-/** The text a pair of formatting tags wraps, as it reads without them. */
+/** `before` and `after` joined where markup between them was dropped: spaces on both sides show as one. */
+function joinedOverMarkup(before: string, after: string): string {
+  return /[ \t]$/.test(before) ? before + after.replace(/^[ \t]+/, "") : before + after;
+}
+
+/** The text a pair of tags wraps, as it reads without them. */
 function formatted(tag: string, inner: string, before: string | undefined): string {
+  if (UNSHOWN.has(tag)) return "";
   if (tag === "sup" || tag === "sub") return shiftedText(tag, inner.trim(), before);
   return tag === "code" ? `\`${inner}\`` : inner;
-}
-
-/**
- * An inline tag that is not one of a pair of formatting tags: kept as written, but a comment (a note to
- * the writer), an image, a word-break hint and a formatting tag closed on itself (an anchor, `<a id="x"/>`)
- * show no text, and a <br> is a line break. In MDX every tag is a component's or HTML's, and shows no text.
- */
-function loneTagText(html: string, mdx: boolean): string {
-  if (/^<br\s*\/?>$/i.test(html)) return "\n";
-  if (mdx) return "";
-  const name = TAG.exec(html)?.[2]?.toLowerCase() ?? "";
-  const empty = name === "img" || name === "wbr" || (FORMATTING.has(name) && html.endsWith("/>"));
-  return empty || html.startsWith("<!--") ? "" : html;
 }
 
 function inlineTokenText(token: MarkedToken, mdx: boolean): string {
@@ -261,7 +296,9 @@ function inlineTokenText(token: MarkedToken, mdx: boolean): string {
     case "br":
       return "\n";
     case "html":
-      return loneTagText(token.text, mdx);
+      // What is not markup is prose, kept as written; but a comment is a note to the writer, and in MDX
+      // nothing in angle brackets is prose.
+      return mdx || token.text.startsWith("<!--") ? "" : token.text;
     case "strong":
     case "em":
     case "del":
