@@ -84,4 +84,25 @@ describe("fineflow ingest", { timeout: 120_000 }, () => {
     const projects = await runCli(["project", "list", "--json"], env);
     expect(JSON.parse(projects.stdout).map((p: { name: string }) => p.name)).toEqual(["p1"]);
   });
+
+  it("ingests one of two files whose names are one name written two ways, and says why it skipped the other", async () => {
+    const accents = join(dir, "accents");
+    await mkdir(accents);
+    const composed = join(accents, "caf\u00e9.md");
+    const decomposed = join(accents, "cafe\u0301.md");
+    await writeFile(composed, "# Composed\n\nThe name written as one character.\n");
+    await writeFile(decomposed, "# Decomposed\n\nThe name written as e and an accent.\n");
+    const run = await runCli(["ingest", accents, "--project", "accents", "--json"], env);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    // Before, both were sent as "café.md", and the one processed last replaced the other.
+    expect(report.documents.map((d: { name: string; status: string }) => [d.name, d.status])).toEqual([
+      ["caf\u00e9.md", "ready"],
+    ]);
+    const [kept] = [composed, decomposed].sort();
+    const skipped = kept === composed ? decomposed : composed;
+    expect(report.skipped).toEqual([
+      { path: skipped, reason: `the same name as ${kept} in Unicode's composed form (NFC)` },
+    ]);
+  });
 });

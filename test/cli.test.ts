@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { counted } from "../src/core/counted.js";
 import { VERSION } from "../src/version.js";
 import { CLI, cliEnv, runCli, startServer } from "./helpers/run-cli.js";
 
@@ -254,7 +255,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     const second = await runCli(["chunks", "--project", "demo", "--limit", "1", "--offset", "1"], env);
     expect(second.stdout).toMatch(new RegExp(`\nShowing 2–2 of ${total} chunks\\.\n$`));
     const beyond = await runCli(["chunks", "--project", "demo", "--offset", "1000"], env);
-    expect(beyond.stdout).toBe(`No chunks from --offset 1000: ${total} chunks match.\n`);
+    expect(beyond.stdout).toBe(`No chunks from --offset 1000: ${total} chunks in all.\n`);
 
     // Documents are named as `documents list` shows them, in the chunk table too.
     const faqId = byFile["nested/faq.txt"].documentId;
@@ -375,7 +376,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     );
     expect(exported.code).toBe(0);
     const lines = (await readFile(out, "utf8")).split("\n").filter(Boolean);
-    expect(exported.stdout).toBe(`Wrote ${lines.length} examples to ${out}.\n`);
+    expect(exported.stdout).toBe(`Wrote ${counted(lines.length, "example")} to ${out}.\n`);
     expect(JSON.parse(lines[0] ?? "{}").conversations.map((m: { from: string }) => m.from)).toEqual([
       "human",
       "gpt",
@@ -397,7 +398,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       env,
     );
     expect(none.stderr).toBe("");
-    expect(none.stdout).toMatch(/^Wrote \d+ examples to \S+\/split\.jsonl\.\n$/);
+    expect(none.stdout).toMatch(/^Wrote \d+ examples? to \S+\/split\.jsonl\.\n$/);
   });
 
   it("reviews pairs from the command line: list, edit, add", async () => {

@@ -137,28 +137,45 @@ async function collectFiles(paths: string[], skipped: Skipped[]): Promise<FoundF
     } else if (!detectDocumentType(path)) {
       skipped.push({ path, reason: "unsupported file type" });
     } else {
-      found.push({ path, name: name || basename(path), size: info.size });
+      // Composed, as the server stores names: two ways of writing one name are one name here too.
+      found.push({ path, name: (name || basename(path)).normalize("NFC"), size: info.size });
     }
   };
   for (const root of await namedRoots(paths)) await visit(...root);
   // An array's iterator also reaches what is pushed while it runs.
   for (const link of links) await visit(...link);
-  return withDistinctNames(found);
+  return withDistinctNames(found, skipped);
 }
 
 /**
  * Files that would take one name (`faq.md` given from two folders, or the same path under two folders
  * given) are named by their paths as given instead. Under one name, the later would have replaced the
- * earlier once processed: one file's content lost, and the run waiting for a document that was gone.
+ * earlier once processed: one file's content lost, and the run waiting for a document that was gone. Paths
+ * that are still one name (`café.md` written composed and decomposed, in one folder) keep the first.
  */
-function withDistinctNames(files: FoundFile[]): FoundFile[] {
-  const count = new Map<string, number>();
-  for (const file of files) count.set(file.name, (count.get(file.name) ?? 0) + 1);
-  return files.map((file) =>
-    (count.get(file.name) as number) > 1
-      ? { ...file, name: normalize(file.path).split(sep).join("/") }
-      : file,
-  );
+function withDistinctNames(files: FoundFile[], skipped: Skipped[]): FoundFile[] {
+  const pathName = (file: FoundFile) => normalize(file.path).split(sep).join("/").normalize("NFC");
+  const names = tally(files.map((file) => file.name));
+  const pathNames = tally(files.map(pathName));
+  const taken = new Map<string, string>();
+  return files.flatMap((file) => {
+    const asGiven = pathName(file);
+    const name = (names.get(file.name) as number) > 1 && pathNames.get(asGiven) === 1 ? asGiven : file.name;
+    const first = taken.get(name);
+    if (first) {
+      skipped.push({ path: file.path, reason: `the same name as ${first} in Unicode's composed form (NFC)` });
+      return [];
+    }
+    taken.set(name, file.path);
+    return [{ ...file, name }];
+  });
+}
+
+/** How many times each value occurs. */
+function tally(values: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
 }
 
 async function upload(
@@ -486,7 +503,7 @@ export function registerDocuments(program: Command) {
           text: excerpt(c.text, 50),
         })),
         page.total > 0
-          ? `No chunks from --offset ${offset}: ${counted(page.total, "chunk")} match.`
+          ? `No chunks from --offset ${offset}: ${counted(page.total, "chunk")} in all.`
           : "No chunks match.",
       );
       if (page.chunks.length > 0) {

@@ -5,6 +5,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { counted } from "../../core/counted.js";
 import { EXPORT_FORMATS } from "../../core/export/formats.js";
 import type { ValidationResult } from "../../core/validation/validate-dataset.js";
 import type { ApiClient } from "../api-client.js";
@@ -222,7 +223,8 @@ export function registerFiles(program: Command) {
           );
         });
         if (flags.json) return printJson({ files: written });
-        for (const { file, lines } of written) process.stdout.write(`Wrote ${lines} examples to ${file}.\n`);
+        for (const { file, lines } of written)
+          process.stdout.write(`Wrote ${counted(lines, "example")} to ${file}.\n`);
       },
     );
 }
