@@ -273,6 +273,17 @@ describe("a project's documents in the web app", { timeout: 90_000 }, () => {
     expect(await focused(page)).toBe("Cancel");
     await rowOf("rota.md").first().getByRole("button", { name: "Cancel" }).click();
     expect((await documentsOf(project.id)).map((d) => d.name)).toContain("rota.md");
+    // The focus is back on the Delete that asked; Escape cancels too.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(
+      "Delete rota.md",
+    );
+    await page.keyboard.press("Enter");
+    expect(await focused(page)).toBe("Cancel");
+    await page.keyboard.press("Escape");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(
+      "Delete rota.md",
+    );
+    expect(await rowOf("rota.md").first().textContent()).not.toContain("Delete rota.md and its");
 
     // Confirmed, it goes: the copy is no duplicate any more, in its row and in its open list.
     await documents.getByRole("button", { name: "Delete rota.md" }).click();

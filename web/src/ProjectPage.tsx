@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
 import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
 import {
@@ -79,6 +79,19 @@ function DocumentRow({
     setDeleting(true);
     onDelete().finally(() => setDeleting(false));
   };
+  // Kept: the focus goes back to the Delete that asked, not to the page.
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const cancelled = useRef(false);
+  useEffect(() => {
+    if (confirming || !cancelled.current) return;
+    cancelled.current = false;
+    deleteButton.current?.focus();
+  }, [confirming]);
+  const cancel = () => {
+    cancelled.current = true;
+    setConfirming(false);
+  };
+  const escapeCancels = (event: KeyboardEvent) => event.key === "Escape" && cancel();
   return (
     <tr>
       <td className="name">
@@ -107,12 +120,12 @@ function DocumentRow({
                 Delete {d.name}
                 {d.chunkCount > 0 && ` and its ${counted(d.chunkCount, "chunk")}`}?
               </span>
-              <button type="button" disabled={deleting} onClick={remove}>
+              <button type="button" disabled={deleting} onClick={remove} onKeyDown={escapeCancels}>
                 Delete
               </button>
               {/* Focused, so that a second Enter or click where Delete was does not delete by mistake. */}
               {/* biome-ignore lint/a11y/noAutofocus: the question just appeared, and keeping is the safe answer */}
-              <button type="button" autoFocus onClick={() => setConfirming(false)}>
+              <button type="button" autoFocus onClick={cancel} onKeyDown={escapeCancels}>
                 Cancel
               </button>
             </>
@@ -128,7 +141,12 @@ function DocumentRow({
                   {chunksShown ? "Hide chunks" : "Show chunks"}
                 </button>
               )}
-              <button type="button" aria-label={`Delete ${d.name}`} onClick={() => setConfirming(true)}>
+              <button
+                type="button"
+                ref={deleteButton}
+                aria-label={`Delete ${d.name}`}
+                onClick={() => setConfirming(true)}
+              >
                 Delete
               </button>
             </>
