@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import { isUuid } from "../../core/ids.js";
 import type { Db } from "../client.js";
@@ -83,16 +83,12 @@ export class DocumentsRepository {
           ),
         );
       if (!existing) throw new Error("conflicting document vanished");
-      await tx
-        .delete(documents)
-        .where(
-          and(
-            eq(documents.projectId, existing.projectId),
-            eq(documents.name, existing.name),
-            gt(documents.createdAt, existing.createdAt),
-            ne(documents.status, "ready"),
-          ),
-        );
+      // Compared in the database: a Date read back keeps milliseconds, the column microseconds, and the row
+      // itself would count as later than its own time read back.
+      await tx.execute(sql`
+        DELETE FROM documents
+        WHERE project_id = ${existing.projectId} AND name = ${existing.name} AND status <> 'ready'
+          AND id <> ${existing.id} AND created_at > (SELECT created_at FROM documents WHERE id = ${existing.id})`);
       if (existing.status !== "failed" || values.error || !bytes)
         return { document: existing, created: false };
       await storeFile(tx as unknown as Db, existing.id, bytes);
