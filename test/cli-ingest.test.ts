@@ -105,4 +105,21 @@ describe("fineflow ingest", { timeout: 120_000 }, () => {
       { path: skipped, reason: `the same name as ${kept} in Unicode's composed form (NFC)` },
     ]);
   });
+
+  it("documents list says which documents keep an older chunking, until they are ingested again", async () => {
+    const updated = await runCli(
+      ["project", "update", "p1", "--chunk-tokens", "256", "--chunk-overlap", "20"],
+      env,
+    );
+    expect(updated.code).toBe(0);
+    const listed = await runCli(["documents", "list", "--project", "p1"], env);
+    expect(listed.stdout).toMatch(/^a\.md .* older: 512\/50\/0\.8 *\n/m);
+    expect(listed.stdout).toContain(
+      "4 documents are chunked as the project was when sent; it now makes chunks of 256 tokens, 20 shared, " +
+        "duplicates from Jaccard 0.8. Ingest them again to chunk them anew.\n",
+    );
+    expect((await runCli(["ingest", docs, "--project", "p1"], env)).code).toBe(0);
+    const after = await runCli(["documents", "list", "--project", "p1"], env);
+    expect(after.stdout).not.toMatch(/older|chunked as the project was/);
+  });
 });

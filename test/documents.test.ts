@@ -225,10 +225,12 @@ describe("ingesting documents", () => {
     const again = await upload([{ name: "guide.md", content: guide }], owner.token, project);
     expect(again.body.documents[0]).toMatchObject({ outcome: "queued" });
     const documents = await settledDocuments(owner.call, project);
-    // The new version replaced the earlier one: one document, chunked to the new target.
+    // The new version replaced the earlier one: one document, chunked to the new target, as it says.
     expect(documents.map((d) => [d.name, d.status, d.id === again.body.documents[0].documentId])).toEqual([
       ["guide.md", "ready", true],
     ]);
+    const listed = (await owner.call("GET", `/api/projects/${project}/documents`)).body.documents;
+    expect(listed).toMatchObject([{ chunkTargetTokens: 64, chunkOverlapTokens: 6, duplicateThreshold: 0.8 }]);
     const after = await chunkSizes();
     expect(after.length).toBeGreaterThan(before.length);
     expect(Math.max(...after)).toBeLessThanOrEqual(64);

@@ -336,6 +336,20 @@ describe("a project's documents in the web app", { timeout: 90_000 }, () => {
     await list.getByRole("button", { name: "Try again" }).click();
     await count.getByText("Showing 21–25 of 25 chunks").waitFor();
     expect(await page.getByRole("alert").count()).toBe(0);
+
+    // The project's chunking changed elsewhere: its documents say they keep the older one, and how to redo it.
+    const patched = await context.request.patch(`${server.url}/api/projects/${project.id}`, {
+      data: { chunkTargetTokens: 256, chunkOverlapTokens: 20 },
+    });
+    expect(patched.status()).toBe(200);
+    await documents
+      .getByRole("row")
+      .filter({ hasText: "steps.md" })
+      .getByText(
+        "chunks of 512 tokens, 50 shared, duplicates from Jaccard 0.8, as the project was when it was sent: " +
+          "upload it again to chunk it anew",
+      )
+      .waitFor();
     await page.close();
   });
 

@@ -82,6 +82,10 @@ export const DocumentSchema = z
     chunkCount: z.number().int(),
     duplicateChunks: z.number().int(),
     flaggedChunks: z.number().int(),
+    /** The project's chunking when the document was sent, which it is processed with. */
+    chunkTargetTokens: z.number().int(),
+    chunkOverlapTokens: z.number().int(),
+    duplicateThreshold: z.number(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -1,4 +1,5 @@
 import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import { chunkedOtherwise, chunkingText } from "../../src/core/chunking";
 import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
 import {
@@ -46,10 +47,13 @@ function uploadNote(result: IngestResult, before: ProjectDocument[]): string | u
 }
 
 /** What is worth a second look among a document's chunks, as the CLI's DUPLICATES and FLAGGED columns say. */
-function ChunkNotes({ document: d }: { document: ProjectDocument }) {
+function ChunkNotes({ document: d, project }: { document: ProjectDocument; project: Project }) {
   const notes = [
     d.duplicateChunks ? counted(d.duplicateChunks, "duplicate") : "",
     d.flaggedChunks ? `${d.flaggedChunks} flagged for injection` : "",
+    d.status !== "failed" && chunkedOtherwise(d, project)
+      ? `${chunkingText(d)}, as the project was when it was sent: upload it again to chunk it anew`
+      : "",
   ].filter(Boolean);
   return notes.length > 0 && <span className="muted"> ({notes.join(", ")})</span>;
 }
@@ -57,12 +61,14 @@ function ChunkNotes({ document: d }: { document: ProjectDocument }) {
 /** A document's row in the documents table: its status and chunks, and what can be done with it. */
 function DocumentRow({
   document: d,
+  project,
   newVersion,
   chunksShown,
   onToggleChunks,
   onDelete,
 }: {
   document: ProjectDocument;
+  project: Project;
   /** Whether an earlier version of its name is still in the table (until this one is processed). */
   newVersion: boolean;
   chunksShown: boolean;
@@ -109,7 +115,7 @@ function DocumentRow({
       </td>
       <td>
         {d.chunkCount}
-        <ChunkNotes document={d} />
+        <ChunkNotes document={d} project={project} />
       </td>
       <td>
         {/* A box of its own, not the cell's display: a flex cell would leave the table's layout. */}
@@ -295,6 +301,7 @@ export function ProjectPage({ id }: { id: string }) {
                 <DocumentRow
                   key={d.id}
                   document={d}
+                  project={project}
                   newVersion={documents.some(
                     (other) => other.name === d.name && other.createdAt < d.createdAt,
                   )}

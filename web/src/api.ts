@@ -99,6 +99,10 @@ export interface ProjectDocument {
   chunkCount: number;
   duplicateChunks: number;
   flaggedChunks: number;
+  /** The project's chunking when the document was sent, which it is processed with. */
+  chunkTargetTokens: number;
+  chunkOverlapTokens: number;
+  duplicateThreshold: number;
   createdAt: string;
 }
 

@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { chunkedOtherwise, chunkingText } from "../../core/chunking.js";
 import { counted, pageOf } from "../../core/counted.js";
 import { detectDocumentType } from "../../core/document-types.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
@@ -405,10 +406,17 @@ export function registerDocuments(program: Command) {
     .requiredOption("--project <name>", "the project")
     .option("--json", "print the documents as JSON")
     .action(async (options: { project: string; json?: boolean }) => {
-      const rows = await withClient(loadConfig(process.env), "documents list", async (client) =>
-        projectDocuments(client, (await resolveProject(client, options.project)).id),
+      const { project, rows } = await withClient(
+        loadConfig(process.env),
+        "documents list",
+        async (client) => {
+          const project = await resolveProject(client, options.project);
+          return { project, rows: await projectDocuments(client, project.id) };
+        },
       );
       if (options.json) return printJson(rows);
+      // A failed document has no chunks to be older.
+      const older = rows.filter((d) => d.status !== "failed" && chunkedOtherwise(d, project));
       printTable(
         rows.map((d) => ({
           name: d.name,
@@ -417,10 +425,24 @@ export function registerDocuments(program: Command) {
           chunks: String(d.chunkCount),
           duplicates: String(d.duplicateChunks),
           flagged: String(d.flaggedChunks),
+          // Target, overlap and threshold, in full below the table.
+          ...(older.length > 0
+            ? {
+                chunking: older.includes(d)
+                  ? `older: ${d.chunkTargetTokens}/${d.chunkOverlapTokens}/${d.duplicateThreshold}`
+                  : "",
+              }
+            : {}),
           error: d.error ?? "",
         })),
         "No documents yet: add some with `fineflow ingest <files…> --project <name>`.",
       );
+      if (older.length > 0) {
+        process.stdout.write(
+          `${counted(older.length, "document")} ${older.length === 1 ? "is" : "are"} chunked as the project was when ` +
+            `sent; it now makes ${chunkingText(project)}. Ingest them again to chunk them anew.\n`,
+        );
+      }
     });
   documents
     .command("delete <document>")

@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { chunkingText } from "../../core/chunking.js";
 import { RANGES } from "../../core/ranges.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
 import { CliError, withClient } from "../connect.js";
@@ -72,10 +73,6 @@ function settingsBody(flags: SettingFlags) {
   };
   return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
 }
-
-/** A project's chunking, as its flags set it: what a document processed from now on is cut and marked by. */
-const chunkingText = (p: Project) =>
-  `chunks of ${p.chunkTargetTokens} tokens, ${p.chunkOverlapTokens} shared, duplicates from Jaccard ${p.duplicateThreshold}`;
 
 function printProject(project: Project, verb: string, json?: boolean) {
   if (json) return printJson(project);

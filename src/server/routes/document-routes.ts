@@ -25,6 +25,9 @@ export const toDocumentDto = (d: DocumentRow) => ({
   chunkCount: d.chunkCount,
   duplicateChunks: d.duplicateChunks,
   flaggedChunks: d.flaggedChunks,
+  chunkTargetTokens: d.chunkTargetTokens,
+  chunkOverlapTokens: d.chunkOverlapTokens,
+  duplicateThreshold: d.duplicateThreshold,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
