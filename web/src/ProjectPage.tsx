@@ -33,16 +33,30 @@ const chunksKey = (documents: ProjectDocument[]) =>
     .map((d) => [d.id, d.status, d.chunkCount, d.duplicateChunks, d.flaggedChunks].join(":"))
     .join(" ");
 
-/** What became of an uploaded file, when it was not simply added; `before` is the table as it was. */
-function uploadNote(result: IngestResult, before: ProjectDocument[]): string | undefined {
+/** An uploaded file, and whether it is a new version of a name the table already had. */
+interface Uploaded {
+  result: IngestResult;
+  newVersion: boolean;
+}
+
+/**
+ * What became of an uploaded file, when it was not simply added: said from the table as it is now, so that
+ * a new version's note follows it to ready (it replaced the earlier one) or failed (the earlier one stays).
+ */
+function uploadNote({ result, newVersion }: Uploaded, documents: ProjectDocument[]): string | undefined {
+  const now = documents.find((d) => d.id === result.documentId);
   const what =
     result.outcome === "unchanged"
       ? "unchanged, already in the project"
       : result.outcome === "failed"
         ? `not processed: ${result.error}`
-        : before.some((d) => d.name === result.name && d.id !== result.documentId)
-          ? "new version processing, replaces the earlier one when ready"
-          : undefined;
+        : !newVersion || !now
+          ? undefined
+          : now.status === "ready"
+            ? "new version processed, in place of the earlier one"
+            : now.status === "failed"
+              ? `new version not processed, the earlier one stays: ${now.error}`
+              : "new version processing, replaces the earlier one when ready";
   return what && `${result.name}: ${what}`;
 }
 
@@ -175,8 +189,8 @@ export function ProjectPage({ id }: { id: string }) {
   const [reviewing, setReviewing] = useState(false);
   /** What the upload in progress is at, if one is. */
   const [uploading, setUploading] = useState<string>();
-  /** What the last upload did with the files it did not simply add. */
-  const [uploadNotes, setUploadNotes] = useState<string[]>([]);
+  /** The files of the last upload, for what became of those it did not simply add. */
+  const [uploaded, setUploaded] = useState<Uploaded[]>([]);
   const documentsHeading = useRef<HTMLHeadingElement>(null);
 
   const refresh = useCallback(async () => {
@@ -225,15 +239,18 @@ export function ProjectPage({ id }: { id: string }) {
   const uploadEach = async (files: File[]) => {
     const before = documents;
     const refused: string[] = [];
-    const notes: string[] = [];
-    setUploadNotes([]);
+    const sent: Uploaded[] = [];
+    setUploaded([]);
     for (const [i, file] of files.entries()) {
       setUploading(`Uploading ${i + 1} of ${files.length}: ${file.name}`);
       const form = new FormData();
       form.append("files", file);
       try {
         const answer = await upload<{ documents: IngestResult[] }>(`/api/projects/${id}/documents`, form);
-        notes.push(...answer.documents.flatMap((result) => uploadNote(result, before) ?? []));
+        for (const result of answer.documents) {
+          const newVersion = before.some((d) => d.name === result.name && d.id !== result.documentId);
+          sent.push({ result, newVersion });
+        }
       } catch (caught) {
         refused.push(`${file.name}: ${(caught as Error).message}`);
         continue;
@@ -241,7 +258,7 @@ export function ProjectPage({ id }: { id: string }) {
       await refresh();
     }
     setUploading(undefined);
-    setUploadNotes(notes);
+    setUploaded(sent);
     if (refused.length > 0) throw new Error(`Not uploaded — ${refused.join("; ")}`);
   };
 
@@ -269,6 +286,7 @@ export function ProjectPage({ id }: { id: string }) {
     );
 
   const alert = failure && <p role="alert">{failure.message}</p>;
+  const uploadNotes = uploaded.flatMap((u) => uploadNote(u, documents) ?? []);
   if (!project) return <main>{alert || <p className="muted">Loading…</p>}</main>;
   return (
     <main>
