@@ -22,6 +22,8 @@ interface Chunk {
 }
 
 const PAGE_SIZE = 20;
+/** How often a list that failed to load asks again by itself. */
+const RETRY_MS = 5000;
 const PREVIEW_CHARS = 280;
 
 /** Where the last page with chunks starts: the first page's 0 when there are none. */
@@ -136,6 +138,12 @@ export function ChunksList({
   /** Counts "Try again" clicks: each asks again for the same page, under the same filters. */
   const [attempt, setAttempt] = useState(0);
   const countLine = useRef<HTMLParagraphElement>(null);
+  // A failed read is tried again now and then, as the page's own refresh is: the server may be back.
+  useEffect(() => {
+    if (!error) return;
+    const timer = setInterval(() => setAttempt((n) => n + 1), RETRY_MS);
+    return () => clearInterval(timer);
+  }, [error]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reloadKey and attempt are not read, they are when to read again
   useEffect(() => {
