@@ -267,7 +267,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     const table = await runCli(["chunks", "--project", "demo", "--document", faqId], env);
     expect(table.stdout).toMatch(
       // The chunk's text, cut to 50 characters.
-      /^nested\/faq\.txt#0 .* How do refunds work\? Refunds take five working \.\.\.$/m,
+      /^nested\/faq\.txt #1 .* How do refunds work\? Refunds take five working \.\.\.$/m,
     );
     const unknown = await runCli(["chunks", "--project", "demo", "--document", "faq.txt"], env);
     expect(unknown.code).toBe(1);

@@ -18,3 +18,6 @@ export const chunkedOtherwise = (document: Chunking, project: Chunking): boolean
 /** Chunking as the CLI and the web app say it: "chunks of 512 tokens, 50 shared, duplicates from Jaccard 0.8". */
 export const chunkingText = (c: Chunking) =>
   `chunks of ${c.chunkTargetTokens} tokens, ${c.chunkOverlapTokens} shared, duplicates from Jaccard ${c.duplicateThreshold}`;
+
+/** A chunk as people count, from 1: "#3" for the chunk at index 2, in the CLI and the web app alike. */
+export const chunkNumber = (chunkIndex: number) => `#${chunkIndex + 1}`;

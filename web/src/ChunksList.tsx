@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { type ChunkQuality, QUALITY_WEIGHTS } from "../../src/core/chunk-quality";
+import { chunkNumber } from "../../src/core/chunking";
 import { pageOf } from "../../src/core/counted";
 import { api } from "./api";
 
@@ -44,12 +45,12 @@ const quality = (chunk: Chunk) =>
 function original(chunk: Chunk, documentNames: ReadonlyMap<string, string>) {
   const at = chunk.duplicateOfChunk;
   if (!at) return "an earlier chunk";
-  return `${documentNames.get(at.documentId) ?? "a deleted document"} #${at.chunkIndex + 1}`;
+  return `${documentNames.get(at.documentId) ?? "a deleted document"} ${chunkNumber(at.chunkIndex)}`;
 }
 
 function facts(chunk: Chunk, repeated: string): string {
   return [
-    `#${chunk.chunkIndex + 1}`,
+    chunkNumber(chunk.chunkIndex),
     chunk.headingPath.join(" > "),
     pages(chunk),
     `${chunk.tokenCount} tokens`,

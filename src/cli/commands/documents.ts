@@ -3,7 +3,7 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
-import { chunkedOtherwise, chunkingText } from "../../core/chunking.js";
+import { chunkedOtherwise, chunkingText, chunkNumber } from "../../core/chunking.js";
 import { counted, pageOf } from "../../core/counted.js";
 import { detectDocumentType } from "../../core/document-types.js";
 import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
@@ -508,13 +508,13 @@ export function registerDocuments(program: Command) {
       const paged = page.chunks.some((c) => c.pageStart !== null);
       printTable(
         page.chunks.map((c) => ({
-          chunk: `${names.get(c.documentId) ?? c.documentId}#${c.chunkIndex}`,
+          chunk: `${names.get(c.documentId) ?? c.documentId} ${chunkNumber(c.chunkIndex)}`,
           ...(paged ? { pages: pageRange(c) } : {}),
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
           // Of which chunk, named as the CHUNK column names it.
           duplicate: c.duplicateOfChunk
-            ? `${names.get(c.duplicateOfChunk.documentId) ?? c.duplicateOfChunk.documentId}#${c.duplicateOfChunk.chunkIndex}`
+            ? `${names.get(c.duplicateOfChunk.documentId) ?? c.duplicateOfChunk.documentId} ${chunkNumber(c.duplicateOfChunk.chunkIndex)}`
             : c.isDuplicate
               ? "yes"
               : "",
