@@ -104,6 +104,30 @@ describe("chunkBlocks", () => {
     }
   });
 
+  it("keeps the words of a heading with nothing under it, opening the next section's chunks, not its path", () => {
+    // A document's title before its first section (a DOCX Title before a Heading 1: both level 1), and a
+    // subsection left empty: before, their headings were in no chunk at all.
+    const chunks = chunkBlocks([
+      heading(1, "Product Handbook"),
+      heading(1, "Overview"),
+      paragraph("Welcome to the handbook."),
+      heading(1, "Install"),
+      heading(2, "Linux"),
+      heading(2, "macOS"),
+      paragraph("Run the installer."),
+      heading(2, "Windows"),
+      paragraph("Run setup.exe."),
+    ]);
+    expect(chunks.map((c) => [c.text, c.headingPath.join(" > ")])).toEqual([
+      ["# Product Handbook\n# Overview\n\nWelcome to the handbook.", "Overview"],
+      [
+        "# Install\n## Linux\n## macOS\n\nRun the installer.\n\n## Windows\n\nRun setup.exe.",
+        "Install > macOS",
+      ],
+    ]);
+    for (const chunk of chunks) expect(chunk.tokenCount).toBe(countTokens(chunk.text));
+  });
+
   it("starts an untitled section (a JSON record without a title) under no heading, in a chunk of its own", () => {
     const chunks = chunkBlocks([
       heading(1, "Kubernetes Networking"),

@@ -311,18 +311,26 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
   let group: Unit[] = [];
   const stack: { level: number; section: Section }[] = [];
   let section: Section = { path: [], lines: [] };
+  // The last heading while nothing has come under it yet: its level, and its lines not its parent's.
+  let bare: { level: number; lines: Measured[] } | undefined;
   for (const block of blocks) {
     if (block.kind !== "heading") {
       for (const unit of bodyUnits(block, section, ctx)) group.push(unit);
+      bare = undefined;
       continue;
     }
     const level = headingLevel(block.level);
     while ((stack.at(-1)?.level ?? 0) >= level) stack.pop();
     const untitled = isUntitledSection(block);
     const parent = stack.at(-1)?.section;
+    // A heading closed with nothing under it (a document's title before its first section, a DOCX Title
+    // before a Heading 1) has no chunk of its own: its line opens the next section's chunks instead, its
+    // words kept where they were, though not in the heading path.
+    const carried = bare && bare.level >= level ? bare.lines : [];
     section = untitled
       ? (parent ?? { path: [], lines: [] })
-      : childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx);
+      : childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx, carried);
+    bare = untitled ? undefined : { level, lines: section.lines.slice(parent?.lines.length ?? 0) };
     if (!untitled) stack.push({ level, section });
     if (level <= top && group.length > 0) {
       yield measureHeadingSections(group);
@@ -347,10 +355,16 @@ function headingLevel(level: number): number {
   return Math.min(6, Math.max(1, Math.round(level) || 1));
 }
 
-function childSection(parent: Section | undefined, text: string, level: number, ctx: Context): Section {
+function childSection(
+  parent: Section | undefined,
+  text: string,
+  level: number,
+  ctx: Context,
+  carried: readonly Measured[],
+): Section {
   return {
     path: [...(parent?.path ?? []), text],
-    lines: [...(parent?.lines ?? []), ctx.meter.measure(`${"#".repeat(level)} ${text}`)],
+    lines: [...(parent?.lines ?? []), ...carried, ctx.meter.measure(`${"#".repeat(level)} ${text}`)],
   };
 }
 
