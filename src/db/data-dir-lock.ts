@@ -60,19 +60,9 @@ export function readLockHolder(dataDir: string): LockHolder | undefined {
  * lock but has no URL yet, so a command run beside `npm start` waits for it, up to `timeoutMs`, rather than
  * being refused.
  */
-export async function settledLockHolder(
-  dataDir: string,
-  timeoutMs = 60_000,
-): Promise<LockHolder | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const holder = readLockHolder(dataDir);
-    if (holder?.command !== "serve" || holder.url || Date.now() >= deadline) return holder;
-    await setTimeout(POLL_MS);
-  }
+export function settledLockHolder(dataDir: string, timeoutMs = 60_000): Promise<LockHolder | undefined> {
+  return holderWhen(dataDir, (holder) => holder?.command !== "serve" || holder.url !== undefined, timeoutMs);
 }
-
-const POLL_MS = 100;
 
 /**
  * For `serve`, which runs for long: waits while a command (an `ingest`, say) holds the data directory,
@@ -80,15 +70,28 @@ const POLL_MS = 100;
  * taking the lock then refuses, as it should.
  */
 export async function whenDataDirFree(dataDir: string, onWait: (holder: LockHolder) => void): Promise<void> {
-  let told = false;
+  const free = (holder: LockHolder | undefined) => holder === undefined || holder.command === "serve";
+  const holder = readLockHolder(dataDir);
+  if (free(holder)) return;
+  onWait(holder as LockHolder);
+  await holderWhen(dataDir, free, Number.POSITIVE_INFINITY);
+}
+
+/** The lock's live holder (or none) once `ready` says so of it, or whatever it is when `timeoutMs` is up. */
+async function holderWhen(
+  dataDir: string,
+  ready: (holder: LockHolder | undefined) => boolean,
+  timeoutMs: number,
+): Promise<LockHolder | undefined> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const holder = readLockHolder(dataDir);
-    if (!holder || holder.command === "serve") return;
-    if (!told) onWait(holder);
-    told = true;
+    if (ready(holder) || Date.now() >= deadline) return holder;
     await setTimeout(POLL_MS);
   }
 }
+
+const POLL_MS = 100;
 
 export function acquireDataDirLock(dataDir: string, command: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
