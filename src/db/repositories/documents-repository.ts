@@ -1,18 +1,14 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
+import type { Chunking } from "../../core/chunking.js";
 import { isUuid } from "../../core/ids.js";
 import type { Db } from "../client.js";
 import { documentFiles, documents } from "../schema.js";
 
 export type DocumentRow = typeof documents.$inferSelect;
 
-/** The project's chunking a document is processed with. */
-export type DocumentChunking = Pick<
-  DocumentRow,
-  "chunkTargetTokens" | "chunkOverlapTokens" | "duplicateThreshold"
->;
-
-export interface NewDocument extends DocumentChunking {
+/** A document to store, with the project's chunking it is to be processed with. */
+export interface NewDocument extends Chunking {
   projectId: string;
   name: string;
   type: string;
