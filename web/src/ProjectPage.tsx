@@ -222,6 +222,7 @@ export function ProjectPage({ id }: { id: string }) {
   const working = busy(documents, datasets);
   const shownDocument = documents.find((d) => d.id === shown);
   const documentNames = new Map(documents.map((d) => [d.id, d.name]));
+  const reloadKey = chunksKey(documents);
   useEffect(() => {
     // A hidden tab is not refreshed: shown again, it catches up within one period.
     const timer = setInterval(
@@ -340,7 +341,7 @@ export function ProjectPage({ id }: { id: string }) {
               projectId={id}
               documentId={shownDocument.id}
               documentNames={documentNames}
-              reloadKey={chunksKey(documents)}
+              reloadKey={reloadKey}
             />
           </section>
         )}
@@ -354,7 +355,7 @@ export function ProjectPage({ id }: { id: string }) {
         {reviewing && (
           <section aria-label="All chunks">
             <h3>All chunks</h3>
-            <ChunksList projectId={id} documentNames={documentNames} reloadKey={chunksKey(documents)} />
+            <ChunksList projectId={id} documentNames={documentNames} reloadKey={reloadKey} />
           </section>
         )}
         <h3>Upload</h3>

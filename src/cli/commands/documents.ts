@@ -504,20 +504,19 @@ export function registerDocuments(program: Command) {
       });
       if (options.json) return printJson(page);
       const offset = Number(options.offset);
+      /** A chunk as the table names it: its document's name (or id, if gone) and its number in it. */
+      const chunkName = (c: { documentId: string; chunkIndex: number }) =>
+        `${names.get(c.documentId) ?? c.documentId} ${chunkNumber(c.chunkIndex)}`;
       // A PDF's chunks say where they are; other documents have no pages.
       const paged = page.chunks.some((c) => c.pageStart !== null);
       printTable(
         page.chunks.map((c) => ({
-          chunk: `${names.get(c.documentId) ?? c.documentId} ${chunkNumber(c.chunkIndex)}`,
+          chunk: chunkName(c),
           ...(paged ? { pages: pageRange(c) } : {}),
           tokens: String(c.tokenCount),
           quality: c.qualityScore.toFixed(2),
           // Of which chunk, named as the CHUNK column names it.
-          duplicate: c.duplicateOfChunk
-            ? `${names.get(c.duplicateOfChunk.documentId) ?? c.duplicateOfChunk.documentId} ${chunkNumber(c.duplicateOfChunk.chunkIndex)}`
-            : c.isDuplicate
-              ? "yes"
-              : "",
+          duplicate: c.duplicateOfChunk ? chunkName(c.duplicateOfChunk) : c.isDuplicate ? "yes" : "",
           injection: c.injection.flagged
             ? [...new Set(c.injection.reasons.map((r) => r.rule))].join(",")
             : "",
