@@ -24,6 +24,16 @@ export interface NewDocument extends Chunking {
  */
 export const DOCUMENT_FILE_PART_BYTES = 1024 * 1024;
 
+/** What makes two uploads the same file: the documents' unique key (`documents_project_name_hash_chunking_key`). */
+const SAME_FILE = [
+  "projectId",
+  "name",
+  "contentHash",
+  "chunkTargetTokens",
+  "chunkOverlapTokens",
+  "duplicateThreshold",
+] as const;
+
 export class DocumentsRepository {
   constructor(private readonly db: Db) {}
 
@@ -51,14 +61,7 @@ export class DocumentsRepository {
         .insert(documents)
         .values({ ...values, userId: actor.userId, status: values.error ? "failed" : "pending" })
         .onConflictDoNothing({
-          target: [
-            documents.projectId,
-            documents.name,
-            documents.contentHash,
-            documents.chunkTargetTokens,
-            documents.chunkOverlapTokens,
-            documents.duplicateThreshold,
-          ],
+          target: SAME_FILE.map((column) => documents[column]),
         })
         .returning();
       if (inserted) {
@@ -68,16 +71,7 @@ export class DocumentsRepository {
       const [existing] = await tx
         .select()
         .from(documents)
-        .where(
-          and(
-            eq(documents.projectId, values.projectId),
-            eq(documents.name, values.name),
-            eq(documents.contentHash, values.contentHash),
-            eq(documents.chunkTargetTokens, values.chunkTargetTokens),
-            eq(documents.chunkOverlapTokens, values.chunkOverlapTokens),
-            eq(documents.duplicateThreshold, values.duplicateThreshold),
-          ),
-        );
+        .where(and(...SAME_FILE.map((column) => eq(documents[column], values[column]))));
       if (!existing) throw new Error("conflicting document vanished");
       // Compared in the database: a Date read back keeps milliseconds, the column microseconds, and the row
       // itself would count as later than its own time read back.
