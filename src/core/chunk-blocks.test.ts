@@ -128,6 +128,35 @@ describe("chunkBlocks", () => {
     for (const chunk of chunks) expect(chunk.tokenCount).toBe(countTokens(chunk.text));
   });
 
+  it("keeps every heading closed with nothing under it, not only the last, as a title page's subtitle and byline", () => {
+    // A manual's title, then a deeper subtitle, then its first chapter (ninja's manual); a spec's title page
+    // with its publisher and author as headings. Before, only the last of them was kept.
+    const chunks = chunkBlocks([
+      heading(1, "The Ninja build system"),
+      heading(3, "v1.11.1, Aug 2022"),
+      heading(1, "Introduction"),
+      paragraph("Ninja is yet another build system."),
+      heading(1, "Shared MIME-info Database"),
+      heading(2, "X Desktop Group"),
+      heading(2, "Thomas Leonard"),
+      heading(4, "tal197 at users.sf.net"),
+      heading(2, "1. Introduction"),
+      paragraph("Many programs need to guess the type of a file."),
+    ]);
+    expect(chunks.map((c) => [c.text, c.headingPath.join(" > ")])).toEqual([
+      [
+        "# The Ninja build system\n### v1.11.1, Aug 2022\n# Introduction\n\nNinja is yet another build system.",
+        "Introduction",
+      ],
+      [
+        "# Shared MIME-info Database\n## X Desktop Group\n## Thomas Leonard\n#### tal197 at users.sf.net\n" +
+          "## 1. Introduction\n\nMany programs need to guess the type of a file.",
+        "Shared MIME-info Database > 1. Introduction",
+      ],
+    ]);
+    for (const chunk of chunks) expect(chunk.tokenCount).toBe(countTokens(chunk.text));
+  });
+
   it("starts an untitled section (a JSON record without a title) under no heading, in a chunk of its own", () => {
     const chunks = chunkBlocks([
       heading(1, "Kubernetes Networking"),

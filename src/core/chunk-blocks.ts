@@ -311,8 +311,8 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
   let group: Unit[] = [];
   const stack: { level: number; section: Section }[] = [];
   let section: Section = { path: [], lines: [] };
-  // The last heading while nothing has come under it yet: its level, and its lines not its parent's.
-  let bare: { level: number; lines: Measured[] } | undefined;
+  // The section of the last heading while nothing has come under it yet (nor under its parents since).
+  let bare: Section | undefined;
   for (const block of blocks) {
     if (block.kind !== "heading") {
       for (const unit of bodyUnits(block, section, ctx)) group.push(unit);
@@ -323,15 +323,20 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
     while ((stack.at(-1)?.level ?? 0) >= level) stack.pop();
     const untitled = isUntitledSection(block);
     const parent = stack.at(-1)?.section;
-    // A heading closed with nothing under it (a document's title before its first section, a DOCX Title
-    // before a Heading 1) has no chunk of its own: its line opens the next section's chunks instead, its
-    // words kept where they were, though not in the heading path.
-    const carried = bare && bare.level >= level ? bare.lines : [];
-    section = untitled
-      ? (parent ?? { path: [], lines: [] })
-      : childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx, carried);
-    bare = untitled ? undefined : { level, lines: section.lines.slice(parent?.lines.length ?? 0) };
-    if (!untitled) stack.push({ level, section });
+    // Headings closed with nothing under them (a document's title and subtitle before its first section, a
+    // DOCX Title before a Heading 1) have no chunk of their own: their lines open the next section's chunks
+    // instead, their words kept where they were, though not in the heading path. The bare section's lines
+    // start with the parent's, as the parent is one of its own: those after them are the ones closed.
+    const carried = bare?.lines.slice(parent?.lines.length ?? 0) ?? [];
+    if (untitled) {
+      // A section without a title (a JSON record's) is its parent's, opened by any lines carried into it.
+      const root = parent ?? { path: [], lines: [] };
+      section = carried.length > 0 ? { path: root.path, lines: [...root.lines, ...carried] } : root;
+    } else {
+      section = childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx, carried);
+      stack.push({ level, section });
+    }
+    if (!untitled || carried.length > 0) bare = section;
     if (level <= top && group.length > 0) {
       yield measureHeadingSections(group);
       group = [];
