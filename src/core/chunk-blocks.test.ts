@@ -324,6 +324,45 @@ describe("chunkBlocks", () => {
     expect(chunks.flatMap((c) => body(c).split("\n"))).toEqual(items);
   });
 
+  it("keeps a list item whole where it fits, its code block fenced and never repeated as overlap", () => {
+    // type-fest's README: each item a type, a line of text and an example. Before, the list was cut line by
+    // line: a chunk ended on an opening fence, the next began inside the code, and code lines were repeated.
+    const items = Array.from({ length: 4 }, (_, i) =>
+      [
+        `- \`Type${i}<T>\` - Description of type number ${i}.`,
+        "",
+        "  Example",
+        "",
+        fencedCode(12).replace(/^/gm, "  "),
+      ].join("\n"),
+    );
+    const chunks = chunkBlocks([heading(1, "Types"), { kind: "list", text: items.join("\n") }], {
+      targetTokens: 300,
+      overlapTokens: 50,
+    });
+    expect(chunks.map(body)).toEqual(items);
+    for (const chunk of chunks) expect(chunk.tokenCount).toBe(countTokens(chunk.text));
+  });
+
+  it("cuts a list item bigger than a chunk between its lines and code blocks, then its sentences", () => {
+    const long = sentences(30, "item");
+    const code = fencedCode(12).replace(/^/gm, "   ");
+    const list = [`1. ${long.join(" ")}`, code, "2. Short item."].join("\n");
+    const chunks = chunkBlocks([heading(1, "Options"), { kind: "list", text: list }], {
+      targetTokens: 200,
+      overlapTokens: 40,
+    });
+    const bodies = chunks.map(body);
+    expect(bodies[0]).toMatch(/^1\. Sentence 0 .*\.$/s);
+    // Each chunk starts and ends at a sentence's or a line's end, and its overlap is whole sentences.
+    for (const text of bodies.slice(1)) expect(text).toMatch(/^(?:Sentence \d+ | {3}```ts)/);
+    for (const text of bodies) expect(text).toMatch(/(?:\.|```|Short item\.)$/);
+    expect(bodies.filter((text) => text.includes(code))).toHaveLength(1);
+    for (const text of bodies) expect(text.split("```").length % 2).toBe(1);
+    for (const sentence of long) expect(bodies.some((text) => text.includes(sentence))).toBe(true);
+    for (const chunk of chunks) expect(chunk.tokenCount).toBeLessThanOrEqual(200);
+  });
+
   it("repeats trailing sentences at the start of the next chunk of the same section", () => {
     const all = sentences(60);
     const chunks = chunkBlocks([heading(1, "Guide"), paragraph(all.join(" "))], {

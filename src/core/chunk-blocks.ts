@@ -295,6 +295,8 @@ interface Atom extends Measured {
   page: number | undefined;
   /** The block's last page, when it runs on past `page`: any of its pieces may be on either. */
   pageEnd?: number;
+  /** A fenced code block inside a list item (or one of its lines): not cut by sentence, nor repeated. */
+  code?: boolean;
 }
 
 /** What the packer places as a whole: a heading, a block that fits, or one piece of a block that does not. */
@@ -448,7 +450,8 @@ function bodyUnits(block: BodyBlock, section: Section, ctx: Context): Unit[] {
  */
 function piecewiseUnits(kind: BodyBlock["kind"], text: string, place: Placement, ctx: Context): Unit[] {
   const segment: Segment = { kind };
-  const pieces = kind === "paragraph" ? splitSentences(text) : splitLines(text);
+  const pieces =
+    kind === "paragraph" ? splitSentences(text) : kind === "list" ? listItems(text) : splitLines(text);
   const atoms = pieces.map((piece) => atomOf(piece, segment, place, ctx));
   const tokens = totalTokens(tallyAfter(EMPTY_TALLY, atoms, ctx), ctx);
   if (tokens <= place.room) {
@@ -460,7 +463,8 @@ function piecewiseUnits(kind: BodyBlock["kind"], text: string, place: Placement,
 }
 
 function atomOf(piece: Piece, segment: Segment, place: Omit<Placement, "room">, ctx: Context): Atom {
-  return placed(ctx.meter.measure(piece.text), piece.sep, segment, place);
+  const atom = placed(ctx.meter.measure(piece.text), piece.sep, segment, place);
+  return piece.code ? { ...atom, code: true } : atom;
 }
 
 /** Measured text as an atom of its block, where the block sits. */
@@ -482,12 +486,17 @@ function pieceUnits(atoms: Atom[], room: number, ctx: Context): Unit[] {
 }
 
 /**
- * A sentence or line bigger than a chunk is cut by tokens, the last resort. Text that overlaps leaves room
- * in each window for the end of the one before, as the next chunk opens with it.
+ * A piece bigger than a chunk is cut finer: a list item into its lines and code blocks, a code block into its
+ * lines, a line into its sentences, as a paragraph is. A sentence or line still too big is cut by tokens, the last resort. Text
+ * that overlaps leaves room in each window for the end of the one before, as the next chunk opens with it.
  */
 function splitAtom(atom: Atom, capacity: number, ctx: Context): Atom[] {
   if (atom.tokens <= capacity) return [atom];
-  const overlaps = atom.segment.kind === "paragraph" || atom.segment.kind === "list";
+  const finer = atom.segment.kind !== "list" ? [] : atom.code ? codeLines(atom) : listPieces(atom);
+  if (finer.length > 1) {
+    return finer.flatMap((piece) => splitAtom(atomOf(piece, atom.segment, atom, ctx), capacity, ctx));
+  }
+  const overlaps = !atom.code && (atom.segment.kind === "paragraph" || atom.segment.kind === "list");
   const size = overlaps ? Math.max(8, capacity - ctx.overlap) : capacity;
   const parts: Atom[] = [];
   let spaceBefore = false;
@@ -554,6 +563,7 @@ function tableFrame(lines: Atom[], ctx: Context): Frame | undefined {
 interface Piece {
   text: string;
   sep: string;
+  code?: boolean;
 }
 
 /**
@@ -576,6 +586,73 @@ function splitSentences(text: string): Piece[] {
   }
   if (start < text.length) pieces.push({ text: text.slice(start), sep });
   return pieces;
+}
+
+/**
+ * A list's items, each with its lines below it (its text, code and sub-lists), to be kept whole where they
+ * fit as a paragraph is: an item is a line at the list's indentation that opens with a marker.
+ */
+function listItems(text: string): Piece[] {
+  const items: Piece[] = [];
+  const lines = splitLines(text);
+  const indent = indentation(lines[0]?.text ?? "");
+  for (const line of lines) {
+    const item = items.at(-1);
+    if (item && !(indentation(line.text) <= indent && LIST_MARKER.test(line.text))) {
+      item.text += line.sep + line.text;
+    } else {
+      items.push(line);
+    }
+  }
+  return items;
+}
+
+function indentation(line: string): number {
+  return line.length - line.trimStart().length;
+}
+
+/**
+ * A piece of a list cut finer: its lines, a fenced code block among them one piece, kept whole where it
+ * fits as a code block outside a list is, and neither cut between sentences nor repeated as overlap as the
+ * list's lines are. A single line, into its sentences.
+ */
+function listPieces(piece: Piece): Piece[] {
+  if (!piece.text.includes("\n")) return lineSentences(piece);
+  const pieces: Piece[] = [];
+  let fence: string | undefined;
+  for (const line of splitLines(piece.text)) {
+    const open = pieces.at(-1);
+    if (fence !== undefined && open) {
+      open.text += line.sep + line.text;
+      if (line.text.trim().startsWith(fence) && /^\s*(`+|~+)$/.test(line.text)) fence = undefined;
+      continue;
+    }
+    fence = /^\s*(`{3,}|~{3,})/.exec(line.text)?.[1];
+    const sep = pieces.length === 0 ? piece.sep : line.sep;
+    pieces.push(fence === undefined ? { text: line.text, sep } : { text: line.text, sep, code: true });
+  }
+  return pieces;
+}
+
+/** A code piece's lines, the first joined as the piece was. */
+function codeLines(piece: Piece): Piece[] {
+  return splitLines(piece.text).map((line, i) => ({
+    ...line,
+    sep: i === 0 ? piece.sep : line.sep,
+    code: true,
+  }));
+}
+
+/** A list item's marker ("- ", "12. "), whose full stop is no sentence's end. */
+const LIST_MARKER = /^\s*(?:[-*+•]|\d{1,9}[.)])\s+/;
+
+/** A list line's sentences, the first keeping the line's indentation, marker and separator. */
+function lineSentences(piece: Piece): Piece[] {
+  const marker = LIST_MARKER.exec(piece.text)?.[0] ?? "";
+  const sentences = splitSentences(piece.text.slice(marker.length));
+  const first = sentences[0];
+  if (first) sentences[0] = { text: marker + first.text, sep: piece.sep };
+  return sentences;
 }
 
 /** Lines without trailing spaces; blank lines are kept as extra line breaks in the next line's separator. */
@@ -768,7 +845,7 @@ function overlapFor(previous: Draft, next: Unit, ctx: Context): Atom[] {
   let tokens = 0;
   for (let i = previous.atoms.length - 1; i >= 0 && tokens < budget; i--) {
     const atom = previous.atoms[i] as Atom;
-    if (atom.segment.kind !== "paragraph" && atom.segment.kind !== "list") break;
+    if (atom.code || (atom.segment.kind !== "paragraph" && atom.segment.kind !== "list")) break;
     const join = taken.length > 0 ? 1 : 0;
     if (tokens + atom.tokens + join <= budget) {
       taken.unshift(atom);
@@ -782,15 +859,20 @@ function overlapFor(previous: Draft, next: Unit, ctx: Context): Atom[] {
 }
 
 /**
- * The last sentences (or lines) of `atom` within `budget`, counted from the end one at a time as only a
- * few are needed. When not even one fits and nothing else was taken, the last `budget` tokens instead.
+ * The last sentences of `atom` within `budget`, counted from the end one at a time as only a few are
+ * needed, up to code in a list. When not even one fits and nothing else was taken, the last `budget` tokens
+ * instead.
  */
 function trailingPieces(atom: Atom, budget: number, orTail: boolean, ctx: Context): Atom[] {
-  const pieces = atom.segment.kind === "paragraph" ? splitSentences(atom.text) : splitLines(atom.text);
+  const pieces =
+    atom.segment.kind === "paragraph"
+      ? splitSentences(atom.text)
+      : listPieces(atom).flatMap((piece) => (piece.code ? [piece] : listPieces(piece)));
   const taken: Atom[] = [];
   let tokens = 0;
   for (let i = pieces.length - 1; i >= 0; i--) {
     const piece = pieces[i] as Piece;
+    if (piece.code) break;
     // Fewer than one token per 8 characters is rare: no need to count a piece that long to reject it.
     if (piece.text.length > (budget - tokens) * 8) break;
     const candidate = atomOf(piece, atom.segment, atom, ctx);
@@ -799,7 +881,7 @@ function trailingPieces(atom: Atom, budget: number, orTail: boolean, ctx: Contex
     taken.unshift(candidate);
     tokens += candidate.tokens + join;
   }
-  if (taken.length > 0 || !orTail || budget < 8) return taken;
+  if (taken.length > 0 || !orTail || budget < 8 || pieces.at(-1)?.code) return taken;
   const tail = tokenTail(pieces.at(-1)?.text ?? "", budget - 2);
   return tail ? [atomOf({ text: tail, sep: "" }, atom.segment, atom, ctx)] : [];
 }
