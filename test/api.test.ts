@@ -274,6 +274,10 @@ describe("the HTTP API", () => {
       body: JSON.stringify({ email: "Cookie@Example.com", password: "correct horse battery" }),
     });
     expect(login.status).toBe(200);
+    // The user as `/api/auth/me` gives it, and nothing of their password: the body held its argon2 hash.
+    const signedIn = await login.json();
+    expect(Object.keys(signedIn.user).sort()).toEqual(["createdAt", "email", "id", "isLocalOwner"]);
+    expect(JSON.stringify(signedIn)).not.toContain("argon2");
     const setCookie = login.headers.get("set-cookie") ?? "";
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, UnauthorizedError } from "../core/errors.
 import { createTokenSchema, loginSchema, newUserSchema } from "../core/inputs.js";
 import { isUniqueViolation } from "../db/errors.js";
 import type { PublicUser, UsersRepository } from "../db/repositories/users-repository.js";
+import { once } from "../once.js";
 import { parseInput } from "./parse-input.js";
 
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -19,6 +20,9 @@ export function hashToken(token: string): string {
 }
 
 const newToken = () => randomBytes(32).toString("base64url");
+
+/** The hash of a random password, made once, that no sign-in can match. */
+const unmatchableHash = once(() => hash(newToken()));
 
 export class AuthService {
   constructor(
@@ -52,10 +56,12 @@ export class AuthService {
   /** Returns a new session token; the same message for an unknown email and a wrong password. */
   async login(input: unknown): Promise<{ user: PublicUser; sessionToken: string }> {
     const { email, password } = parseInput(loginSchema, input);
-    const user = await this.users.findByEmail(email);
-    const valid = user?.passwordHash != null && (await verify(user.passwordHash, password));
-    if (!user || !valid) throw new UnauthorizedError("Email or password is wrong.");
-    return { user, sessionToken: await this.createSession(user.id) };
+    const found = await this.users.findSignIn(email);
+    // An unknown email (or the local owner's, which has no password) is checked against a hash all the
+    // same: answered at once, it told apart the emails that have an account.
+    const valid = await verify(found?.passwordHash ?? (await unmatchableHash()), password);
+    if (!found?.passwordHash || !valid) throw new UnauthorizedError("Email or password is wrong.");
+    return { user: found.user, sessionToken: await this.createSession(found.user.id) };
   }
 
   async createSession(userId: string): Promise<string> {

@@ -29,8 +29,17 @@ export class UsersRepository {
     return row as PublicUser;
   }
 
-  async findByEmail(email: string): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(users).where(eq(users.email, email));
+  async findByEmail(email: string): Promise<PublicUser | undefined> {
+    const [row] = await this.db.select(publicUser).from(users).where(eq(users.email, email));
+    return row;
+  }
+
+  /** The user of `email` and their password's hash, apart: the hash is for checking a sign-in only. */
+  async findSignIn(email: string): Promise<{ user: PublicUser; passwordHash: string | null } | undefined> {
+    const [row] = await this.db
+      .select({ user: publicUser, passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.email, email));
     return row;
   }
 

@@ -8,7 +8,13 @@ import type { AuthService } from "../../services/auth-service.js";
 import { type AppEnv, SESSION_COOKIE } from "../env.js";
 import { ApiTokenSchema, errorResponses, IdParams, json, UserSchema } from "../schemas.js";
 
-export const toUserDto = (user: PublicUser) => ({ ...user, createdAt: user.createdAt.toISOString() });
+/** Field by field, so that nothing else a user's row may hold (such as a password's hash) goes out. */
+export const toUserDto = ({ id, email, isLocalOwner, createdAt }: PublicUser) => ({
+  id,
+  email,
+  isLocalOwner,
+  createdAt: createdAt.toISOString(),
+});
 
 /** Accepts a personal API token (`Authorization: Bearer ff_…`) or the web app's session cookie. */
 export function requireUser(auth: AuthService): MiddlewareHandler<AppEnv> {
