@@ -289,6 +289,31 @@ describe("the HTTP API", () => {
     expect((await anonymous("/api/auth/me", { headers: { cookie } })).status).toBe(401);
   });
 
+  it("refuses a request body over its limit before reading it: a sign-in's at 64 KB, any other's at 32 MB", async () => {
+    const login = await anonymous("/api/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "big@example.com", password: "x".repeat(70 * 1024) }),
+    });
+    expect(login.status).toBe(413);
+    expect((await login.json()).error).toEqual({
+      code: "payload_too_large",
+      message: "The request's body is over 64 KB.",
+    });
+
+    const { call } = await t.signUp("big@example.com");
+    const project = await call("POST", "/api/projects", {
+      name: "big",
+      description: "x".repeat(33 * 1024 * 1024),
+    });
+    expect(project.status).toBe(413);
+    expect(project.body.error.message).toBe("The request's body is over 32 MB.");
+    // Under the limit, a body is read as before: here, refused for what it says.
+    const long = await call("POST", "/api/projects", { name: "big", description: "x".repeat(100 * 1024) });
+    expect(long.status).toBe(400);
+    expect((await call("GET", "/api/projects")).body.projects).toEqual([]);
+  });
+
   it("serves its OpenAPI document describing the routes", async () => {
     const { call } = await t.signUp("docs@example.com");
     const { status, body } = await call("GET", "/api/openapi.json");

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ServiceSettings, Services } from "../context.js";
 import type { Logger } from "../logger.js";
@@ -48,10 +49,14 @@ export function createApp(deps: AppDeps) {
     }),
     (c) => c.json({ status: "ok" as const, version: VERSION, database: deps.databaseKind }, 200),
   );
+  // Bodies are limited before any route reads one: unlimited, a 400 MB body sent to the login, the one route
+  // that reads a body without a sign-in, grew the server by 1.5 GB.
+  app.use("/api/auth/login", requestLimit(PUBLIC_BODY_BYTES));
   publicAuthRoutes(app, services.auth);
 
   // Everything below needs a session or an API token.
   app.use("/api/*", requireUser(services.auth));
+  app.use("/api/*", requestLimit(SIGNED_IN_BODY_BYTES));
   authRoutes(app, services.auth);
   projectRoutes(app, services.projects);
   keyRoutes(app, services.keys);
@@ -122,21 +127,47 @@ const METHOD_ORDER = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 const routePattern = (route: string) =>
   new RegExp(`^${route.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}$`);
 
+/** A sign-in's body: an email and a password of at most 1,024 characters. */
+const PUBLIC_BODY_BYTES = 64 * 1024;
+/**
+ * The largest body the API takes, but an upload's: a pair at its limits, 41 messages of 200,000 characters,
+ * which is ~8 MB as plain text and more with characters written as escapes.
+ */
+const SIGNED_IN_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Any request body over `maxSize` is refused as it is read, with the one error shape. Not an upload's (a
+ * multipart body, limited by `uploadLimit`), which no other route reads.
+ */
+function requestLimit(maxSize: number): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json(errorBody("payload_too_large", `The request's body is over ${sizeOf(maxSize)}.`), 413),
+  });
+  return (c, next) =>
+    c.req.header("content-type")?.startsWith("multipart/form-data") ? next() : limit(c, next);
+}
+
+const sizeOf = (bytes: number) =>
+  bytes < 1024 * 1024
+    ? `${Math.round(bytes / 1024)} KB`
+    : `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
 /**
  * Uploads over four documents' worth are refused before they are read, with the one error shape; a file
  * over the document limit but under this one is stored as a failed document saying so. The message names
  * the per-file limit too: a request of one file (as `fineflow ingest` sends) can only be made smaller.
  */
 function uploadLimit(maxDocumentBytes: number) {
-  const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
   return bodyLimit({
     maxSize: 4 * maxDocumentBytes,
     onError: (c) =>
       c.json(
         errorBody(
           "payload_too_large",
-          `The upload is over ${megabytes(4 * maxDocumentBytes)}, and a file may be at most ` +
-            `${megabytes(maxDocumentBytes)} (FINEFLOW_MAX_DOCUMENT_MB): send fewer or smaller files per request.`,
+          `The upload is over ${sizeOf(4 * maxDocumentBytes)}, and a file may be at most ` +
+            `${sizeOf(maxDocumentBytes)} (FINEFLOW_MAX_DOCUMENT_MB): send fewer or smaller files per request.`,
         ),
         413,
       ),
