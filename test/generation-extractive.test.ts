@@ -137,6 +137,38 @@ describe("generating a dataset offline (extractive, no key)", () => {
     expect(again.status).toBe(409);
   });
 
+  it("finishes a dataset whose documents are deleted or replaced while it is made", async () => {
+    // Its own app, so that the dataset's chunk jobs wait until the documents are gone: the tasks of their
+    // chunks go with them, and no job was left to finish the dataset, "generating" for good.
+    const own = await createTestApp();
+    try {
+      await own.queue.work([own.services.jobs.processDocument]);
+      const user = await own.signUp("changes@example.com");
+      const project = (await user.call("POST", "/api/projects", { name: "Changing" })).body.id;
+      const restores =
+        "# Restores\n\nA restore replaces the current database with a snapshot, and takes about ten minutes.\n";
+      const docs = { "backups.md": HOWTO, "restore.md": restores };
+      const stored = await ingestFiles(own, user.token, project, docs);
+      const started = await user.call("POST", `/api/projects/${project}/datasets`, {
+        datasetName: "d",
+        mode: "qa",
+      });
+      expect(started.body.progress.totalChunks).toBe(2);
+      const deleted = stored.find((d: { name: string }) => d.name === "backups.md") as { id: string };
+      expect((await user.call("DELETE", `/api/documents/${deleted.id}`)).status).toBe(204);
+      await ingestFiles(own, user.token, project, {
+        "restore.md": `${docs["restore.md"]}\nRestores are logged.\n`,
+      });
+
+      await own.queue.work([own.services.jobs.generateChunk, own.services.jobs.finishDataset]);
+      const dataset = await settledDataset(user.call, started.body.id);
+      expect(dataset.status).toBe("ready");
+      expect(dataset.progress).toMatchObject({ totalChunks: 0, pending: 0, pairs: 0 });
+    } finally {
+      await own.close();
+    }
+  });
+
   it("keeps datasets and pairs private", async () => {
     const stranger = await t.signUp("not-the-owner@example.com");
     const { body } = await owner.call("GET", `/api/projects/${projectId}/datasets`);

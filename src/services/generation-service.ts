@@ -127,7 +127,13 @@ export class GenerationService {
   /** One chunk's work, run by a queue worker; a repeated or late job changes nothing. */
   async generateChunk(actor: Actor, datasetId: string, chunkId: string): Promise<void> {
     const task = await this.deps.datasets.loadTask(actor, datasetId, chunkId);
-    if (task?.status !== "pending" || task.datasetStatus !== "generating") return;
+    if (!task) {
+      // The chunk went with its document (deleted, or replaced by a new version), and its task with it: the
+      // dataset may have no other task left to finish it, and would be "generating" for good.
+      await this.finishWhenDone(actor, datasetId);
+      return;
+    }
+    if (task.status !== "pending" || task.datasetStatus !== "generating") return;
     const claim = await this.deps.datasets.claimTask(datasetId, chunkId, CLAIM_SECONDS);
     if (!claim.claimed) {
       // Another worker is on it: look again once its claim runs out, in case that worker died.
@@ -142,6 +148,10 @@ export class GenerationService {
       // Done, failed or stopped: a later resume may take the chunk at once.
       await this.deps.datasets.releaseClaim(datasetId, chunkId);
     }
+    await this.finishWhenDone(actor, datasetId);
+  }
+
+  private async finishWhenDone(actor: Actor, datasetId: string) {
     if (!(await this.deps.datasets.hasPendingTasks(datasetId))) {
       await this.deps.enqueueFinish({ userId: actor.userId, datasetId });
     }
