@@ -154,8 +154,8 @@ describe("generating a dataset offline (extractive, no key)", () => {
         mode: "qa",
       });
       expect(started.body.progress.totalChunks).toBe(2);
-      const deleted = stored.find((d: { name: string }) => d.name === "backups.md") as { id: string };
-      expect((await user.call("DELETE", `/api/documents/${deleted.id}`)).status).toBe(204);
+      const deleted = stored.find((d) => d.name === "backups.md");
+      expect((await user.call("DELETE", `/api/documents/${deleted?.id}`)).status).toBe(204);
       await ingestFiles(own, user.token, project, {
         "restore.md": `${docs["restore.md"]}\nRestores are logged.\n`,
       });

@@ -19,7 +19,9 @@ export async function ingestFiles(
     const list = await t.app.request(`/api/projects/${projectId}/documents`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    const { documents } = (await list.json()) as { documents: { status: string }[] };
+    const { documents } = (await list.json()) as {
+      documents: { id: string; name: string; status: string }[];
+    };
     if (documents.every((d) => d.status === "ready" || d.status === "failed")) return documents;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
