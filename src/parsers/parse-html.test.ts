@@ -84,6 +84,65 @@ describe("parseHtml", () => {
     ]);
   });
 
+  it("keeps a list that describes things through links, as Node.js's parameters, and drops a list of links", () => {
+    const type = (name: string) =>
+      `<a href="https://developer.mozilla.org/${name}" class="type">&lt;${name}&gt;</a>`;
+    const html = `<body><ul class="toc"><li><a href="#ok">assert.ok()</a></li><li><a href="#eq">assert.equal()</a></li>
+      <li><a href="#reject">assert.doesNotReject()</a></li></ul>
+      <h3 id="reject"><code>assert.doesNotReject(asyncFn[, error][, message])</code></h3>
+      <ul><li><code>asyncFn</code> ${type("Function")} | ${type("Promise")}</li>
+      <li><code>error</code> ${type("RegExp")} | ${type("Function")}</li><li><code>message</code> ${type("string")}</li>
+      <li>Returns: ${type("Promise")}</li></ul>
+      <p>Awaits the <code>asyncFn</code> promise or, if <code>asyncFn</code> is a function, immediately calls the
+      function and awaits the returned promise to complete. It will then check that the promise is not rejected.</p>
+      <p>Using <code>assert.doesNotReject()</code> is actually not useful because there is little benefit in
+      catching a rejection and then rejecting it again.</p></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 3, text: "`assert.doesNotReject(asyncFn[, error][, message])`" },
+      {
+        kind: "list",
+        text: "- `asyncFn` <Function> | <Promise>\n- `error` <RegExp> | <Function>\n- `message` <string>\n- Returns: <Promise>",
+      },
+      {
+        kind: "paragraph",
+        text: "Awaits the `asyncFn` promise or, if `asyncFn` is a function, immediately calls the function and awaits the returned promise to complete. It will then check that the promise is not rejected.",
+      },
+      {
+        kind: "paragraph",
+        text: "Using `assert.doesNotReject()` is actually not useful because there is little benefit in catching a rejection and then rejecting it again.",
+      },
+    ]);
+  });
+
+  it("keeps inline elements whose class names a header, as Underscore.js titles each function", () => {
+    const html = `<body><div class="header"><a href="/">Home</a> <a href="/docs">Docs</a></div>
+      <h2>Collection Functions</h2>
+      <p id="each"><b class="header">each</b> <code>_.each(list, iteratee, [context])</code>
+      <span class="alias">Alias: <b>forEach</b></span><br />
+      Iterates over a list of elements, yielding each in turn to an iteratee function.</p>
+      <p>See <span class="nav">the map function</span> for a function that returns the results.</p></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 2, text: "Collection Functions" },
+      {
+        kind: "paragraph",
+        text: "each `_.each(list, iteratee, [context])` Alias: forEach\nIterates over a list of elements, yielding each in turn to an iteratee function.",
+      },
+      { kind: "paragraph", text: "See the map function for a function that returns the results." },
+    ]);
+  });
+
+  it("reads a content image as its alt text, as Markdown's ![alt](…), and leaves decorative images out", () => {
+    const html = `<body><h1><img src="logo.svg" alt="Lightning CSS"> docs</h1>
+      <p>Compared with other tools: <img width="680" alt="performance and build size charts" src="charts.png"></p>
+      <p><img src="spacer.gif" alt=""><img src="rule.png" alt="divider" role="presentation">
+      <img src="star.svg" alt="star" aria-hidden="true">Fast by design.</p></body>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Lightning CSS docs" },
+      { kind: "paragraph", text: "Compared with other tools: performance and build size charts" },
+      { kind: "paragraph", text: "Fast by design." },
+    ]);
+  });
+
   it("keeps a page that is a list of links, such as a site map", () => {
     const html = `<body><h1>Site map</h1><ul><li><a href="/a">Install on Linux</a></li>
       <li><a href="/b">Install on macOS</a></li><li><a href="/c">Install on Windows</a></li></ul></body>`;
@@ -168,9 +227,73 @@ describe("parseHtml", () => {
     ]);
   });
 
-  it("turns nested ul/ol into an indented Markdown list, honouring start", () => {
+  it("turns nested ul/ol into a Markdown list indented to each marker's width, honouring start", () => {
     const html = `<ol start="2"><li>Prepare<ul><li>data</li><li><p>keys</p></li></ul></li><li>Train</li></ol>`;
-    expect(parseHtml(html)).toEqual([{ kind: "list", text: "2. Prepare\n  - data\n  - keys\n3. Train" }]);
+    expect(parseHtml(html)).toEqual([{ kind: "list", text: "2. Prepare\n   - data\n   - keys\n3. Train" }]);
+  });
+
+  it("keeps a list item's paragraphs, sub-lists, code and definitions in their order and on their lines", () => {
+    const html = `<h1>Install</h1><ol><li><p>Inject the blob:</p><ul><li>On Linux:</li></ul>
+      <pre><code class="language-bash">npx postject hello NODE_SEA_BLOB sea-prep.blob \\
+    --sentinel-fuse NODE_SEA_FUSE_fce680ab
+</code></pre><p>Then run the <code>hello</code>
+      binary.</p></li><li>Pick a mode:<dl><dt><code>--quiet</code></dt><dd>No output.</dd></dl></li></ol>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "heading", level: 1, text: "Install" },
+      {
+        kind: "list",
+        text: [
+          "1. Inject the blob:",
+          "   - On Linux:",
+          "",
+          "   ```bash",
+          "   npx postject hello NODE_SEA_BLOB sea-prep.blob \\",
+          "       --sentinel-fuse NODE_SEA_FUSE_fce680ab",
+          "   ```",
+          "",
+          "   Then run the `hello` binary.",
+          "2. Pick a mode:",
+          "",
+          "   `--quiet`",
+          "",
+          "   No output.",
+        ].join("\n"),
+      },
+    ]);
+  });
+
+  it("breaks code lines at <br>, as gtk-doc and libxml2's reference pages write them", () => {
+    const html =
+      '<pre class="programlisting">void\t<a href="#xsltApplyAttributeSet">xsltApplyAttributeSet</a>' +
+      "\t\t(xsltTransformContextPtr ctxt, <br />\t\t\t\t\t xmlNodePtr node, <br />" +
+      "\t\t\t\t\t const xmlChar * attrSets);</pre>";
+    expect(parseHtml(html)).toEqual([
+      {
+        kind: "code",
+        text: [
+          "```",
+          "void\txsltApplyAttributeSet\t\t(xsltTransformContextPtr ctxt, ",
+          "\t\t\t\t\t xmlNodePtr node, ",
+          "\t\t\t\t\t const xmlChar * attrSets);",
+          "```",
+        ].join("\n"),
+      },
+    ]);
+  });
+
+  it("makes an example's ES module and CommonJS versions two code blocks, without the copy button", () => {
+    const html = `<p>To use strict assertion mode:</p><pre class="with-47-chars"><input class="js-flavor-toggle"
+      type="checkbox" checked aria-label="Show modern ES modules syntax"><code class="language-js mjs">import { strict as assert } from 'node:assert';
+assert.ok(true);</code><code class="language-js cjs">const assert = require('node:assert').strict;
+assert.ok(true);</code><button class="copy-button">copy</button></pre>
+      <pre class="example"><code>define</code> <var>name</var> <code>(</code> <var>parameters</var> <code>)</code></pre>`;
+    expect(parseHtml(html)).toEqual([
+      { kind: "paragraph", text: "To use strict assertion mode:" },
+      { kind: "code", text: "```js\nimport { strict as assert } from 'node:assert';\nassert.ok(true);\n```" },
+      { kind: "code", text: "```js\nconst assert = require('node:assert').strict;\nassert.ok(true);\n```" },
+      // texinfo's example, its words in <code>s between <var>s, is one block.
+      { kind: "code", text: "```\ndefine name ( parameters )\n```" },
+    ]);
   });
 
   it("keeps pre text verbatim and takes the language from class='language-x'", () => {

@@ -1,6 +1,13 @@
 import { HTMLElement, type Node, parse, TextNode } from "node-html-parser";
 import type { Block } from "../core/blocks.js";
-import { fenceCode, listItemLines, pipeTable, quoteLines, shiftedText } from "./render-markdown.js";
+import {
+  fenceCode,
+  listItemLines,
+  listItemText,
+  pipeTable,
+  quoteLines,
+  shiftedText,
+} from "./render-markdown.js";
 
 // Page chrome and non-content: none of it is the document's text. "head" goes too, or <title> would
 // repeat the first heading as a paragraph.
@@ -20,7 +27,7 @@ const PARSE_OPTIONS = { blockTextElements: { script: false, style: false, noscri
 
 type Renderer = (element: HTMLElement) => Block[];
 
-const listBlock: Renderer = (list) => bodyBlock("list", renderList(list, 0).join("\n"));
+const listBlock: Renderer = (list) => bodyBlock("list", renderList(list).join("\n"));
 
 const RENDERERS = new Map<string, Renderer>([
   ...["h1", "h2", "h3", "h4", "h5", "h6"].map((tag): [string, Renderer] => [tag, headingBlock]),
@@ -33,6 +40,10 @@ const RENDERERS = new Map<string, Renderer>([
 
 // The parser keeps a doctype (or an XHTML page's XML declaration) as text, which would open the document.
 const PROLOG = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!doctype[^>]*>)?/i;
+
+// Chrome is a block of the page's layout. On a phrasing element (<b>, <span>, <a>) a class such as "header"
+// names a style: Underscore.js's docs title every function with a <b class="header">.
+const LAYOUT_BLOCKS = new Set([...CONTAINERS, "header", "ul", "ol", "menu"]);
 
 // Words of a class or id (split at "-" and "_") that mark a site's navigation in any compound: "nav-panel",
 // "navbar", "mw-navigation", "site-breadcrumbs"...
@@ -82,7 +93,7 @@ const MIN_LAYOUT_CELL_PARAGRAPHS = 3;
  */
 export function parseHtml(html: string, { chrome = true } = {}): Block[] {
   const root = parse(html.replace(PROLOG, ""), PARSE_OPTIONS);
-  return collectBlocks(root, new Set(), chrome ? pageText(root) : undefined);
+  return collectBlocks(root, chrome ? pageText(root) : undefined);
 }
 
 /** Decodes character references (&amp;, &#233;) in text that is not otherwise HTML. */
@@ -144,8 +155,8 @@ function pageText(root: Node): PageText {
  * `page`, the page's text statistics, when chrome is to be dropped: an element that looks like chrome but
  * holds half the page or more is a wrapper around the content, and stays.
  */
-function collectBlocks(root: Node, skip: ReadonlySet<string> = new Set(), page?: PageText): Block[] {
-  const collector = new BlockCollector(skip, page);
+function collectBlocks(root: Node, page?: PageText): Block[] {
+  const collector = new BlockCollector(page);
   collector.visitChildren(root);
   collector.flush();
   return collector.blocks;
@@ -156,10 +167,7 @@ class BlockCollector {
   readonly blocks: Block[] = [];
   private inline = "";
 
-  constructor(
-    private readonly skip: ReadonlySet<string>,
-    private readonly page: PageText | undefined,
-  ) {}
+  constructor(private readonly page: PageText | undefined) {}
 
   visitChildren(node: Node): void {
     for (const child of node.childNodes) this.visit(child);
@@ -174,13 +182,13 @@ class BlockCollector {
   /**
    * Navigation, footers, banners and cookie consent banners by their class, id or role (as texinfo's
    * `<div class="header">` of Next/Up links on every page), `<header>`, and blocks that are mostly links (a
-   * menu marked up as plain `<div>`s): any of them less than half the page. A header that holds a heading
-   * and no navigation is the content's own (an article's title), so it stays.
+   * menu marked up as plain `<div>`s): any of them a layout block less than half the page. A header that
+   * holds a heading and no navigation is the content's own (an article's title), so it stays.
    */
   private isChrome(element: HTMLElement, tag: string): boolean {
     const stats = this.page?.of.get(element);
-    if (!this.page || !stats || isMostOfPage(stats, this.page)) return false;
-    if (MENU_BLOCKS.has(tag) && isMenu(stats)) return true;
+    if (!this.page || !stats || !LAYOUT_BLOCKS.has(tag) || isMostOfPage(stats, this.page)) return false;
+    if (MENU_BLOCKS.has(tag) && isMenu(stats) && !isDescriptionList(element, tag, this.page)) return true;
     const { chrome, header } = chromeMark(element, tag);
     if (!chrome && !header) return false;
     return chrome || !element.querySelector(HEADINGS) || element.querySelector("nav") !== null;
@@ -206,8 +214,7 @@ class BlockCollector {
     }
     if (!(node instanceof HTMLElement)) return;
     const tag = node.tagName.toLowerCase();
-    const dropped =
-      DROPPED.has(tag) || this.skip.has(tag) || isUnrendered(node) || isGeneratorMark(node, tag);
+    const dropped = DROPPED.has(tag) || isUnrendered(node) || isGeneratorMark(node, tag);
     if (dropped || this.isDecoration(node) || this.isChrome(node, tag)) return;
     const render = tag === "table" && isLayoutTable(node) ? undefined : RENDERERS.get(tag);
     if (tag === "br") {
@@ -215,7 +222,10 @@ class BlockCollector {
       if (endsWithBreak(this.inline)) this.flush();
       else this.inline += "\n";
     } else if (tag === "code") {
-      this.inline += `\`${node.text}\``;
+      // Outside <pre>, a browser shows a line break in code as a space, as in any text.
+      this.inline += `\`${node.text.replace(/\s+/g, " ")}\``;
+    } else if (tag === "img") {
+      this.inline += altText(node);
     } else if (tag === "sup" || tag === "sub") {
       const before = this.inline.length;
       this.visitChildren(node);
@@ -234,6 +244,15 @@ class BlockCollector {
   }
 }
 
+/**
+ * An image's alt text, where Markdown's `![alt](…)` reads it; a decorative image has none: an empty alt,
+ * the role "presentation" or "none", or (dropped before it is read) `aria-hidden`.
+ */
+function altText(image: HTMLElement): string {
+  const role = image.getAttribute("role");
+  return role === "presentation" || role === "none" ? "" : (image.getAttribute("alt") ?? "");
+}
+
 /** Whether text ends with a line break and spaces at most: looked at from its end, as a paragraph grows. */
 function endsWithBreak(text: string): boolean {
   let end = text.length - 1;
@@ -247,6 +266,31 @@ const isMenu = (stats: TextStats) =>
   stats.links >= MIN_MENU_LINKS &&
   stats.linkChars >= stats.chars * MIN_MENU_LINK_SHARE &&
   stats.chars - stats.linkChars <= MAX_MENU_OWN_CHARS;
+
+/**
+ * A list each of whose items opens with words of its own, before any link, describes things rather than
+ * linking to them, however much of it is links: Node.js's docs list a function's parameters as
+ * "`asyncFn` <Function> | <Promise>", each type a link. A menu's items open with their link.
+ */
+function isDescriptionList(element: HTMLElement, tag: string, page: PageText): boolean {
+  const items = tag === "ul" || tag === "ol" ? childElements(element, "li") : [];
+  return items.length > 0 && items.every((item) => !opensWithLink(item, page));
+}
+
+/** Whether the first text an element shows is a link's. */
+function opensWithLink(element: HTMLElement, page: PageText): boolean {
+  for (const child of element.childNodes) {
+    // A text node reached here is outside any link: all of a link's text counts as link text, and the walk
+    // goes into an element only when part of its text is not.
+    if (child instanceof TextNode && child.rawText.trim()) return false;
+    if (!(child instanceof HTMLElement)) continue;
+    const stats = page.of.get(child);
+    if (stats?.chars) {
+      return stats.linkChars === stats.chars || (stats.linkChars > 0 && opensWithLink(child, page));
+    }
+  }
+  return false;
+}
 
 /** Whether an element's class, id or role mark it as the site's chrome, or as a header. */
 function chromeMark(element: HTMLElement, tag: string): { chrome: boolean; header: boolean } {
@@ -319,8 +363,8 @@ function collapseInline(text: string): string {
 }
 
 /** An element's text on one line, with its block children separated by spaces rather than run together. */
-function flatText(element: HTMLElement, skip?: ReadonlySet<string>): string {
-  return collectBlocks(element, skip)
+function flatText(element: HTMLElement): string {
+  return collectBlocks(element)
     .map((block) => block.text)
     .join(" ")
     .replace(/\s+/g, " ")
@@ -342,45 +386,54 @@ function headingBlock(element: HTMLElement): Block[] {
 }
 
 function codeBlock(pre: HTMLElement): Block[] {
-  // HTML ignores a newline right after <pre>, and a trailing one is layout, not code.
-  const code = codeText(pre).replace(/^\n/, "").replace(/\s+$/, "");
-  return bodyBlock("code", code && fenceCode(code, codeLanguage(pre)));
+  return codeVariants(pre).flatMap((code) => {
+    // HTML ignores a newline right after <pre>, and a trailing one is layout, not code.
+    const text = codeText(code).replace(/^\n/, "").replace(/\s+$/, "");
+    return bodyBlock("code", text && fenceCode(text, codeLanguage(code) ?? codeLanguage(pre)));
+  });
 }
 
-/** A `<pre>`'s text without the line numbers a highlighter writes into it. */
+/**
+ * The `<code>` elements of a `<pre>` that holds no other text, each a version of one example (Node.js's
+ * docs show its ES module or its CommonJS form, with a toggle and a copy button): each is a block of its own,
+ * as in the Markdown the page was made from (```mjs, ```cjs). Run together they would read as one program
+ * that imports the same names twice. Otherwise the `<pre>` is one block: texinfo writes an example's words
+ * as `<code>`s between `<var>`s.
+ */
+function codeVariants(pre: HTMLElement): HTMLElement[] {
+  const codes = childElements(pre, "code");
+  const alone = pre.childNodes.every(
+    (child) => codes.some((code) => code === child) || !codeText(child).trim(),
+  );
+  return codes.length > 1 && alone ? codes : [pre];
+}
+
+/**
+ * A `<pre>`'s text, its lines broken where it says `<br>` (as gtk-doc and libxml2's pages do), without the
+ * line numbers a highlighter writes into it or the label of a control beside it (a "copy" button).
+ */
 function codeText(node: Node): string {
   if (!(node instanceof HTMLElement)) return node.text;
-  return isGeneratorMark(node, node.tagName.toLowerCase()) ? "" : node.childNodes.map(codeText).join("");
+  const tag = node.tagName.toLowerCase();
+  if (tag === "br") return "\n";
+  if (tag === "button" || isGeneratorMark(node, tag)) return "";
+  return node.childNodes.map(codeText).join("");
 }
 
-function codeLanguage(pre: HTMLElement): string | undefined {
-  for (const element of [pre, ...pre.querySelectorAll("code")]) {
+function codeLanguage(code: HTMLElement): string | undefined {
+  for (const element of [code, ...code.querySelectorAll("code")]) {
     const match = /(?:^|\s)lang(?:uage)?-([\w+#.-]+)/.exec(element.getAttribute("class") ?? "");
     if (match) return match[1];
   }
   return undefined;
 }
 
-const LISTS = new Set(["ul", "ol"]);
-
-function renderList(list: HTMLElement, depth: number): string[] {
+function renderList(list: HTMLElement): string[] {
   const ordered = list.tagName.toLowerCase() === "ol";
   const start = Number.parseInt(list.getAttribute("start") ?? "1", 10);
   const first = Number.isNaN(start) ? 1 : start;
   return childElements(list, "li").flatMap((item, i) =>
-    renderListItem(item, ordered ? `${first + i}.` : "-", depth),
-  );
-}
-
-function renderListItem(item: HTMLElement, marker: string, depth: number): string[] {
-  const nested = nestedLists(item).flatMap((list) => renderList(list, depth + 1));
-  return [...listItemLines(marker, flatText(item, LISTS), depth), ...nested];
-}
-
-/** The lists inside an item, however deep they sit in wrappers, but not the lists inside those lists. */
-function nestedLists(element: HTMLElement): HTMLElement[] {
-  return renderedChildren(element).flatMap((child) =>
-    LISTS.has(child.tagName.toLowerCase()) ? [child] : nestedLists(child),
+    listItemLines(ordered ? `${first + i}.` : "-", listItemText(collectBlocks(item)), 0),
   );
 }
 

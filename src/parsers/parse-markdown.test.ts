@@ -29,12 +29,61 @@ describe("parseMarkdown", () => {
     ).toEqual([{ kind: "paragraph", text: "E = mc², H₂O, 2^(k+1) and May 1st." }]);
   });
 
-  it("keeps list nesting, numbering from the list's start and task boxes", () => {
+  it("keeps list nesting, indented to each marker's width, numbering from the list's start and task boxes", () => {
     const markdown = "3. Install\n4. Configure\n   - [x] keys\n   - [ ] budget\n      * monthly\n";
     expect(parseMarkdown(markdown)).toEqual([
       {
         kind: "list",
-        text: "3. Install\n4. Configure\n  - [x] keys\n  - [ ] budget\n    - monthly",
+        text: "3. Install\n4. Configure\n   - [x] keys\n   - [ ] budget\n     - monthly",
+      },
+    ]);
+  });
+
+  it("keeps a list item's paragraphs, sub-lists and code in their order", () => {
+    const markdown = [
+      "1. Remove the signature of the binary:",
+      "",
+      "   * On macOS:",
+      "",
+      "   ```bash",
+      "   codesign --remove-signature hello",
+      "   ```",
+      "",
+      "   * On Windows:",
+      "",
+      "   ```powershell",
+      "   signtool remove /s hello.exe",
+      "   ```",
+      "",
+      "2. Inject the blob with these options:",
+      "",
+      "   * `hello` - the copy of the executable.",
+      "   * `NODE_SEA_BLOB` - the resource name.",
+      "",
+      "   To summarize, here is the command for each platform.",
+    ].join("\n");
+    expect(parseMarkdown(markdown)).toEqual([
+      {
+        kind: "list",
+        text: [
+          "1. Remove the signature of the binary:",
+          "   - On macOS:",
+          "",
+          "   ```bash",
+          "   codesign --remove-signature hello",
+          "   ```",
+          "",
+          "   - On Windows:",
+          "",
+          "   ```powershell",
+          "   signtool remove /s hello.exe",
+          "   ```",
+          "2. Inject the blob with these options:",
+          "   - `hello` - the copy of the executable.",
+          "   - `NODE_SEA_BLOB` - the resource name.",
+          "",
+          "   To summarize, here is the command for each platform.",
+        ].join("\n"),
       },
     ]);
   });
@@ -108,9 +157,19 @@ describe("parseMarkdown", () => {
         text: "b i em strong span\na Ctrl+C u s mark\nsmall HTML `npm ci`\nnext line",
       },
     ]);
-    // An anchor closed on itself and an image show no text.
+    // An anchor closed on itself and an image without alt text show no text.
     expect(parseMarkdown('<a id="setup"/>Setup<img src="icon.png">')).toEqual([
       { kind: "paragraph", text: "Setup" },
+    ]);
+  });
+
+  it("reads an <img> as its alt text, as ![alt](…), unless it is decorative", () => {
+    const markdown = [
+      '![Biome logo](logo.svg) Format and lint <img src="chart.png" alt="Speed &amp; size chart" width="600">',
+      'across files.<img src="x.gif" alt="spacer" role="presentation"><img src="y.gif" alt="">',
+    ].join("\n");
+    expect(parseMarkdown(markdown)).toEqual([
+      { kind: "paragraph", text: "Biome logo Format and lint Speed & size chart\nacross files." },
     ]);
   });
 

@@ -1,7 +1,14 @@
 import { Lexer, lexer, type MarkedToken, type Token, type Tokens } from "marked";
 import type { Block } from "../core/blocks.js";
 import { decodeHtmlEntities, parseHtml } from "./parse-html.js";
-import { fenceCode, listItemLines, pipeTable, quoteLines, shiftedText } from "./render-markdown.js";
+import {
+  fenceCode,
+  listItemLines,
+  listItemText,
+  pipeTable,
+  quoteLines,
+  shiftedText,
+} from "./render-markdown.js";
 
 // YAML front matter is metadata for site generators, not prose; only at the very start of the file.
 const FRONT_MATTER = /^---[ \t]*\n[\s\S]*?\n(?:---|\.\.\.)[ \t]*(?:\n|$)/;
@@ -135,7 +142,7 @@ function tokenBlocks(token: MarkedToken, mdx: boolean): Block[] {
     case "text":
       return bodyOrHeading(token.tokens ? inlineText(token.tokens, mdx) : decodeHtmlEntities(token.text));
     case "list":
-      return [{ kind: "list", text: listLines(token, 0, mdx).join("\n") }];
+      return [{ kind: "list", text: listLines(token, mdx).join("\n") }];
     case "code":
       return codeBlock(token);
     case "table":
@@ -242,7 +249,8 @@ function inlineText(tokens: readonly Token[], mdx: boolean): string {
       text = joinedOverMarkup(before, formatted(tag.name, text.slice(at + shown.length), before.at(-1)));
       seam = text.length;
     } else if (tag?.role === "alone" || (tag && mdx)) {
-      add(tag.name === "br" ? "\n" : "");
+      // An image shows its alt text, as `![alt](…)` and an HTML page's do.
+      add(tag.name === "br" ? "\n" : tag.name === "img" ? blocksText(parseHtml(token.raw)) : "");
     } else {
       add(inlineTokenText(token, mdx));
     }
@@ -327,17 +335,14 @@ function tableText(table: Tokens.Table, mdx: boolean): string {
   return pipeTable([cellTexts(table.header), ...table.rows.map(cellTexts)]);
 }
 
-function listLines(list: Tokens.List, depth: number, mdx: boolean): string[] {
+function listLines(list: Tokens.List, mdx: boolean): string[] {
   const start = typeof list.start === "number" ? list.start : 1;
-  return list.items.flatMap((item, i) => listItem(item, list.ordered ? `${start + i}.` : "-", depth, mdx));
+  return list.items.flatMap((item, i) => listItem(item, list.ordered ? `${start + i}.` : "-", mdx));
 }
 
-/** The item's own text on its marker line, then its nested lists one level deeper. */
-function listItem(item: Tokens.ListItem, marker: string, depth: number, mdx: boolean): string[] {
-  const children = markedTokens(item.tokens);
-  const own = children.filter((child) => child.type !== "list" && child.type !== "checkbox");
-  const ownText = blocksText(own.flatMap((child) => tokenBlocks(child, mdx)));
-  const nested = children.flatMap((child) => (child.type === "list" ? listLines(child, depth + 1, mdx) : []));
+/** The item's blocks in their order (paragraphs, sub-lists, code) under its marker, as an HTML list's. */
+function listItem(item: Tokens.ListItem, marker: string, mdx: boolean): string[] {
+  const blocks = markedTokens(item.tokens).flatMap((child) => tokenBlocks(child, mdx));
   const box = item.task ? `[${item.checked ? "x" : " "}] ` : "";
-  return [...listItemLines(marker, box + ownText, depth), ...nested];
+  return listItemLines(marker, box + listItemText(blocks), 0);
 }

@@ -1,3 +1,5 @@
+import type { Block } from "../core/blocks.js";
+
 /**
  * The Markdown shapes that list, code and table blocks carry, and how raised and lowered text is written,
  * in one place so every parser renders them alike.
@@ -39,6 +41,23 @@ export function listItemLines(marker: string, text: string, depth: number): stri
   const continuation = `${indent}${" ".repeat(marker.length + 1)}`;
   const [first = "", ...rest] = text.split("\n");
   return [`${indent}${marker} ${first}`.trimEnd(), ...rest.map((line) => (line ? continuation + line : ""))];
+}
+
+/**
+ * A list item's blocks, in their order, as the text under its marker (where `listItemLines` indents them to
+ * the marker's width, as CommonMark reads a sub-list or code under "1. "): a blank line between blocks, as
+ * between a document's, but a sub-list follows the line above it (the item's lead-in, or another sub-list),
+ * as tight lists are written. A paragraph after a sub-list needs the blank line, or it would read as part of
+ * the sub-list's last item. An item that opens with a sub-list keeps its marker on a line of its own.
+ */
+export function listItemText(blocks: readonly Block[]): string {
+  return blocks
+    .map((block, i) => {
+      const before = blocks[i - 1]?.kind;
+      const tight = block.kind === "list" && before !== "code" && before !== "table";
+      return (tight ? "\n" : before ? "\n\n" : "") + block.text;
+    })
+    .join("");
 }
 
 const SUPERSCRIPTS = new Map([..."0123456789+-−=()ni"].map((c, i) => [c, "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱ"[i] as string]));
