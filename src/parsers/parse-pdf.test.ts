@@ -286,6 +286,164 @@ describe("parsePdf", () => {
     ]);
   });
 
+  it("keeps a paragraph running on across a page break one block when only one page has an outdented heading", async () => {
+    const body = (text: string): Styled => ({ text, x: 98 });
+    const bytes = await styledPdf([
+      [
+        { text: "2.1. Directory layout", size: 14, font: "bold" },
+        { ...body("This specification uses the XDG Base Directory Specification to define the"), gap: 30 },
+        body("prefixes below which the database is stored. When using the default paths, all"),
+        body("files are loaded in this order, if they exist. Information found in a subsequent"),
+      ],
+      [
+        body("directory is added to the information found in previous directories, except when"),
+        body("a deleteall element overwrites parts of a definition."),
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "heading", level: 1, text: "2.1. Directory layout", page: 1 },
+      {
+        kind: "paragraph",
+        text: "This specification uses the XDG Base Directory Specification to define the prefixes below which the database is stored. When using the default paths, all files are loaded in this order, if they exist. Information found in a subsequent directory is added to the information found in previous directories, except when a deleteall element overwrites parts of a definition.",
+        page: 1,
+        pageEnd: 2,
+      },
+    ]);
+  });
+
+  it("keeps a wrapped line opening with a number in its paragraph, and a list after a sentence a list", async () => {
+    const bytes = await styledPdf([
+      [
+        { text: "Writing values", size: 16, font: "bold" },
+        { text: 'SEQUENCE OF: VALUE must be the null terminated string "NEW" and LEN must not be', gap: 26 },
+        { text: '0. With this instruction another element is appended to the sequence, named "?1" if' },
+        { text: 'it is the first one, "?2" for the second and so on. These notes were first published in' },
+        { text: "2. They have been revised since then and describe the behaviour of every option." },
+        {
+          text: 'To append an element to a sequence, call the function with "NEW" as its value, then:',
+          gap: 26,
+        },
+        { text: "1. Read the new element back." },
+        { text: "2. Write its value." },
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "heading", level: 1, text: "Writing values", page: 1 },
+      {
+        kind: "paragraph",
+        text: 'SEQUENCE OF: VALUE must be the null terminated string "NEW" and LEN must not be 0. With this instruction another element is appended to the sequence, named "?1" if it is the first one, "?2" for the second and so on. These notes were first published in 2. They have been revised since then and describe the behaviour of every option.',
+        page: 1,
+      },
+      {
+        kind: "paragraph",
+        text: 'To append an element to a sequence, call the function with "NEW" as its value, then:',
+        page: 1,
+      },
+      { kind: "list", text: "1. Read the new element back.\n2. Write its value.", page: 1 },
+    ]);
+  });
+
+  it("keeps an item's text a long word moved down in its item, and ends a hanging list at a line back at its bullets", async () => {
+    const bytes = await styledPdf([
+      [
+        { text: "Some subclass rules are implicit:" },
+        { text: "\u2022 All text/* types are subclasses of text/plain." },
+        { text: "\u2022 All streamable types (all but inode/* types) are subclasses of" },
+        { text: "application/x-octet-stream-with-a-long-name. It is the root of all types.", x: 62 },
+        { text: "In addition to these rules, explicit subclass information may also be given using the" },
+        { text: "sub-class-of element, as the next sections of this specification describe." },
+        {
+          text: "The update command creates the following files, which the next sections describe:",
+          gap: 26,
+        },
+        { text: "\u2022 globs (contains a mapping from names to MIME types, deprecated for globs2)" },
+        {
+          text: "\u2022 mime.cache (contains the same information as the globs2, magic and subclasses files,",
+        },
+        { text: "in a binary, mmappable format that applications can read quickly, and much more)", x: 62 },
+        { text: "The format of these generated files and of the source files in packages is explained in" },
+        { text: "the following sections." },
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      { kind: "paragraph", text: "Some subclass rules are implicit:", page: 1 },
+      {
+        kind: "list",
+        text: "- All text/* types are subclasses of text/plain.\n- All streamable types (all but inode/* types) are subclasses of application/x-octet-stream-with-a-long-name. It is the root of all types.",
+        page: 1,
+      },
+      {
+        kind: "paragraph",
+        text: "In addition to these rules, explicit subclass information may also be given using the sub-class-of element, as the next sections of this specification describe.",
+        page: 1,
+      },
+      {
+        kind: "paragraph",
+        text: "The update command creates the following files, which the next sections describe:",
+        page: 1,
+      },
+      {
+        kind: "list",
+        text: "- globs (contains a mapping from names to MIME types, deprecated for globs2)\n- mime.cache (contains the same information as the globs2, magic and subclasses files, in a binary, mmappable format that applications can read quickly, and much more)",
+        page: 1,
+      },
+      {
+        kind: "paragraph",
+        text: "The format of these generated files and of the source files in packages is explained in the following sections.",
+        page: 1,
+      },
+    ]);
+  });
+
+  it("joins an identifier a line break split after its underscore, but not a word after a run of underscores", async () => {
+    const bytes = await styledPdf([
+      [
+        {
+          text: "Returns: ASN1_SUCCESS if the file has a correct syntax and every identifier is known, ASN1_",
+        },
+        { text: "SYNTAX_ERROR if the syntax is not correct. Its constructor is the class\u2019s __init__" },
+        { text: "method, which takes no arguments." },
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      {
+        kind: "paragraph",
+        text: "Returns: ASN1_SUCCESS if the file has a correct syntax and every identifier is known, ASN1_SYNTAX_ERROR if the syntax is not correct. Its constructor is the class\u2019s __init__ method, which takes no arguments.",
+        page: 1,
+      },
+    ]);
+  });
+
+  it("leaves out a texinfo index's entries, in its order: letter by letter, punctuation aside", async () => {
+    const chapters = [1, 2, 3, 4, 5].map((n): Styled[] => [
+      { text: `Chapter ${n}`, size: 16, font: "bold" },
+      { text: `Chapter ${n} explains one part of the library in plain words.`, gap: 26 },
+    ]);
+    const entry = (label: string, page: number): Styled => ({ text: `${label} ${". ".repeat(12)}${page}` });
+    const letter = (text: string): Styled => ({ text, font: "bold", gap: 22 });
+    const bytes = await styledPdf([
+      ...chapters,
+      [
+        { text: "Concept Index", size: 16, font: "bold" },
+        { ...letter("A"), gap: 26 },
+        // texindex's order, not word by word: "asn1Parser" before "ASN.1".
+        entry("asn1Coding program", 5),
+        entry("asn1Parser program", 5),
+        entry("ASN.1 schema", 2),
+        letter("F"),
+        entry("FDL, GNU Free Documentation License", 5),
+        entry("Future developments", 4),
+        letter("T"),
+        entry("threads", 1),
+      ],
+    ]);
+    const blocks = await parsePdf(bytes);
+    expect(blocks.filter((block) => block.page === 6)).toEqual([
+      { kind: "heading", level: 1, text: "Concept Index", page: 6 },
+    ]);
+    expect(blocks).toHaveLength(11);
+  });
+
   it.each([
     ["a spec sheet", ["Weight ........................... 12", "Height ......... 40", "Depth ..... 55"]],
     ["a price list", ["Espresso ....... 2", "Latte ....... 3", "Mocha ....... 4"]],

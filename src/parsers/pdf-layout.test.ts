@@ -237,6 +237,22 @@ describe("layoutBlocks: lists", () => {
     ]);
   });
 
+  it("leaves the text set under a short item's title out of the item, though right of its marker", () => {
+    const blocks = layoutBlocks([
+      page(
+        "Terms:",
+        ["0. PREAMBLE", { gap: 18 }],
+        [body(1), { x: LEFT + 15, full: true }],
+        ["and ends here.", { x: LEFT + 15 }],
+      ),
+    ]);
+    expect(blocks).toEqual([
+      { kind: "paragraph", text: "Terms:", page: 1 },
+      { kind: "list", text: "0. PREAMBLE", page: 1 },
+      { kind: "paragraph", text: `${body(1)} and ends here.`, page: 1 },
+    ]);
+  });
+
   it("does not read a line opening with a C pointer's star as an item", () => {
     const blocks = layoutBlocks([page(["int asn1_read (char", { full: true }], "* str, int len)")]);
     expect(blocks).toEqual([{ kind: "paragraph", text: "int asn1_read (char * str, int len)", page: 1 }]);

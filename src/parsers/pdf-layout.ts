@@ -76,8 +76,12 @@ const TOC_ENTRY = /(?:\.\s?){4,}\s*(\d+(?:\s*[,–-]\s*\d+)*)$/;
 // at all), and ahead only where the PDF leaves pages out (a cover, blank pages): a tenth more. In proportion,
 // not a few pages more, or a one-page price list's "2" and "3" would pass for pages.
 const PAGE_NUMBER_SLACK = 0.1;
-// An index's order: case and accents aside, word by word (makeindex's, and most publishers').
-const INDEX_ORDER = new Intl.Collator("en", { sensitivity: "base" });
+// An index's orders, case and accents aside: word by word (makeindex's, and most publishers'), or letter by
+// letter, punctuation aside (texindex's: "asn1Parser program" before "ASN.1 schema").
+const INDEX_ORDERS = [
+  new Intl.Collator("en", { sensitivity: "base" }),
+  new Intl.Collator("en", { sensitivity: "base", ignorePunctuation: true }),
+];
 const INDEX_LETTERS = /^\p{L}(?: \p{L})*$/u;
 // "7", "iv", "- 7 -", "Page 7", "Page 7 of 30", "7 / 30".
 const PAGE_NUMBER = /^(?:page\s+)?[-–—]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—]?(?:\s*(?:of|\/)\s*\d{1,4})?$/i;
@@ -152,7 +156,11 @@ export function layoutBlocks(pages: readonly PdfLine[][]): Block[] {
   // A document set all in a monospaced font (a printed text file) has no code to set apart.
   const codeChars = sumChars(all.filter((line) => line.code));
   const codeApart = codeChars < sumChars(all) / 2;
-  const runs = documentRuns(content.map(pageText), bodySize, codeApart);
+  const runs = documentRuns(
+    content.map((lines, i) => pageText(lines, i, bodySize)),
+    bodySize,
+    codeApart,
+  );
   const levels = headingLevels(runs);
   return runs.map((run) => renderRun(run, levels));
 }
@@ -236,21 +244,21 @@ function navigation(entries: readonly ContentsEntry[], pageCount: number): boole
   if (numbers.some((number) => number < 1 || number > lastPage)) return false;
   const pages = entries.map((entry) => entry.numbers[0] ?? 0);
   const contentsOrder = pages.every((page, i) => i === 0 || page >= (pages[i - 1] ?? 0));
-  return contentsOrder || alphabetical(entries);
+  return contentsOrder || INDEX_ORDERS.some((order) => alphabetical(entries, order));
 }
 
 /**
  * Each label after the one before it at its indent: an index's sub-entries, indented, are in order under
  * their entry, starting afresh under the next.
  */
-function alphabetical(entries: readonly ContentsEntry[]): boolean {
+function alphabetical(entries: readonly ContentsEntry[], order: Intl.Collator): boolean {
   const lastAt = new Map<number, string>();
   return entries.every(({ label, x }) => {
     const indent = Math.round(x);
     for (const deeper of lastAt.keys()) if (deeper > indent) lastAt.delete(deeper);
     const previous = lastAt.get(indent);
     lastAt.set(indent, label);
-    return previous === undefined || INDEX_ORDER.compare(previous, label) <= 0;
+    return previous === undefined || order.compare(previous, label) <= 0;
   });
 }
 
@@ -288,17 +296,22 @@ interface PageText {
   lines: readonly PdfLine[];
   /** The gap that ends a paragraph on this page. */
   breakGap: number;
-  /** Where the page's lines start at the least and end at the most: its margins. */
+  /**
+   * Where the page's body text starts at the least: its left margin, the one indents are measured from. A
+   * heading set out into the margin is left out, or it would shift this page's indents against the next's.
+   */
   left: number;
+  /** Where the page's lines end at the most: its right margin. */
   right: number;
 }
 
-function pageText(lines: readonly PdfLine[], i: number): PageText {
+function pageText(lines: readonly PdfLine[], i: number, bodySize: number): PageText {
+  const body = lines.filter((line) => !larger(line, bodySize));
   return {
     page: i + 1,
     lines,
     breakGap: usualLineGap(lines) * PARAGRAPH_GAP_FACTOR,
-    left: Math.min(...lines.map((line) => line.x)),
+    left: Math.min(...(body.length > 0 ? body : lines).map((line) => line.x)),
     right: Math.max(...lines.map((line) => line.right)),
   };
 }
@@ -336,37 +349,60 @@ function spacingOnPage(text: PageText, previous: PdfLine, line: PdfLine): Spacin
   const gap = previous.y - line.y;
   // A negative gap means the text moved back up the page: a new column or a floating box.
   const newParagraph = gap > text.breakGap || gap < 0;
-  return { gap, breakGap: text.breakGap, newParagraph, wrapped: ranToMargin(previous, text) };
+  return {
+    gap,
+    breakGap: text.breakGap,
+    newParagraph,
+    wrapped: wrapsOnto(previous, text, line),
+    indent: line.x - previous.x,
+  };
 }
 
 /**
  * How a page's first line follows the line at the foot of the page before. The gap that tells a paragraph
  * break within a page is lost at a page break, so the text is read as running on only where the last line
- * wrapped (ran to the margin, and not at a sentence's end) and the first line goes on in the same size at the
- * same indent: a first-line indent, or other type, starts a block of its own.
+ * wrapped (and not at a sentence's end) and the first line goes on in the same size at the same indent: a
+ * first-line indent, or other type, starts a block of its own.
  */
 function spacingAcrossPages(before: PageText | undefined, text: PageText, line: PdfLine): Spacing {
   const previous = before?.lines.at(-1);
-  const wrapped = before !== undefined && previous !== undefined && ranToMargin(previous, before);
+  const wrapped = before !== undefined && previous !== undefined && wrapsOnto(previous, before, line);
+  // Each from its page's margin: facing pages' margins differ.
+  const indent =
+    before && previous ? line.x - text.left - (previous.x - before.left) : Number.POSITIVE_INFINITY;
   const runsOn =
     wrapped &&
     !SENTENCE_END.test(previous.text) &&
     sizeStep(previous.size) === sizeStep(line.size) &&
-    Math.abs(previous.x - before.left - (line.x - text.left)) <= line.size * INDENT_SLACK;
+    Math.abs(indent) <= line.size * INDENT_SLACK;
   // Infinite: across a page break no heading, code block or list goes on but by a wrapped line's text.
-  return { gap: Number.POSITIVE_INFINITY, breakGap: text.breakGap, newParagraph: !runsOn, wrapped };
+  return { gap: Number.POSITIVE_INFINITY, breakGap: text.breakGap, newParagraph: !runsOn, wrapped, indent };
 }
 
-/** Text wraps only from a line that ran to the right margin. */
-function ranToMargin(line: PdfLine, text: PageText): boolean {
-  return line.right >= text.right - (text.right - line.x) * WRAP_SLACK;
+/**
+ * Text wraps only from a line that ran to the right margin, or that stopped short of it only because the next
+ * line's first word (a long name, a URL) would not fit in what was left.
+ */
+function wrapsOnto(line: PdfLine, text: PageText, next: PdfLine): boolean {
+  const room = text.right - line.right;
+  if (room <= (text.right - line.x) * WRAP_SLACK) return true;
+  const charWidth = (next.right - next.x) / next.text.length;
+  const word = next.text.split(" ", 1)[0] ?? "";
+  // The word and the space before it.
+  return (word.length + 1) * charWidth > room;
 }
 
 type LineKind = "heading" | "code" | "item" | "paragraph";
 
+/** Set large enough to be a heading. */
+function larger(line: PdfLine, bodySize: number): boolean {
+  return line.size >= bodySize * HEADING_SIZE_FACTOR;
+}
+
 function lineKind(line: PdfLine, bodySize: number, codeApart: boolean): LineKind {
-  const larger = line.size >= bodySize * HEADING_SIZE_FACTOR;
-  if (larger && /\p{L}.*\p{L}/u.test(line.text) && !TOC_ENTRY.test(line.text)) return "heading";
+  if (larger(line, bodySize) && /\p{L}.*\p{L}/u.test(line.text) && !TOC_ENTRY.test(line.text)) {
+    return "heading";
+  }
   if (codeApart && line.code) return "code";
   return LIST_ITEM.test(line.text) ? "item" : "paragraph";
 }
@@ -380,16 +416,14 @@ interface Spacing {
   /** The gap that ends a paragraph on this page. */
   breakGap: number;
   newParagraph: boolean;
-  /** The previous line ran to the right margin, so this one may carry on its text. */
+  /** The previous line wrapped (`wrapsOnto`), so this one may carry on its text. */
   wrapped: boolean;
+  /** How far right of the previous line this one starts, each from its page's margin. */
+  indent: number;
 }
 
-function continues(
-  run: Run,
-  line: PdfLine,
-  kind: LineKind,
-  { gap, breakGap, newParagraph, wrapped }: Spacing,
-): boolean {
+function continues(run: Run, line: PdfLine, kind: LineKind, spacing: Spacing): boolean {
+  const { gap, breakGap, newParagraph, wrapped } = spacing;
   const near = gap >= 0 && gap <= breakGap * NEAR_GAP_FACTOR;
   switch (run.kind) {
     case "heading":
@@ -403,12 +437,50 @@ function continues(
     case "code":
       return kind === "code" && near;
     case "list":
-      // The next item, or the item's text wrapping onto the next line; after an item that stops short,
-      // a line that is no item is the text after the list.
-      return (kind === "item" && near) || (kind === "paragraph" && !newParagraph && wrapped);
+      // The next item, or the item's text wrapping onto the next line.
+      if (kind === "item") return near;
+      return kind === "paragraph" && !newParagraph && wrapped && continuesItem(run, line);
     case "paragraph":
-      return kind === "paragraph" && !newParagraph;
+      return (
+        !newParagraph && (kind === "paragraph" || (kind === "item" && markerIsProse(run, line, spacing)))
+      );
   }
+}
+
+/**
+ * Whether a line the list's last line wrapped onto carries its item's text: right of the item's marker, where
+ * most lists hang an item's text, or under the marker in a list whose items wrap there. After items that
+ * hang, a line back at the marker is the text after the list.
+ */
+function continuesItem(run: Run, line: PdfLine): boolean {
+  let marker = run.lines[0];
+  let hanging = false;
+  for (const previous of run.lines) {
+    if (LIST_ITEM.test(previous.text)) marker = previous;
+    else hanging ||= rightOfMarker(previous, marker);
+  }
+  return rightOfMarker(line, marker) || !hanging;
+}
+
+function rightOfMarker(line: PdfLine, marker: PdfLine | undefined): boolean {
+  return marker !== undefined && line.x > marker.x + line.size * INDENT_SLACK;
+}
+
+/**
+ * A typed marker may be the paragraph's own text, wrapped onto the line's start ("LEN must not be" "0. With
+ * this …"): where the line before wrapped mid-sentence and this one is not set in from it. A list after a
+ * paragraph follows a line that ends a sentence, introduces the list (":") or stops short; a bullet glyph is
+ * never prose.
+ */
+function markerIsProse(run: Run, line: PdfLine, { wrapped, indent }: Spacing): boolean {
+  const previous = run.lines.at(-1)?.text ?? "";
+  return (
+    wrapped &&
+    !SENTENCE_END.test(previous) &&
+    !previous.endsWith(":") &&
+    indent <= line.size * INDENT_SLACK &&
+    LIST_ITEM.exec(line.text)?.[2] !== undefined
+  );
 }
 
 /** Larger text running long is a lead paragraph or a pull quote, not a heading. */
@@ -488,14 +560,16 @@ function listText(lines: readonly PdfLine[]): string {
 }
 
 /**
- * Reflows a paragraph's lines, undoing the hyphenation a typesetter added at line ends ("exam-" "ple"). A
- * line whose dot leader runs to a number is an entry of its own (a spec sheet's, a price list's): it keeps
- * its line.
+ * Reflows a paragraph's lines, undoing the hyphenation a typesetter added at line ends ("exam-" "ple") and
+ * the breaks it allows after an identifier's underscore ("ASN1_" "SYNTAX_ERROR"). A line whose dot leader
+ * runs to a number is an entry of its own (a spec sheet's, a price list's): it keeps its line.
  */
 function joinLines(lines: readonly string[]): string {
   return lines.reduce((text, line, i) => {
     if (!text) return line;
     if (TOC_ENTRY.test(line) || TOC_ENTRY.test(lines[i - 1] ?? "")) return `${text}\n${line}`;
+    // Not after a run of underscores: "__init__" ends a word of its own.
+    if (/[\p{L}\p{N}]_$/u.test(text) && /^[\p{L}\p{N}_]/u.test(line)) return text + line;
     if (!/\p{L}[-\u00AD]$/u.test(text)) return `${text} ${line}`;
     // Before a lower-case letter the hyphen was the typesetter's; before a capital ("Jean-" "Paul") it is
     // the word's own. A soft hyphen is always the typesetter's.
