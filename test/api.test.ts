@@ -94,6 +94,15 @@ describe("the HTTP API", () => {
       expect(answer.body.error.code).toBe("validation_error");
       expect(answer.body.error.details.issues.map((i: { field: string }) => i.field)).toContain(field);
     }
+    // The database's text cannot hold a NUL, in a body or a query: it was an internal error.
+    const nul = await call("POST", "/api/projects", { name: "a\u0000b", description: "ok" });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.details.issues).toEqual([
+      { field: "name", message: "must not contain a NUL character (U+0000)" },
+    ]);
+    const nulQuery = await call("GET", "/api/datasets?name=a%00b");
+    expect(nulQuery.status).toBe(400);
+    expect(nulQuery.body.error.message).toBe("name: must not contain a NUL character (U+0000)");
     const notJson = await call("POST", "/api/projects", "{not json");
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.code).toBe("bad_request");

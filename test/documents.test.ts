@@ -521,7 +521,7 @@ describe("ingesting documents", () => {
     });
   });
 
-  it("refuses an upload with a nameless, repeated or overlong name, storing none of its files", async () => {
+  it("refuses an upload with a nameless, repeated, overlong or NUL-holding name, storing none of its files", async () => {
     const refusals = await owner.call("POST", "/api/projects", { name: "Refused uploads" });
     const project = refusals.body.id as string;
     const good = { name: "good.md", content: "# Good\n\nA file that comes first in the request." };
@@ -529,6 +529,11 @@ describe("ingesting documents", () => {
       [{ name: "  ", content: "# Nameless\n\nText." }, "every file needs a name"],
       [{ name: "good.md", content: "# Other\n\nOther text." }, 'two files are named "good.md"'],
       [{ name: `${"n".repeat(498)}.md`, content: "# Long\n\nText." }, "at most 500 characters"],
+      // The database's text cannot hold a NUL: it was an internal error.
+      [
+        { name: "nul\u0000.md", content: "# Nul\n\nText." },
+        '"nul\\0.md": a file name must not contain a NUL',
+      ],
       // Random letters: a long name of one letter compresses, and once passed the database's index.
       [
         {

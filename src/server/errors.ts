@@ -54,18 +54,36 @@ export function handleError(logger: Logger) {
   };
 }
 
-/** zod-openapi's hook: bad params, query or body become a 400 naming each offending field. */
+/**
+ * zod-openapi's hook: bad params, query or body become a 400 naming each offending field. So does a NUL
+ * character in any text that passed (a name, a filter), which PostgreSQL's text cannot hold: it failed in the
+ * database, as an internal error. An upload's file names are checked where they are read (`uploadNames`).
+ */
 export function validationHook(
   result:
-    | { success: true }
+    | { success: true; data: unknown }
     | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
   c: Context,
 ) {
-  if (result.success) return;
-  const issues = result.error.issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "body",
-    message: issue.message,
-  }));
+  const issues = result.success
+    ? nulPaths(result.data, "").map((field) => ({ field, message: NUL_MESSAGE }))
+    : result.error.issues.map((issue) => ({
+        field: issue.path.map(String).join(".") || "body",
+        message: issue.message,
+      }));
+  if (issues.length === 0) return;
   const error = new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join("; "), issues);
   return c.json(errorBody(error.code, error.message, error.details), 400);
+}
+
+const NUL_MESSAGE = "must not contain a NUL character (U+0000)";
+
+/** Where in a value a string (or a key) holds a NUL, as "messages.0.content" (the value itself: "body"). */
+function nulPaths(value: unknown, path: string): string[] {
+  if (typeof value === "string") return value.includes("\0") ? [path || "body"] : [];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const at = path ? `${path}.${key}` : key;
+    return key.includes("\0") ? [at] : nulPaths(inner, at);
+  });
 }

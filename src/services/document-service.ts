@@ -200,6 +200,12 @@ function uploadNames(files: UploadedFile[]): string[] {
   const seen = new Set<string>();
   for (const name of names) {
     if (!name) throw ValidationError.forField("files", "every file needs a name");
+    // The database's text cannot hold it: see `refuseNul`.
+    if (name.includes("\0"))
+      throw ValidationError.forField(
+        "files",
+        `"${name.replaceAll("\0", "\\0")}": a file name must not contain a NUL character (U+0000)`,
+      );
     if (name.length > MAX_NAME_LENGTH) {
       throw ValidationError.forField("files", `a file name may have at most ${MAX_NAME_LENGTH} characters`);
     }
