@@ -200,7 +200,7 @@ function uploadNames(files: UploadedFile[]): string[] {
   const seen = new Set<string>();
   for (const name of names) {
     if (!name) throw ValidationError.forField("files", "every file needs a name");
-    // The database's text cannot hold it: see `refuseNul`.
+    // The database's text cannot hold it: see `validationHook`.
     if (name.includes("\0"))
       throw ValidationError.forField(
         "files",
