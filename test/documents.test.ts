@@ -556,17 +556,28 @@ describe("ingesting documents", () => {
     );
   });
 
-  it("reads numbers in the query only as decimal numbers, an empty one as absent", async () => {
+  it("reads numbers in the query only as decimal numbers, an empty one as absent, and refuses a filter naming no document", async () => {
     const all = await owner.call("GET", `/api/projects/${projectId}/chunks?limit=500`);
     const defaults = await owner.call("GET", `/api/projects/${projectId}/chunks?limit=&minQuality=&offset=`);
     expect(defaults.status).toBe(200);
     expect(defaults.body.total).toBe(all.body.total);
     expect(defaults.body.chunks).toHaveLength(Math.min(50, all.body.total));
+    // A decimal without its leading or trailing digits is one too.
+    const half = await owner.call("GET", `/api/projects/${projectId}/chunks?minQuality=0.5`);
+    expect((await owner.call("GET", `/api/projects/${projectId}/chunks?minQuality=.5`)).body).toEqual(
+      half.body,
+    );
+    expect((await owner.call("GET", `/api/projects/${projectId}/chunks?limit=5.`)).body.chunks).toHaveLength(
+      Math.min(5, all.body.total),
+    );
     for (const [query, field, message] of [
       ["limit=0x10", "limit", "must be a number, written in decimal"],
       ["limit=1e2", "limit", "must be a number, written in decimal"],
       ["minQuality=abc", "minQuality", "must be a number, written in decimal"],
       ["limit=2&limit=3", "limit", "give it once"],
+      ["limit=1.5", "limit", "must be a whole number, not 1.5"],
+      ["documentId=not-a-uuid", "documentId", "names no document of yours"],
+      [`documentId=${crypto.randomUUID()}`, "documentId", "names no document of yours"],
     ]) {
       const bad = await owner.call("GET", `/api/projects/${projectId}/chunks?${query}`);
       expect(bad.status, query).toBe(400);

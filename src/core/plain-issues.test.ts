@@ -15,7 +15,7 @@ describe("zod's messages, in FineFlow's words", () => {
     expect(messageOf(body, { count: 1, on: true })).toBe("is required");
     expect(messageOf(body, { name: null, count: 1, on: true })).toBe("must be a string, not null");
     expect(messageOf(body, { name: "a", count: [1], on: true })).toBe("must be a number, not an array");
-    expect(messageOf(body, { name: "a", count: 1.5, on: true })).toBe("must be a whole number, not a number");
+    expect(messageOf(body, { name: "a", count: 1.5, on: true })).toBe("must be a whole number, not 1.5");
     expect(messageOf(body, { name: "a", count: 1, on: "yes" })).toBe("must be true or false, not a string");
   });
 

@@ -9,6 +9,10 @@ export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) return "is required";
+      // "must be a whole number, not a number" said nothing of what was wrong with 1.5.
+      if (issue.expected === "int" && typeof issue.input === "number") {
+        return `must be a whole number, not ${issue.input}`;
+      }
       return `must be ${KINDS[issue.expected] ?? withArticle(issue.expected)}, not ${kindOf(issue.input)}`;
     case "too_big":
       return bound(issue.origin, "most", Number(issue.maximum), issue.inclusive !== false);

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
-/** A number as a person writes one in a URL: "0x10", "1e3" or " " are not. */
-const DECIMAL = /^-?\d+(?:\.\d+)?$/;
+/** A number as a person writes one in a URL (".5" and "5." too): "0x10", "1e3" or " " are not. */
+const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 /**
  * A query parameter that holds a number, checked by `schema` once read. `z.coerce.number()` took "" for

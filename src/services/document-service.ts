@@ -178,8 +178,13 @@ export class DocumentService {
 
   async listChunks(actor: Actor, filter: ChunkFilter) {
     const project = await this.deps.projects.get(actor, filter.projectId);
-    if (filter.documentId && (await this.get(actor, filter.documentId)).projectId !== project.id) {
-      throw ValidationError.forField("documentId", "that document is in another project");
+    if (filter.documentId) {
+      // A filter that names no document of the user's is the query's fault, as one in another project is.
+      const document = await this.deps.documents.findById(actor, filter.documentId);
+      if (!document) throw ValidationError.forField("documentId", "names no document of yours");
+      if (document.projectId !== project.id) {
+        throw ValidationError.forField("documentId", "that document is in another project");
+      }
     }
     return this.deps.chunks.list(actor, { ...filter, projectId: project.id });
   }
