@@ -486,13 +486,13 @@ function pieceUnits(atoms: Atom[], room: number, ctx: Context): Unit[] {
 }
 
 /**
- * A piece bigger than a chunk is cut finer: a list item into its lines and code blocks, a code block into its
- * lines, a line into its sentences, as a paragraph is. A sentence or line still too big is cut by tokens, the last resort. Text
- * that overlaps leaves room in each window for the end of the one before, as the next chunk opens with it.
+ * A piece of a list bigger than a chunk is cut finer (`finerPieces`). A sentence or line still too big is cut
+ * by tokens, the last resort. Text that overlaps leaves room in each window for the end of the one before, as
+ * the next chunk opens with it.
  */
 function splitAtom(atom: Atom, capacity: number, ctx: Context): Atom[] {
   if (atom.tokens <= capacity) return [atom];
-  const finer = atom.segment.kind !== "list" ? [] : atom.code ? codeLines(atom) : listPieces(atom);
+  const finer = atom.segment.kind === "list" ? finerPieces(atom) : [];
   if (finer.length > 1) {
     return finer.flatMap((piece) => splitAtom(atomOf(piece, atom.segment, atom, ctx), capacity, ctx));
   }
@@ -612,12 +612,20 @@ function indentation(line: string): number {
 }
 
 /**
- * A piece of a list cut finer: its lines, a fenced code block among them one piece, kept whole where it
- * fits as a code block outside a list is, and neither cut between sentences nor repeated as overlap as the
- * list's lines are. A single line, into its sentences.
+ * A piece of a list cut one step finer: an item into its lines and code blocks, a code block into its lines,
+ * a line into its sentences, as a paragraph is.
+ */
+function finerPieces(piece: Piece): Piece[] {
+  if (piece.code) return codeLines(piece);
+  return piece.text.includes("\n") ? listPieces(piece) : lineSentences(piece);
+}
+
+/**
+ * The lines of a piece of a list, a fenced code block among them one piece: kept whole where it fits, as a
+ * code block outside a list is, and neither cut between sentences nor repeated as overlap as the list's
+ * lines are.
  */
 function listPieces(piece: Piece): Piece[] {
-  if (!piece.text.includes("\n")) return lineSentences(piece);
   const pieces: Piece[] = [];
   let fence: string | undefined;
   for (const line of splitLines(piece.text)) {
@@ -634,7 +642,7 @@ function listPieces(piece: Piece): Piece[] {
   return pieces;
 }
 
-/** A code piece's lines, the first joined as the piece was. */
+/** A code block's lines, the first joined as the block was. */
 function codeLines(piece: Piece): Piece[] {
   return splitLines(piece.text).map((line, i) => ({
     ...line,
@@ -867,7 +875,7 @@ function trailingPieces(atom: Atom, budget: number, orTail: boolean, ctx: Contex
   const pieces =
     atom.segment.kind === "paragraph"
       ? splitSentences(atom.text)
-      : listPieces(atom).flatMap((piece) => (piece.code ? [piece] : listPieces(piece)));
+      : listPieces(atom).flatMap((piece) => (piece.code ? [piece] : lineSentences(piece)));
   const taken: Atom[] = [];
   let tokens = 0;
   for (let i = pieces.length - 1; i >= 0; i--) {
