@@ -60,7 +60,10 @@ describe("fineflow ingest", { timeout: 120_000 }, () => {
     const run = await runCli(["ingest", docs, "--project", "p1"], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`${docs}/new\\nline.md: unchanged\n`);
-    expect(run.stdout).toMatch(/\/c1\/tab\\there\.md +ready +1 +unchanged since an earlier upload\n/);
+    // Each document by the name other commands take: its path under the folder given.
+    expect(run.stdout).toMatch(/^DOCUMENT +STATUS/m);
+    expect(run.stdout).toMatch(/\nsub\/deep\/c\.md +ready +1 +unchanged since an earlier upload\n/);
+    expect(run.stdout).toMatch(/\ntab\\there\.md +ready +1 +unchanged since an earlier upload\n/);
     expect(run.stdout).not.toMatch(/\t|new\nline/);
     expect(run.stdout).toContain(`skipped ${join(docs, "gone.md")}: broken link\n`);
     expect(run.stdout).not.toContain("processed");

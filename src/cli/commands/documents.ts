@@ -339,7 +339,8 @@ async function ingest(paths: string[], options: IngestOptions) {
 function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
   printTable(
     documents.map((d) => ({
-      file: d.path,
+      // The name other commands take (`chunks --document`), not the path given, which it is under.
+      document: d.name,
       status: d.status,
       chunks: String(d.chunkCount),
       // Not "already ingested": the earlier upload may have been cut off, and processed only by this run.
