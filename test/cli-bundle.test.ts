@@ -76,6 +76,23 @@ describe("fineflow bundle (the local provider)", { timeout: 120_000 }, () => {
     expect(await read("README.md")).toContain("axolotl train axolotl.yaml");
   });
 
+  it("says in one line which file it cannot read or write, not with a stack", async () => {
+    const missing = join(dir, "other.jsonl");
+    const cases: [string[], string][] = [
+      [["import", missing, "--project", "demo", "--dataset", "d2"], `${missing}: no such file or folder`],
+      [["import", dir, "--project", "demo", "--dataset", "d2"], `${dir}: is a folder, not a file`],
+      [
+        ["export", "--dataset", "d1", "--format", "openai", "--out", join(dir, "none", "d1.jsonl")],
+        `${join(dir, "none", "d1.jsonl")}: no such file or folder`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(args, env);
+      expect(run.code, args[0]).toBe(1);
+      expect(run.stderr).toBe(`error: ${message}\n`);
+    }
+  });
+
   it("asks for the chat template of a model family it does not know, before writing anything", async () => {
     const out = join(dir, "falcon");
     const run = await runCli(

@@ -17,6 +17,7 @@ import { registerProject } from "./commands/project.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
 import { CliError } from "./connect.js";
+import { fileProblem } from "./file-errors.js";
 
 limitHeapGrowth();
 
@@ -44,8 +45,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const expected = EXPECTED.some((type) => error instanceof type);
-  process.stderr.write(
-    `error: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
-  );
+  const message = expected
+    ? (error as Error).message
+    : (fileProblem(error) ?? (error as Error).stack ?? String(error));
+  process.stderr.write(`error: ${message}\n`);
   process.exitCode = 1;
 }

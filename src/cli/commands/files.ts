@@ -10,6 +10,7 @@ import { EXPORT_FORMATS } from "../../core/export/formats.js";
 import type { ValidationResult } from "../../core/validation/validate-dataset.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
+import { fileProblem } from "../file-errors.js";
 import { parseFraction, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson } from "../output.js";
@@ -141,7 +142,10 @@ export function registerFiles(program: Command) {
         const dataset = await withClient(loadConfig(process.env), "import", async (client) => {
           const project = await resolveProject(client, flags.project);
           const form = new FormData();
-          form.append("file", new Blob([await readFile(file)]), basename(file));
+          const bytes = await readFile(file).catch((error: unknown) => {
+            throw new CliError(fileProblem(error, file) ?? String(error));
+          });
+          form.append("file", new Blob([bytes]), basename(file));
           form.append("datasetName", flags.dataset);
           form.append("format", flags.format);
           return client.request<DatasetDto>("POST", `/api/projects/${project.id}/datasets/import`, form, {
