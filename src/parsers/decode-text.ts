@@ -135,6 +135,10 @@ function unmarkedUtf16(bytes: Uint8Array): "utf-16le" | "utf-16be" | undefined {
   return isMostlyControls(codes) ? undefined : label;
 }
 
+function image(format: string): string {
+  return `a ${format} image, and FineFlow reads no text from images`;
+}
+
 /** What files most often are when given a text extension by mistake, by their first bytes. */
 const SIGNATURES: [start: string, what: string][] = [
   ["%PDF-", "a PDF: give it the .pdf extension"],
@@ -144,6 +148,12 @@ const SIGNATURES: [start: string, what: string][] = [
   ],
   ["\x1f\x8b", "compressed with gzip: decompress it first"],
   ["\xd0\xcf\x11\xe0", "an older Office file (.doc, .xls): save it as .docx from Word"],
+  ["\x89PNG\r\n\x1a\n", image("PNG")],
+  ["\xff\xd8\xff", image("JPEG")],
+  ["GIF87a", image("GIF")],
+  ["GIF89a", image("GIF")],
+  ["II*\x00", image("TIFF")],
+  ["MM\x00*", image("TIFF")],
 ];
 
 /** Refuses a known binary format by its first bytes (UTF-16's zero bytes must not be mistaken for one). */

@@ -150,6 +150,15 @@ describe("parseDocument", () => {
       ],
       ["markdown", new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 6, 0]), "a ZIP archive"],
       ["jsonl", new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), "an older Office file"],
+      [
+        "html",
+        new Uint8Array([
+          0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52,
+        ]),
+        "This file is not text: it is a PNG image, and FineFlow reads no text from images.",
+      ],
+      ["text", new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]), "a JPEG image"],
+      ["markdown", utf8("GIF89a\x01\x00\x01\x00"), "a GIF image"],
     ];
     // Random bytes (an image or a program with no signature listed), the same on every run.
     let seed = 7;
