@@ -20,12 +20,21 @@ describe("the HTTP API", () => {
     for (const path of ["/api/projects", "/api/auth/me", "/api/tokens", "/api/openapi.json"]) {
       const response = await anonymous(path);
       expect(response.status, path).toBe(401);
-      expect(await response.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
+      expect(await response.json()).toEqual({
+        error: { code: "unauthorized", message: "Sign in or send an API token." },
+      });
     }
+    // A token or a session sent and refused is said to be: the user has one, and it needs replacing.
     const badToken = await anonymous("/api/projects", {
       headers: { authorization: "Bearer ff_not-a-real-token" },
     });
     expect(badToken.status).toBe(401);
+    expect((await badToken.json()).error.message).toBe(
+      "The API token sent is unknown or revoked: create a new one with `fineflow token create`.",
+    );
+    const ended = await anonymous("/api/projects", { headers: { cookie: "fineflow_session=expired" } });
+    expect(ended.status).toBe(401);
+    expect((await ended.json()).error.message).toBe("The session has ended: sign in again.");
   });
 
   it("creates, lists, reads, updates and deletes a user's projects", async () => {

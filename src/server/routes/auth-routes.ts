@@ -26,6 +26,13 @@ export function requireUser(auth: AuthService): MiddlewareHandler<AppEnv> {
       : session
         ? await auth.userForSession(session)
         : undefined;
+    // A token that was sent and refused is not a missing one: the user has one to replace.
+    if (!user && bearer) {
+      throw new UnauthorizedError(
+        "The API token sent is unknown or revoked: create a new one with `fineflow token create`.",
+      );
+    }
+    if (!user && session) throw new UnauthorizedError("The session has ended: sign in again.");
     if (!user) throw new UnauthorizedError();
     c.set("user", user);
     c.set("actor", { userId: user.id });
