@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatCostUsd } from "../src/core/prices.js";
 import {
@@ -260,6 +262,40 @@ describe("generating with an OpenAI-compatible endpoint", () => {
     expect(dataset.progress.pairs).toBe(dataset.progress.done);
     expect(dataset.progress.done + dataset.progress.skipped + dataset.progress.failed).toBe(TOPICS.length);
     expect((await owner.call("POST", `/api/datasets/${started.body.id}/cancel`)).status).toBe(409);
+  });
+
+  it("stops when nothing answers at the endpoint, naming it, and fails no chunk", async () => {
+    // A port nothing listens on, as the README's Ollama line before Ollama is started. Before, every chunk
+    // was tried and failed for minutes, and the dataset ended "ready" with no pair and no reason.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const baseURL = `http://127.0.0.1:${port}/v1`;
+    const own = await createTestApp({
+      workers: true,
+      settings: { llm: { baseURL, model: MODEL, maxAttempts: 2 } },
+    });
+    try {
+      const user = await own.signUp("unreachable@example.com");
+      const project = (await user.call("POST", "/api/projects", { name: "Offline" })).body.id;
+      await ingestFiles(own, user.token, project, {
+        "a.md": "# A\n\nOur refunds policy is reviewed every quarter.\n",
+      });
+      const started = await user.call("POST", `/api/projects/${project}/datasets`, {
+        datasetName: "d",
+        mode: "qa",
+      });
+      const dataset = await settledDataset(user.call, started.body.id);
+      expect(dataset.status).toBe("failed");
+      expect(dataset.error).toBe(
+        `Cannot reach the LLM endpoint at ${baseURL} (connect ECONNREFUSED 127.0.0.1:${port}; 2 tries). Start it, ` +
+          "or set another with `fineflow llm set`, then run `fineflow generate` again with the same dataset name to resume.",
+      );
+      expect(dataset.progress).toMatchObject({ failed: 0, pending: 1 });
+    } finally {
+      await own.close();
+    }
   });
 
   it("stops on a rejected key without retrying", async () => {

@@ -124,6 +124,13 @@ export class OpenAICompatibleGenerator implements PairGenerator {
         }
         const stop = stoppingError(error, this.endpoint.model);
         if (stop) throw stop;
+        if (attempt >= maxAttempts && isUnreachable(error)) {
+          // Nothing answers at all, as when Ollama is not started: every chunk would fail the same way, one
+          // after another, for minutes, and the dataset end "ready" and empty.
+          throw new GenerationStoppedError(
+            `Cannot reach the LLM endpoint at ${this.endpoint.baseURL} (${rootCause(error)}; ${attempt} tries). Start it, or set another with \`fineflow llm set\`, ${RESUME_HINT}.`,
+          );
+        }
         if (!isTransient(error) || attempt >= maxAttempts) {
           throw new ChunkGenerationError(`The LLM endpoint failed ${attempt} time(s): ${describe(error)}`);
         }
@@ -171,6 +178,18 @@ function isTransient(error: unknown): boolean {
     error instanceof OpenAI.APIConnectionError || // timeouts included
     (error instanceof OpenAI.APIError && (error.status === 408 || error.status === 409))
   );
+}
+
+/** No connection at all: refused, or no such host. Not a timeout, which a slow model under load gives. */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
+}
+
+/** What failed under the SDK's "Connection error." and fetch's "fetch failed": "connect ECONNREFUSED …". */
+function rootCause(error: unknown): string {
+  let cause = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return describe(cause);
 }
 
 /** Errors that no retry fixes: the run stops with what to do, and resumes where it stopped. */
