@@ -165,11 +165,16 @@ describe("chunkBlocks", () => {
       paragraph("Sourdough needs a starter fed the day before."),
       heading(1, "  "),
       paragraph("Roman aqueducts carried water by gravity alone."),
+      // A record with a title and no text lends its title to no other record.
+      heading(1, "Refund policy"),
+      heading(1, ""),
+      paragraph("Orders ship within two business days."),
     ]);
     expect(chunks.map((c) => [c.headingPath, c.text])).toEqual([
       [["Kubernetes Networking"], "# Kubernetes Networking\n\nPods talk to each other over a flat network."],
       [[], "Sourdough needs a starter fed the day before."],
       [[], "Roman aqueducts carried water by gravity alone."],
+      [[], "Orders ship within two business days."],
     ]);
   });
 

@@ -331,14 +331,15 @@ function* topLevelGroups(blocks: Block[], ctx: Context): Generator<Unit[]> {
     // start with the parent's, as the parent is one of its own: those after them are the ones closed.
     const carried = bare?.lines.slice(parent?.lines.length ?? 0) ?? [];
     if (untitled) {
-      // A section without a title (a JSON record's) is its parent's, opened by any lines carried into it.
-      const root = parent ?? { path: [], lines: [] };
-      section = carried.length > 0 ? { path: root.path, lines: [...root.lines, ...carried] } : root;
+      // A section without a title (a JSON record's) is its parent's. It begins a record: nothing is carried
+      // into it, as another record's title would label its text.
+      section = parent ?? { path: [], lines: [] };
+      bare = undefined;
     } else {
       section = childSection(parent, block.text.replace(/\s+/g, " ").trim(), level, ctx, carried);
       stack.push({ level, section });
+      bare = section;
     }
-    if (!untitled || carried.length > 0) bare = section;
     if (level <= top && group.length > 0) {
       yield measureHeadingSections(group);
       group = [];
