@@ -224,8 +224,6 @@ class BlockCollector {
     } else if (tag === "code") {
       // Outside <pre>, a browser shows a line break in code as a space, as in any text.
       this.inline += `\`${node.text.replace(/\s+/g, " ")}\``;
-    } else if (tag === "img") {
-      this.inline += altText(node);
     } else if (tag === "sup" || tag === "sub") {
       const before = this.inline.length;
       this.visitChildren(node);
@@ -242,15 +240,6 @@ class BlockCollector {
       this.visitChildren(node);
     }
   }
-}
-
-/**
- * An image's alt text, where Markdown's `![alt](…)` reads it; a decorative image has none: an empty alt,
- * the role "presentation" or "none", or (dropped before it is read) `aria-hidden`.
- */
-function altText(image: HTMLElement): string {
-  const role = image.getAttribute("role");
-  return role === "presentation" || role === "none" ? "" : (image.getAttribute("alt") ?? "");
 }
 
 /** Whether text ends with a line break and spaces at most: looked at from its end, as a paragraph grows. */

@@ -163,16 +163,6 @@ describe("parseMarkdown", () => {
     ]);
   });
 
-  it("reads an <img> as its alt text, as ![alt](…), unless it is decorative", () => {
-    const markdown = [
-      '![Biome logo](logo.svg) Format and lint <img src="chart.png" alt="Speed &amp; size chart" width="600">',
-      'across files.<img src="x.gif" alt="spacer" role="presentation"><img src="y.gif" alt="">',
-    ].join("\n");
-    expect(parseMarkdown(markdown)).toEqual([
-      { kind: "paragraph", text: "Biome logo Format and lint Speed & size chart\nacross files." },
-    ]);
-  });
-
   it("drops the markup of HTML's elements that have attributes, a closing tag or no content, keeping their text", () => {
     expect(
       parseMarkdown('Click <button onclick="steal()">Submit</button> or <input type="text" value="default">'),

@@ -249,8 +249,7 @@ function inlineText(tokens: readonly Token[], mdx: boolean): string {
       text = joinedOverMarkup(before, formatted(tag.name, text.slice(at + shown.length), before.at(-1)));
       seam = text.length;
     } else if (tag?.role === "alone" || (tag && mdx)) {
-      // An image shows its alt text, as `![alt](…)` and an HTML page's do.
-      add(tag.name === "br" ? "\n" : tag.name === "img" ? blocksText(parseHtml(token.raw)) : "");
+      add(tag.name === "br" ? "\n" : "");
     } else {
       add(inlineTokenText(token, mdx));
     }
