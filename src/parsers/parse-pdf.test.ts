@@ -343,6 +343,39 @@ describe("parsePdf", () => {
     ]);
   });
 
+  it("opens a list at '1.' after a line that runs to the margin, and ends one-line items before a long first word", async () => {
+    const bytes = await styledPdf([
+      [
+        { text: "To install the package on a machine without network access you should follow these steps" },
+        { text: "1. Download the installer." },
+        { text: "2. Run it as root." },
+        { text: "The server stores its data in one of these databases, which it finds by itself:", gap: 26 },
+        { text: "- PostgreSQL 14 or newer." },
+        { text: "- SQLite 3.40 or newer." },
+        { text: "https://www.example.org/docs/current/installation-requirements.html lists the rest." },
+      ],
+    ]);
+    expect(await parsePdf(bytes)).toEqual([
+      {
+        kind: "paragraph",
+        text: "To install the package on a machine without network access you should follow these steps",
+        page: 1,
+      },
+      { kind: "list", text: "1. Download the installer.\n2. Run it as root.", page: 1 },
+      {
+        kind: "paragraph",
+        text: "The server stores its data in one of these databases, which it finds by itself:",
+        page: 1,
+      },
+      { kind: "list", text: "- PostgreSQL 14 or newer.\n- SQLite 3.40 or newer.", page: 1 },
+      {
+        kind: "paragraph",
+        text: "https://www.example.org/docs/current/installation-requirements.html lists the rest.",
+        page: 1,
+      },
+    ]);
+  });
+
   it("keeps an item's text a long word moved down in its item, and ends a hanging list at a line back at its bullets", async () => {
     const bytes = await styledPdf([
       [

@@ -380,12 +380,14 @@ function spacingAcrossPages(before: PageText | undefined, text: PageText, line: 
 }
 
 /**
- * Text wraps only from a line that ran to the right margin, or that stopped short of it only because the next
- * line's first word (a long name, a URL) would not fit in what was left.
+ * Text wraps only from a line that ran to the right margin, or that stopped short of it mid-sentence only
+ * because the next line's first word (a long name, a URL) would not fit in what was left: after a sentence's
+ * end, a line that stops short ends its block, as a list item of one line does before a paragraph.
  */
 function wrapsOnto(line: PdfLine, text: PageText, next: PdfLine): boolean {
   const room = text.right - line.right;
   if (room <= (text.right - line.x) * WRAP_SLACK) return true;
+  if (SENTENCE_END.test(line.text)) return false;
   const charWidth = (next.right - next.x) / next.text.length;
   const word = next.text.split(" ", 1)[0] ?? "";
   // The word and the space before it.
@@ -467,10 +469,10 @@ function rightOfMarker(line: PdfLine, marker: PdfLine | undefined): boolean {
 }
 
 /**
- * A typed marker may be the paragraph's own text, wrapped onto the line's start ("LEN must not be" "0. With
- * this …"): where the line before wrapped mid-sentence and this one is not set in from it. A list after a
- * paragraph follows a line that ends a sentence, introduces the list (":") or stops short; a bullet glyph is
- * never prose.
+ * A number may be the paragraph's own text, wrapped onto the line's start ("LEN must not be" "0. With this
+ * …"): where the line before wrapped mid-sentence and this one is not set in from it. A list after a
+ * paragraph follows a line that ends a sentence, introduces the list (":") or stops short, and opens at "1.";
+ * a bullet or a dash is never prose.
  */
 function markerIsProse(run: Run, line: PdfLine, { wrapped, indent }: Spacing): boolean {
   const previous = run.lines.at(-1)?.text ?? "";
@@ -479,7 +481,7 @@ function markerIsProse(run: Run, line: PdfLine, { wrapped, indent }: Spacing): b
     !SENTENCE_END.test(previous) &&
     !previous.endsWith(":") &&
     indent <= line.size * INDENT_SLACK &&
-    LIST_ITEM.exec(line.text)?.[2] !== undefined
+    /^(?:0|[2-9]|\d\d)[.)]$/.test(LIST_ITEM.exec(line.text)?.[2] ?? "")
   );
 }
 
