@@ -307,7 +307,7 @@ describe("the HTTP API", () => {
     expect((await anonymous("/api/auth/me", { headers: { cookie } })).status).toBe(401);
   });
 
-  it("refuses a request body over its limit before reading it: a sign-in's at 64 KB, any other's at 32 MB", async () => {
+  it("refuses a request body over its limit before reading it: a sign-in's at 64 KB, any other's at 64 MB", async () => {
     const login = await anonymous("/api/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -325,7 +325,7 @@ describe("the HTTP API", () => {
       description: "x".repeat(33 * 1024 * 1024),
     });
     expect(project.status).toBe(413);
-    expect(project.body.error.message).toBe("The request's body is over 32 MB.");
+    expect(project.body.error.message).toBe("The request's body is over 64 MB.");
     // Under the limit, a body is read as before: here, refused for what it says.
     const long = await call("POST", "/api/projects", { name: "big", description: "x".repeat(100 * 1024) });
     expect(long.status).toBe(400);
