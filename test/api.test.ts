@@ -322,7 +322,7 @@ describe("the HTTP API", () => {
     const { call } = await t.signUp("big@example.com");
     const project = await call("POST", "/api/projects", {
       name: "big",
-      description: "x".repeat(33 * 1024 * 1024),
+      description: "x".repeat(65 * 1024 * 1024),
     });
     expect(project.status).toBe(413);
     expect(project.body.error.message).toBe("The request's body is over 64 MB.");
