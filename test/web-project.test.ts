@@ -323,7 +323,7 @@ describe("a project's page", { timeout: 90_000 }, () => {
     }
     await uploadForm.getByRole("status", { name: "Upload progress" }).waitFor({ state: "detached" });
     expect(await page.getByRole("alert").textContent()).toMatch(
-      /^Not uploaded — huge\.md: The upload is over [\d.]+ MB, and a file may be at most [\d.]+ MB \(FINEFLOW_MAX_DOCUMENT_MB\): send fewer or smaller files per request\.$/,
+      /^Not uploaded — huge\.md: The upload is over 200 KB, and a file may be at most 50 KB \(FINEFLOW_MAX_DOCUMENT_MB\): send fewer or smaller files per request\.$/,
     );
     expect(await documents.getByRole("row").filter({ hasText: "huge.md" }).count()).toBe(0);
     await page.close();
