@@ -185,9 +185,9 @@ describe("export", () => {
 });
 
 describe("import", () => {
-  async function importFile(datasetName: string, text: string, format = "auto") {
+  async function importFile(datasetName: string, text: string, format = "auto", fileName = "upload.jsonl") {
     const form = new FormData();
-    form.append("file", new Blob([text]), "upload.jsonl");
+    form.append("file", new Blob([text]), fileName);
     form.append("datasetName", datasetName);
     form.append("format", format);
     const response = await t.app.request(`/api/projects/${projectId}/datasets/import`, {
@@ -232,7 +232,17 @@ describe("import", () => {
       before,
     );
 
+    // The database's text cannot hold a NUL: it was an internal error.
+    const nul =
+      '{"messages":[{"role":"user","content":"Hi?"},{"role":"assistant","content":"Hel\\u0000lo."}]}';
+    expect((await importFile("nul", `${good}\n${nul}\n`)).body.error.details.issues).toEqual([
+      { field: "line 2", message: "line 2: a message holds a NUL character (U+0000)" },
+    ]);
+
     expect((await importFile("empty", "\n\n")).body.error.details.issues[0].field).toBe("file");
+    expect((await importFile("nul-name", good, "auto", "a\u0000b.jsonl")).body.error.details.issues).toEqual([
+      { field: "file", message: "its name must not contain a NUL character (U+0000)" },
+    ]);
     expect((await importFile("Support Docs", good)).status).toBe(409);
   });
 });

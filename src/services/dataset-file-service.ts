@@ -112,6 +112,9 @@ export class DatasetFileService {
     const project = await this.projects.get(actor, projectId);
     const name = input.datasetName.trim();
     if (!name) throw ValidationError.forField("datasetName", "must not be empty");
+    if (input.fileName.includes("\0")) {
+      throw ValidationError.forField("file", "its name must not contain a NUL character (U+0000)");
+    }
     const pairs: { messages: PairMessage[]; mode: PairMode; tokenCount: number }[] = [];
     const issues: FieldIssue[] = [];
     let format: ExportFormat | undefined;
@@ -124,6 +127,12 @@ export class DatasetFileService {
         const messages: PairMessage[] = record.systemPrompt
           ? [{ role: "system", content: record.systemPrompt }, ...record.messages]
           : record.messages;
+        // The database's text cannot hold it (see `validationHook`); JSON writes it as \u0000.
+        if (messages.some((m) => m.content.includes("\0"))) {
+          const line = `line ${index + 1}`;
+          issues.push({ field: line, message: `${line}: a message holds a NUL character (U+0000)` });
+          return;
+        }
         const exchanges = record.messages.filter((m) => m.role === "user").length;
         pairs.push({
           messages,
