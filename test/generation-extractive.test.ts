@@ -169,6 +169,41 @@ describe("generating a dataset offline (extractive, no key)", () => {
     }
   });
 
+  it("makes a long section's chunks into pairs that repeat no pair and no question", async () => {
+    // Small chunks that overlap cut the one section into several: each asked the section's overview again,
+    // with another answer, and a definition in an overlap was made twice, which validation finds.
+    const project = (
+      await owner.call("POST", "/api/projects", { name: "Long section", chunkTargetTokens: 64 })
+    ).body.id;
+    const sentences = [
+      "Snapshots keep a project's data safe from mistakes and failed disks.",
+      "A snapshot is a full copy of the database at one moment.",
+      "Snapshots are taken every night at two in the morning.",
+      "A retention policy is the number of days a snapshot is kept before it is deleted.",
+      "Restoring replaces the current database with the chosen snapshot.",
+      "An archive is a compressed snapshot stored outside the server.",
+      "Archives are uploaded to the storage bucket named in the project settings.",
+      "A checksum is a short value computed from an archive to detect damage.",
+      "Checksums are compared before every restore, and a damaged archive is refused.",
+    ];
+    const [doc] = await ingestFiles(t, owner.token, project, {
+      "snapshots.md": `# Backups\n\n## Snapshots\n\n${sentences.join("\n\n")}\n`,
+    });
+    expect(doc?.chunkCount).toBeGreaterThan(2);
+    const started = await owner.call("POST", `/api/projects/${project}/datasets`, {
+      datasetName: "long",
+      mode: "qa",
+      pairsPerChunk: 10,
+    });
+    const dataset = await settledDataset(owner.call, started.body.id);
+    const { body } = await owner.call("POST", `/api/datasets/${dataset.id}/validate`, {});
+    // Too few pairs for a provider's minimum is all that is wrong with it.
+    expect(body.issues.map((issue: { code: string }) => issue.code)).toEqual(["too_few_pairs"]);
+    const pairs = (await owner.call("GET", `/api/datasets/${dataset.id}/pairs?limit=500`)).body.pairs;
+    const asked = pairs.map((pair: { messages: { content: string }[] }) => pair.messages[0]?.content);
+    expect(asked).toEqual(expect.arrayContaining(["What is a snapshot?", "What is a checksum?"]));
+  });
+
   it("keeps datasets and pairs private", async () => {
     const stranger = await t.signUp("not-the-owner@example.com");
     const { body } = await owner.call("GET", `/api/projects/${projectId}/datasets`);

@@ -184,6 +184,10 @@ export class GenerationService {
           documentId: task.documentId,
           text: task.chunkText,
           headingPath: task.headingPath,
+          previous:
+            task.previousText === null
+              ? undefined
+              : { text: task.previousText, headingPath: task.previousHeadingPath ?? [] },
         },
         mode: task.mode,
         pairsPerChunk: task.pairsPerChunk,

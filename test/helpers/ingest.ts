@@ -20,7 +20,7 @@ export async function ingestFiles(
       headers: { authorization: `Bearer ${token}` },
     });
     const { documents } = (await list.json()) as {
-      documents: { id: string; name: string; status: string }[];
+      documents: { id: string; name: string; status: string; chunkCount: number }[];
     };
     if (documents.every((d) => d.status === "ready" || d.status === "failed")) return documents;
     await new Promise((resolve) => setTimeout(resolve, 100));

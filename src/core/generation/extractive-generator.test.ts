@@ -478,6 +478,69 @@ describe("extractPairs", () => {
     });
   });
 
+  describe("the chunk before in the document", () => {
+    const SNAPSHOTS = `# Backups
+## Snapshots
+
+${[
+  "Snapshots keep a project's data safe from mistakes and failed disks.",
+  "A snapshot is a full copy of the database at one moment.",
+  "Snapshots are taken every night at two in the morning.",
+  "A retention policy is the number of days a snapshot is kept before it is deleted.",
+  "Restoring replaces the current database with the chosen snapshot.",
+  "An archive is a compressed snapshot stored outside the server.",
+  "Archives are uploaded to the storage bucket named in the project settings.",
+  "A checksum is a short value computed from an archive to detect damage.",
+  "Checksums are compared before every restore, and a damaged archive is refused.",
+].join("\n\n")}`;
+    const chunks = chunkBlocks(parseMarkdown(SNAPSHOTS), { targetTokens: 64, overlapTokens: 24 });
+
+    /** Each chunk's pairs, generated as the service does: with the chunk before it. */
+    function generated(withPrevious: boolean): GeneratedPair[] {
+      return chunks.flatMap((chunk, i) => {
+        const before = chunks[i - 1];
+        const previous =
+          withPrevious && before ? { text: before.text, headingPath: before.headingPath } : undefined;
+        return extractPairs({
+          ...request(chunk.text, "qa", 10, chunk.headingPath),
+          chunk: { id: `c${i}`, documentId: "d", text: chunk.text, headingPath: chunk.headingPath, previous },
+        }).pairs;
+      });
+    }
+
+    it("asks a long section's overview once, and makes no pair from the overlap that repeats one", () => {
+      // The fixture is one section cut into chunks that overlap: without the chunk before, the overview is
+      // asked of every chunk and a definition in the overlap is made twice.
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(chunks.every((chunk) => chunk.headingPath.join(">") === "Backups>Snapshots")).toBe(true);
+      const count = (pairs: GeneratedPair[]) => {
+        const all = pairs.flatMap(userMessages);
+        return { all: all.length, unique: new Set(all).size };
+      };
+      const blind = count(generated(false));
+      expect(blind.unique).toBeLessThan(blind.all);
+
+      const pairs = generated(true);
+      const asked = pairs.flatMap(userMessages);
+      expect(new Set(asked).size).toBe(asked.length);
+      expect(asked.filter((q) => q === "What does the “Backups > Snapshots” section say?")).toHaveLength(1);
+      const answers = pairs.flatMap(assistantMessages);
+      expect(new Set(answers).size).toBe(answers.length);
+      // Nothing the section defines is lost: each definition is asked of one chunk.
+      for (const term of ["a snapshot", "a retention policy", "an archive", "a checksum"]) {
+        expect(asked).toContain(`What is ${term}?`);
+      }
+    });
+  });
+
+  it("does not take a pronoun or quantifier for a defined term", () => {
+    const text =
+      "# Options\n\nBoth are `undefined` unless specified on the command line. Most are optional flags.";
+    expect(questions(extractPairs(request(text, "qa", 5, ["Options"])))).toEqual([
+      "What does the “Options” section say?",
+    ]);
+  });
+
   it("works on chunks made by the real parser and chunker", () => {
     const markdown = [HOW_TO, GLOSSARY, FAQ, TABLE, CODE, GERMAN].join("\n\n");
     const chunks = chunkBlocks(parseMarkdown(markdown), { targetTokens: 128, overlapTokens: 16 });

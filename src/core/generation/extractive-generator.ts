@@ -73,7 +73,22 @@ interface SectionContext {
   id: number;
 }
 
+/**
+ * The chunk's facts but those the chunk before it in the document gives too: a pair whose answer is in that
+ * chunk (its overlap, mostly) would repeat one made from it, and a question it also asks (a section's
+ * overview or code example, when the section began there) would get a second, different answer.
+ */
 function extractFacts(chunk: SourceChunk): Fact[] {
+  const facts = chunkFacts(chunk);
+  if (!chunk.previous) return facts;
+  const asked = new Set(chunkFacts(chunk.previous).map((fact) => normalize(fact.question)));
+  const before = normalize(chunk.previous.text);
+  return facts.filter(
+    (fact) => !asked.has(normalize(fact.question)) && !before.includes(normalize(fact.answer)),
+  );
+}
+
+function chunkFacts(chunk: Pick<SourceChunk, "text" | "headingPath">): Fact[] {
   const sections = parseSections(chunk);
   const vocabulary = vocabularyOf(sections);
   return sections.flatMap((section, id) => {
@@ -221,7 +236,7 @@ const NOT_A_TERM = new Set(
   (
     "it this that these those there here they we you he she i what which who whom whose each every all " +
     "some any such one our your its their his her my if when while because where how why not also only " +
-    "then so but and or"
+    "then so but and or both either neither none many most few several other others another"
   ).split(" "),
 );
 /** After "are", words that make the sentence a statement about the term rather than a definition. */
@@ -585,7 +600,7 @@ const FENCE = /^\s*(`{3,}|~{3,})/;
 const LIST_ITEM = /^\s*(?:[-*+]|\d{1,3}[.)])\s+/;
 const TABLE_DELIMITER = /^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?$/;
 
-function parseSections(chunk: SourceChunk): Section[] {
+function parseSections(chunk: Pick<SourceChunk, "text" | "headingPath">): Section[] {
   const sections: Section[] = [];
   const stack: Heading[] = [];
   let current: Section | undefined;

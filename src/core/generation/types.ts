@@ -29,6 +29,11 @@ export interface SourceChunk {
   documentId: string;
   text: string;
   headingPath: string[];
+  /**
+   * The chunk before it in its document, which ends with the text this one opens with (the overlap) and
+   * may hold the start of its first section: what was asked of it need not be asked again.
+   */
+  previous?: { text: string; headingPath: string[] };
 }
 
 export interface GenerationRequest {

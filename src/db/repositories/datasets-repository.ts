@@ -35,6 +35,9 @@ export interface GenerationTask {
   chunkText: string;
   headingPath: string[];
   documentId: string;
+  /** The chunk before in the document, none for its first. */
+  previousText: string | null;
+  previousHeadingPath: string[] | null;
 }
 
 export interface NewPair {
@@ -241,10 +244,12 @@ export class DatasetsRepository {
       SELECT t.status, d.status AS "datasetStatus", d.project_id AS "projectId", d.mode,
         d.system_prompt AS "systemPrompt", d.generation_options->>'generator' AS generator,
         (d.generation_options->>'pairsPerChunk')::int AS "pairsPerChunk",
-        c.text AS "chunkText", c.heading_path AS "headingPath", c.document_id AS "documentId"
+        c.text AS "chunkText", c.heading_path AS "headingPath", c.document_id AS "documentId",
+        p.text AS "previousText", p.heading_path AS "previousHeadingPath"
       FROM generation_tasks t
       JOIN training_datasets d ON d.id = t.dataset_id
       JOIN chunks c ON c.id = t.chunk_id
+      LEFT JOIN chunks p ON p.document_id = c.document_id AND p.chunk_index = c.chunk_index - 1
       WHERE t.dataset_id = ${datasetId} AND t.chunk_id = ${chunkId} AND d.user_id = ${actor.userId}`)) as unknown as Rows<GenerationTask>;
     return result.rows[0];
   }
