@@ -168,4 +168,51 @@ describe("reviewing and editing pairs", () => {
     ).toBe(404);
     expect((await owner.call("GET", `/api/pairs/${id}`)).status).toBe(200);
   });
+
+  it("takes a pair by the short id validation names it by, and refuses one that begins several", async () => {
+    const twice = qa("Where are snapshots kept?", "In the project's storage bucket.");
+    for (let i = 0; i < 2; i++) await owner.call("POST", `/api/datasets/${datasetId}/pairs`, twice);
+    const { body: result } = await owner.call("POST", `/api/datasets/${datasetId}/validate`, {});
+    const repeated = result.issues.find((issue: { code: string }) => issue.code === "exact_duplicate");
+    const [, shown] = /\(id ([0-9a-f]{8}…)\)/.exec(repeated.message) ?? [];
+    expect(shown).toBe(`${repeated.pairIds[0].slice(0, 8)}…`);
+
+    // As printed, "…" and all, and without it.
+    for (const id of [shown, shown?.slice(0, -1)]) {
+      const found = await owner.call("GET", `/api/pairs/${encodeURIComponent(id as string)}`);
+      expect(found.status).toBe(200);
+      expect(found.body.id).toBe(repeated.pairIds[0]);
+    }
+    const edited = await owner.call("PATCH", `/api/pairs/${shown?.slice(0, -1)}`, qa("Q?", "A."));
+    expect(edited.body).toMatchObject({ id: repeated.pairIds[0], messages: qa("Q?", "A.").messages });
+    const stranger = await t.signUp("short-id-stranger@example.com");
+    expect((await stranger.call("GET", `/api/pairs/${shown?.slice(0, -1)}`)).status).toBe(404);
+
+    // Two pairs whose ids begin alike: the short id names neither, a longer one each.
+    const { body: page } = await owner.call(
+      "GET",
+      `/api/datasets/${datasetId}/pairs?search=Where%20are%20snapshots`,
+    );
+    const alike = ["abcdef12-0000-4000-8000-000000000001", "abcdef12-0000-4000-8000-000000000002"];
+    const ids = [repeated.pairIds[0], page.pairs[0].id];
+    for (const [i, id] of ids.entries()) {
+      await t.database.executeSql("UPDATE training_pairs SET id = $1 WHERE id = $2", [alike[i], id]);
+    }
+    const ambiguous = await owner.call("GET", "/api/pairs/abcdef12");
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.error.details.issues[0]).toMatchObject({
+      field: "id",
+      message: '"abcdef12" begins the ids of several of your pairs: give more of its digits',
+    });
+    expect((await owner.call("GET", "/api/pairs/abcdef12-0000-4000-8000-000000000002")).body.id).toBe(
+      alike[1],
+    );
+    expect((await owner.call("GET", "/api/pairs/abcdef12-0000-4000-8000-00000000000")).status).toBe(400);
+
+    const deleted = await owner.call("POST", `/api/datasets/${datasetId}/pairs/delete`, {
+      ids: ["abcdef12-0000-4000-8000-000000000001…", "abcdef12-0000-4000-8000-000000000002", "0000000f"],
+    });
+    expect(deleted.body).toEqual({ deleted: 2 });
+    expect((await owner.call("GET", "/api/pairs/abcdef12")).status).toBe(404);
+  });
 });

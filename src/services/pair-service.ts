@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../core/errors.js
 import { exportIssue } from "../core/export/formats.js";
 import { scorePair } from "../core/generation/pair-quality.js";
 import type { PairMessage, PairMode } from "../core/generation/types.js";
+import { idRange, isUuid } from "../core/ids.js";
 import { countChatTokens } from "../core/tokens.js";
 import type {
   DatasetRow,
@@ -44,9 +45,27 @@ export class PairService {
     return dataset;
   }
 
-  private async editablePair(actor: Actor, pairId: string) {
-    const found = await this.datasets.findPair(actor, pairId);
+  /** The pair an id names, whole or shortened as validation's messages print it (`a1b2c3d4…`), if any. */
+  private async lookup(actor: Actor, pairId: string) {
+    const range = idRange(pairId);
+    const [found, another] = range ? await this.datasets.findPairs(actor, range) : [];
+    if (another) {
+      throw ValidationError.forField(
+        "id",
+        `"${pairId}" begins the ids of several of your pairs: give more of its digits`,
+      );
+    }
+    return found;
+  }
+
+  private async found(actor: Actor, pairId: string) {
+    const found = await this.lookup(actor, pairId);
     if (!found) throw new NotFoundError("Pair", pairId);
+    return found;
+  }
+
+  private async editablePair(actor: Actor, pairId: string) {
+    const found = await this.found(actor, pairId);
     refuseWhileBusy("of this pair", found.datasetStatus);
     return found;
   }
@@ -58,9 +77,7 @@ export class PairService {
   }
 
   async get(actor: Actor, pairId: string): Promise<PairRow> {
-    const found = await this.datasets.findPair(actor, pairId);
-    if (!found) throw new NotFoundError("Pair", pairId);
-    return found.pair;
+    return (await this.found(actor, pairId)).pair;
   }
 
   async add(actor: Actor, datasetId: string, body: unknown): Promise<PairRow> {
@@ -75,7 +92,7 @@ export class PairService {
     const messages = checkedMessages(body);
     const updated = await this.datasets.updatePair(
       actor,
-      pairId,
+      pair.id,
       computed(messages, sourceText ?? answersOf(messages), pair.qualityBreakdown?.diversity, pair.mode),
     );
     if (!updated) throw new NotFoundError("Pair", pairId);
@@ -86,7 +103,7 @@ export class PairService {
   async restore(actor: Actor, pairId: string): Promise<PairRow> {
     const { pair } = await this.editablePair(actor, pairId);
     if (pair.status !== "rejected") throw new ConflictError("This pair was not rejected.");
-    const updated = await this.datasets.updatePair(actor, pairId, {
+    const updated = await this.datasets.updatePair(actor, pair.id, {
       status: "accepted",
       rejectionReason: null,
     });
@@ -94,9 +111,13 @@ export class PairService {
     return updated;
   }
 
+  /** Deletes the dataset's pairs of these ids, whole or shortened; an id of no pair of it is passed over. */
   async delete(actor: Actor, datasetId: string, ids: string[]): Promise<number> {
     const dataset = await this.editable(actor, datasetId);
-    return this.datasets.deletePairs(actor, dataset.id, ids);
+    const whole = await Promise.all(
+      ids.map(async (id) => (isUuid(id) ? id : ((await this.lookup(actor, id))?.pair.id ?? id))),
+    );
+    return this.datasets.deletePairs(actor, dataset.id, whole);
   }
 
   async setSystemPrompt(actor: Actor, datasetId: string, body: unknown): Promise<DatasetRow> {

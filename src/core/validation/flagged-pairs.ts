@@ -3,6 +3,8 @@
  * keeps every pair; its message names the first few, which is all a reader can take in.
  */
 
+import { SHORT_ID_LENGTH } from "../ids.js";
+
 export interface ValidationIssue {
   code: string;
   severity: "error" | "warning";
@@ -19,8 +21,6 @@ export interface PairRef {
 
 /** Pairs named in a message; the rest are counted ("and 5 more"). */
 export const LISTED_PAIRS = 10;
-/** Ids are UUIDs: their first 8 characters tell pairs apart as well as a git short hash does. */
-const SHORT_ID_LENGTH = 8;
 
 interface Flagged {
   pairIds: string[];
@@ -83,6 +83,7 @@ function listing({ pairIds, lines, notes }: Flagged): string {
   return `${plural ? "lines" : "line"} ${lineList.join(", ")}${more} (${plural ? "ids" : "id"} ${ids})`;
 }
 
+/** Ids are UUIDs: their first digits tell pairs apart as a git short hash does, and name a pair anywhere. */
 function shortId(id: string): string {
   return id.length > SHORT_ID_LENGTH + 4 ? `${id.slice(0, SHORT_ID_LENGTH)}…` : id;
 }

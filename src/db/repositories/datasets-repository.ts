@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, between, count, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import type { PairMessage, PairMode, TokenUsage } from "../../core/generation/types.js";
 import { isUuid } from "../../core/ids.js";
@@ -569,15 +569,15 @@ export class DatasetsRepository {
   }
 
   /** A pair with its dataset's status and its source chunk's text, for editing. */
-  async findPair(actor: Actor, pairId: string) {
-    if (!isUuid(pairId)) return undefined;
-    const [row] = await this.db
+  /** The user's pairs whose ids fall in `ids` (see `idRange`): at most two, enough to tell one from many. */
+  async findPairs(actor: Actor, ids: { low: string; high: string }) {
+    return this.db
       .select({ pair: trainingPairs, datasetStatus: trainingDatasets.status, sourceText: chunks.text })
       .from(trainingPairs)
       .innerJoin(trainingDatasets, eq(trainingDatasets.id, trainingPairs.datasetId))
       .leftJoin(chunks, eq(chunks.id, trainingPairs.sourceChunkId))
-      .where(and(eq(trainingPairs.id, pairId), eq(trainingPairs.userId, actor.userId)));
-    return row;
+      .where(and(between(trainingPairs.id, ids.low, ids.high), eq(trainingPairs.userId, actor.userId)))
+      .limit(2);
   }
 
   async insertPair(actor: Actor, datasetId: string, values: EditedPair) {
