@@ -52,6 +52,7 @@ describe("fineflow bundle (the local provider)", { timeout: 120_000 }, () => {
     expect(run.code).toBe(0);
     const written = JSON.parse(run.stdout);
     expect(written.train + written.validation).toBe(PAIRS);
+    expect(written.leftOut).toBe(1);
     expect(written.validation).toBeGreaterThan(0);
 
     const read = async (path: string) => readFile(join(out, path), "utf8");
@@ -74,6 +75,31 @@ describe("fineflow bundle (the local provider)", { timeout: 120_000 }, () => {
       expect(existsSync(join(out, dataset.path))).toBe(true);
     }
     expect(await read("README.md")).toContain("axolotl train axolotl.yaml");
+  });
+
+  it("says what export leaves out, and validation how to see those pairs, by the ids it shows", async () => {
+    const model = ["--model", "Qwen/Qwen2.5-7B-Instruct", "--max-tokens", "256"];
+    const verdict = await runCli(["validate", "--dataset", "d1", ...model], env);
+    expect(verdict.code).toBe(1);
+    expect(verdict.stdout).toContain(
+      "`fineflow pairs list --dataset d1 --invalid` lists the pairs with errors, and `fineflow pairs show <id>` " +
+        "shows one (an id as shown above will do); `export` leaves them out, unless given --all.\n",
+    );
+    const [, shortId] = /over 256 tokens.*\(id ([0-9a-f]{8}…)\)/.exec(verdict.stdout) ?? [];
+    const shown = await runCli(["pairs", "show", shortId as string], env);
+    expect(shown.stderr).toBe("");
+    expect(shown.stdout).toMatch(/^\[user\]\nPaste the whole runbook\.\n/);
+
+    const out = join(dir, "valid.jsonl");
+    const exported = await runCli(
+      ["export", "--dataset", "d1", "--format", "openai", "--out", out, ...model],
+      env,
+    );
+    expect(exported.stdout).toBe(
+      `Wrote ${PAIRS} examples to ${out}.\n` +
+        "Left out 1 pair with errors (`fineflow validate --dataset d1 --model Qwen/Qwen2.5-7B-Instruct " +
+        "--max-tokens 256` names them; `--all` writes them too, where the format can hold them).\n",
+    );
   });
 
   it("says in one line which file it cannot read or write, not with a stack", async () => {

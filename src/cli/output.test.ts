@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { displayWidth, excerpt, formatTable, printable } from "./output.js";
+import { displayWidth, excerpt, formatTable, printable, shellWord } from "./output.js";
 
 describe("displayWidth", () => {
   it("counts wide characters as two columns and combining marks as none", () => {
@@ -56,5 +56,15 @@ describe("excerpt", () => {
     expect(excerpt("a".repeat(61))).toBe(`${"a".repeat(57)}...`);
     // An emoji is one character of two code units: never cut in half.
     expect(excerpt(`${"😀".repeat(10)}`, 8)).toBe(`${"😀".repeat(5)}...`);
+  });
+});
+
+describe("shellWord", () => {
+  it("leaves a plain name as it is and quotes one a shell would split or expand", () => {
+    expect(shellWord("d1")).toBe("d1");
+    expect(shellWord("docs/v1.2_final")).toBe("docs/v1.2_final");
+    expect(shellWord("my dataset")).toBe("'my dataset'");
+    expect(shellWord("Ana's $HOME")).toBe(`'Ana'\\''s $HOME'`);
+    expect(shellWord("")).toBe("''");
   });
 });

@@ -91,3 +91,8 @@ function isWide(code: number): boolean {
     (code >= 0x20000 && code <= 0x3fffd) // CJK Extension B and later
   );
 }
+
+/** A name as a shell word, for a command printed to copy: quoted when it holds spaces or the like. */
+export function shellWord(text: string): string {
+  return /^[\w.@%+=:,/-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}

@@ -13,7 +13,7 @@ import { CliError, withClient } from "../connect.js";
 import { parseFraction, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import { printJson } from "../output.js";
 import { resolveDataset } from "../resolve-dataset.js";
-import { downloadExport, EXPORT_FLAGS } from "./files.js";
+import { downloadExport, EXPORT_FLAGS, leftOutNote, validateCommand } from "./files.js";
 
 interface BundleFlags {
   dataset: string;
@@ -74,9 +74,9 @@ export function registerBundle(program: Command) {
           split,
           seed: flags.seed,
         };
-        const data = await downloadExport(
+        const { files: data, leftOut } = await downloadExport(
           client,
-          dataset.id,
+          dataset,
           exportFlags,
           (part) => join(flags.out, part === "validation" ? VALIDATION_FILE : TRAIN_FILE),
           { ...EXPORT_FLAGS, model: "--base-model", hardTokenLimit: "--sequence-len" },
@@ -100,6 +100,7 @@ export function registerBundle(program: Command) {
         return {
           train,
           validation,
+          leftOut,
           files: [...data.map((d) => d.file), ...files.map((f) => join(flags.out, f.path))],
         };
       });
@@ -109,6 +110,15 @@ export function registerBundle(program: Command) {
         : `${written.train} training examples`;
       process.stdout.write(
         `Wrote ${examples} and Axolotl and LLaMA-Factory configs to ${flags.out}.\n` +
+          leftOutNote(
+            written.leftOut,
+            validateCommand(flags.dataset, {
+              project: flags.project,
+              model: flags.baseModel,
+              maxTokens: flags.sequenceLen,
+            }),
+            "no flag",
+          ) +
           `Train on your GPU from there: \`axolotl train axolotl.yaml\` or \`llamafactory-cli train llamafactory.yaml\` (see README.md).\n`,
       );
     });

@@ -13,7 +13,7 @@ import { CliError, withClient } from "../connect.js";
 import { fileProblem } from "../file-errors.js";
 import { parseFraction, parseWholeNumber, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
-import { printJson } from "../output.js";
+import { printJson, shellWord } from "../output.js";
 import { type DatasetDto, resolveDataset } from "../resolve-dataset.js";
 import { resolveProject } from "../resolve-project.js";
 
@@ -30,15 +30,24 @@ const modelQuery = (flags: ModelFlags): BodyOf<typeof MODEL_FLAGS> => ({
 });
 const number = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
 
-function printVerdict(name: string, result: ValidationResult) {
+function printVerdict(dataset: string, project: string | undefined, result: ValidationResult) {
   const { stats } = result;
+  const where = ["--dataset", dataset, ...(project === undefined ? [] : ["--project", project])]
+    .map(shellWord)
+    .join(" ");
   const lines = [
-    `Dataset "${name}" is ${result.valid ? "valid" : "NOT valid"} for ${stats.model} (${stats.encoding}).`,
+    `Dataset "${dataset}" is ${result.valid ? "valid" : "NOT valid"} for ${stats.model} (${stats.encoding}).`,
     `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, average quality ${stats.avgQualityScore.toFixed(2)}.`,
     `Tokens per pair: average ${number(stats.avgTokensPerPair)}, min ${stats.tokens.min}, p50 ${stats.tokens.p50}, p95 ${stats.tokens.p95}, max ${stats.tokens.max}.`,
     `Billable tokens per epoch ${number(stats.billableTokens)}; recommended epochs ${stats.recommendedEpochs}.`,
     ...(result.errors.length ? ["Errors:", ...result.errors.map((e) => `  - ${e}`)] : []),
     ...(result.warnings.length ? ["Warnings:", ...result.warnings.map((w) => `  - ${w}`)] : []),
+    ...(result.issues.some((issue) => issue.severity === "error" && issue.pairIds.length > 0)
+      ? [
+          `\`fineflow pairs list ${where} --invalid\` lists the pairs with errors, and \`fineflow pairs show <id>\` ` +
+            "shows one (an id as shown above will do); `export` leaves them out, unless given --all.",
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -80,17 +89,23 @@ export const EXPORT_FLAGS = {
   hardTokenLimit: "--max-tokens",
 } as const satisfies FlagNames;
 
+export interface DownloadedExport {
+  files: { file: string; lines: number }[];
+  /** Accepted pairs in no file: those validation finds errors in (unless `all`), or the format cannot hold. */
+  leftOut: number;
+}
+
 /**
  * Downloads a dataset's export, as one file or (with a split) a train and a validation file. `terms`: the
  * flags that set its parameters, for a refusal to name.
  */
 export async function downloadExport(
   client: ApiClient,
-  datasetId: string,
+  dataset: DatasetDto,
   flags: ExportFlags,
   fileFor: (part?: "train" | "validation") => string,
   terms: FlagNames = EXPORT_FLAGS,
-): Promise<{ file: string; lines: number }[]> {
+): Promise<DownloadedExport> {
   const query = new URLSearchParams({
     format: flags.format,
     includeSystemPrompt: String(flags.systemPrompt),
@@ -111,10 +126,40 @@ export async function downloadExport(
     const file = fileFor(part);
     files.push({
       file,
-      lines: await download(client, `/api/datasets/${datasetId}/export?${partQuery}`, file, terms),
+      lines: await download(client, `/api/datasets/${dataset.id}/export?${partQuery}`, file, terms),
     });
   }
-  return files;
+  const { total } = await client.request<{ total: number }>(
+    "GET",
+    `/api/datasets/${dataset.id}/pairs?status=accepted&limit=1`,
+  );
+  const written = files.reduce((sum, { lines }) => sum + lines, 0);
+  return { files, leftOut: Math.max(0, total - written) };
+}
+
+/** The `validate` command that checks a dataset as an export with these flags did. */
+export function validateCommand(dataset: string, flags: ModelFlags & { project?: string }): string {
+  const words = ["fineflow", "validate", "--dataset", dataset];
+  if (flags.project !== undefined) words.push("--project", flags.project);
+  if (flags.model) words.push("--model", flags.model);
+  if (flags.maxTokens) words.push("--max-tokens", String(flags.maxTokens));
+  return words.map(shellWord).join(" ");
+}
+
+/**
+ * Says what an export left out and which command names them; nothing when it left out nothing. `all`: how
+ * the command was given `--all` (which writes pairs with errors too), if it has the flag.
+ */
+export function leftOutNote(
+  leftOut: number,
+  validate: string,
+  all: "given" | "not given" | "no flag",
+): string {
+  if (leftOut === 0) return "";
+  const pairs = counted(leftOut, "pair");
+  if (all === "given") return `Left out ${pairs} the format cannot hold (\`${validate}\` names most).\n`;
+  const more = all === "not given" ? "; `--all` writes them too, where the format can hold them" : "";
+  return `Left out ${pairs} with errors (\`${validate}\` names them${more}).\n`;
 }
 
 /** `d1.jsonl` → `d1.train.jsonl`: the split's files sit beside the name given. */
@@ -156,7 +201,7 @@ export function registerFiles(program: Command) {
         if (flags.json) return printJson(dataset);
         process.stdout.write(
           `Imported "${dataset.name}" (${dataset.format}) into project "${flags.project}": validate it with ` +
-            `\`fineflow validate --dataset ${dataset.name}\`.\n`,
+            `\`${validateCommand(dataset.name, {})}\`.\n`,
         );
       },
     );
@@ -188,7 +233,7 @@ export function registerFiles(program: Command) {
         };
       });
       if (flags.json) printJson(result);
-      else printVerdict(name, result);
+      else printVerdict(name, flags.project, result);
       if (!result.valid) process.exitCode = 1;
     });
 
@@ -222,13 +267,20 @@ export function registerFiles(program: Command) {
       async (flags: ExportFlags & { dataset: string; project?: string; out: string; json?: boolean }) => {
         const written = await withClient(loadConfig(process.env), "export", async (client) => {
           const dataset = await resolveDataset(client, flags.dataset, flags.project);
-          return downloadExport(client, dataset.id, flags, (part) =>
+          return downloadExport(client, dataset, flags, (part) =>
             part ? partFile(flags.out, part) : flags.out,
           );
         });
-        if (flags.json) return printJson({ files: written });
-        for (const { file, lines } of written)
+        if (flags.json) return printJson(written);
+        for (const { file, lines } of written.files)
           process.stdout.write(`Wrote ${counted(lines, "example")} to ${file}.\n`);
+        process.stdout.write(
+          leftOutNote(
+            written.leftOut,
+            validateCommand(flags.dataset, flags),
+            flags.all ? "given" : "not given",
+          ),
+        );
       },
     );
 }
