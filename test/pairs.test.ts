@@ -104,6 +104,27 @@ describe("reviewing and editing pairs", () => {
     expect(literal.total).toBe(0);
   });
 
+  it("searches the messages' text, not the JSON around it, and finds a pair by its short id", async () => {
+    const quoted = qa('What does "C:\\backups" hold?', "The nightly snapshots, one file per day.");
+    const added = (await owner.call("POST", `/api/datasets/${datasetId}/pairs`, quoted)).body;
+    const search = async (text: string) =>
+      (await owner.call("GET", `/api/datasets/${datasetId}/pairs?search=${encodeURIComponent(text)}`)).body;
+    // Words of the JSON every pair is stored as: no pair says them.
+    for (const text of ["role", "content", "assistant", '", "', "}"])
+      expect((await search(text)).total, text).toBe(0);
+    // A quote and a backslash as written, which the JSON escapes.
+    for (const text of ['"C:\\backups"', "C:\\b"]) {
+      expect(
+        (await search(text)).pairs.map((p: { id: string }) => p.id),
+        text,
+      ).toEqual([added.id]);
+    }
+    expect((await search(`${added.id.slice(0, 8)}…`)).pairs.map((p: { id: string }) => p.id)).toEqual([
+      added.id,
+    ]);
+    await owner.call("DELETE", `/api/pairs/${added.id}`);
+  });
+
   it("restores a rejected pair and deletes several at once", async () => {
     await t.database.executeSql(
       "UPDATE training_pairs SET status = 'rejected', rejection_reason = 'refusal' WHERE id = (SELECT id FROM training_pairs WHERE dataset_id = $1 ORDER BY seq LIMIT 1)",

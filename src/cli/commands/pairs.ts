@@ -61,7 +61,7 @@ export function registerPairs(program: Command) {
     .option("--invalid", "only pairs the last validation found errors in")
     .option("--min-quality <score>", "only pairs scoring at least this", parseFraction)
     .option("--max-quality <score>", "only pairs scoring at most this", parseFraction)
-    .option("--search <text>", "only pairs whose messages contain this text")
+    .option("--search <text>", "only pairs whose messages contain this text (or whose id begins so)")
     .addOption(new Option("--sort <field>", "order by").choices(["created", "quality", "tokens"]))
     .option("--desc", "largest first")
     .option("--limit <n>", "how many (1–500)", parsePageSize, 50)

@@ -1,7 +1,7 @@
-import { and, asc, between, count, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, between, count, desc, eq, gt, gte, inArray, lte, or, sql } from "drizzle-orm";
 import type { Actor } from "../../core/actor.js";
 import type { PairMessage, PairMode, TokenUsage } from "../../core/generation/types.js";
-import { isUuid } from "../../core/ids.js";
+import { idRange, isUuid } from "../../core/ids.js";
 import type { GenerateDatasetInput } from "../../core/inputs.js";
 import type { PairStatus } from "../../core/statuses.js";
 import type { Db } from "../client.js";
@@ -87,6 +87,17 @@ export interface EditedPair {
 
 /** `%` and `_` typed by the user are searched for, not used as wildcards. */
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Pairs whose messages' text holds `text` — their text, not their JSON, where "role" or a comma would match
+ * every pair and a quote is escaped — or whose id it is, as validation shows it shortened.
+ */
+function searchedPairs(text: string) {
+  const ids = idRange(text);
+  const inText = sql`EXISTS (SELECT 1 FROM jsonb_array_elements(${trainingPairs.messages}) AS m
+    WHERE m->>'content' ILIKE ${`%${escapeLike(text)}%`})`;
+  return ids ? or(inText, between(trainingPairs.id, ids.low, ids.high)) : inText;
+}
 
 /** A dataset's pending tasks, or one chunk's task while it is still pending: no task is done twice. */
 const pendingTask = (datasetId: string, chunkId?: string) =>
@@ -548,9 +559,7 @@ export class DatasetsRepository {
       filter.valid === undefined ? undefined : eq(trainingPairs.isValid, filter.valid),
       filter.minQuality === undefined ? undefined : gte(trainingPairs.qualityScore, filter.minQuality),
       filter.maxQuality === undefined ? undefined : lte(trainingPairs.qualityScore, filter.maxQuality),
-      filter.search
-        ? sql`${trainingPairs.messages}::text ILIKE ${`%${escapeLike(filter.search)}%`}`
-        : undefined,
+      filter.search ? searchedPairs(filter.search) : undefined,
     );
     const column = {
       quality: trainingPairs.qualityScore,
