@@ -50,7 +50,7 @@ describe("fineflow's refusals name the flags typed", { timeout: 120_000 }, () =>
       env,
     );
     expect(refused.stderr).toContain(
-      "error: option '--documents <ids>' argument ' , ' is invalid. must name at least one",
+      "error: option '--documents <names>' argument ' , ' is invalid. must name at least one",
     );
     expect(refused.code).toBe(1);
   });

@@ -350,6 +350,14 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
     expect(JSON.parse(listed.stdout)).toMatchObject([
       { name: "d1", status: "ready", mode: "qa", format: "openai" },
     ]);
+    // Datasets and documents go by name, as everywhere else.
+    const cancel = await runCli(["datasets", "cancel", "d1"], env);
+    expect(cancel.stderr).toBe('error: Dataset "d1" is not generating (it is ready).\n');
+    const one = await runCli(
+      ["generate", "--project", "demo", "--dataset", "faq", "--documents", "nested/faq.txt", "--json"],
+      env,
+    );
+    expect(JSON.parse(one.stdout)).toMatchObject({ status: "ready", progress: { totalChunks: 1 } });
 
     const bad = await runCli(
       ["generate", "--project", "demo", "--dataset", "d2", "--pairs-per-chunk", "11"],

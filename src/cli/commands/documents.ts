@@ -6,16 +6,16 @@ import { loadConfig } from "../../config.js";
 import { chunkedOtherwise, chunkingText, chunkNumber } from "../../core/chunking.js";
 import { counted, pageOf } from "../../core/counted.js";
 import { detectDocumentType } from "../../core/document-types.js";
-import type { toChunkDto, toDocumentDto } from "../../server/routes/document-routes.js";
+import type { toChunkDto } from "../../server/routes/document-routes.js";
 import type { IngestResult } from "../../services/document-service.js";
 import { type ApiClient, ApiError } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
 import { parseFraction, parsePageSize, parseWholeNumber } from "../flags.js";
 import { excerpt, printable, printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
-import { type ProjectDto, resolveOrCreateProject, resolveProject } from "../resolve-project.js";
+import { type DocumentDto, findDocument, projectDocuments } from "../resolve-document.js";
+import { resolveOrCreateProject, resolveProject } from "../resolve-project.js";
 
-type DocumentDto = ReturnType<typeof toDocumentDto>;
 type ChunkDto = ReturnType<typeof toChunkDto>;
 
 const pageRange = ({ pageStart, pageEnd }: ChunkDto) =>
@@ -197,14 +197,6 @@ async function upload(
   return result;
 }
 
-async function projectDocuments(client: ApiClient, projectId: string): Promise<DocumentDto[]> {
-  const { documents } = await client.request<{ documents: DocumentDto[] }>(
-    "GET",
-    `/api/projects/${projectId}/documents`,
-  );
-  return documents;
-}
-
 /**
  * Polls until every given document is ready or failed, or gone (deleted meanwhile, or replaced by a later
  * upload of its name); the worker (server's or in-process) does the work.
@@ -365,29 +357,6 @@ function printReport(documents: IngestedDocument[], skipped: Skipped[]) {
         "chunk",
       )}.\n`,
   );
-}
-
-/**
- * The CLI names documents as `documents list` shows them (their path under the folder ingested), or by id.
- * Two documents can share a name: a changed file's new version stays beside the earlier one until it is
- * processed, and for good if it fails. Taking the first of them deleted the ready version where the failed
- * one was meant, so a shared name is refused and the id, which always works, asked for.
- */
-function findDocument(project: ProjectDto, documents: DocumentDto[], nameOrId: string): DocumentDto {
-  const byId = documents.find((d) => d.id === nameOrId);
-  if (byId) return byId;
-  // Stored composed (NFC), whichever way the name is typed.
-  const named = documents.filter((d) => d.name === nameOrId.normalize("NFC"));
-  const list = `\`fineflow documents list --project ${project.name}\``;
-  if (named.length > 1) {
-    throw new CliError(
-      `${named.length} documents in project "${project.name}" are named "${nameOrId}": ` +
-        `give the id of the one you mean (see ${list}).`,
-    );
-  }
-  const [only] = named;
-  if (only) return only;
-  throw new CliError(`No document "${nameOrId}" in project "${project.name}": see ${list}.`);
 }
 
 export function registerDocuments(program: Command) {

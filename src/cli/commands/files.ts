@@ -37,7 +37,7 @@ function printVerdict(dataset: string, project: string | undefined, result: Vali
     .join(" ");
   const lines = [
     `Dataset "${dataset}" is ${result.valid ? "valid" : "NOT valid"} for ${stats.model} (${stats.encoding}).`,
-    `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, average quality ${stats.avgQualityScore.toFixed(2)}.`,
+    `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, ${stats.avgQualityScore === null ? "no quality scores" : `average quality ${stats.avgQualityScore.toFixed(2)}`}.`,
     `Tokens per pair: average ${number(stats.avgTokensPerPair)}, min ${stats.tokens.min}, p50 ${stats.tokens.p50}, p95 ${stats.tokens.p95}, max ${stats.tokens.max}.`,
     `Billable tokens per epoch ${number(stats.billableTokens)}; recommended epochs ${stats.recommendedEpochs}.`,
     ...(result.errors.length ? ["Errors:", ...result.errors.map((e) => `  - ${e}`)] : []),

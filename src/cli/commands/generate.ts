@@ -10,6 +10,8 @@ import { parseFraction, parseList, wholeNumberFlag } from "../flags.js";
 import type { BodyOf, FlagNames } from "../in-flag-terms.js";
 import { printJson, printTable } from "../output.js";
 import { createProgress, type Progress } from "../progress.js";
+import { resolveDataset } from "../resolve-dataset.js";
+import { documentIds } from "../resolve-document.js";
 import { resolveProject } from "../resolve-project.js";
 
 type DatasetDto = ReturnType<typeof toDatasetDto>;
@@ -42,12 +44,12 @@ const GENERATE_FLAGS = {
   includeFlagged: "--include-flagged",
 } as const satisfies FlagNames;
 
-const generateBody = (flags: GenerateFlags): BodyOf<typeof GENERATE_FLAGS> => ({
+const generateBody = (flags: GenerateFlags, documentIds?: string[]): BodyOf<typeof GENERATE_FLAGS> => ({
   datasetName: flags.dataset,
   mode: flags.mode,
   format: flags.format,
   systemPrompt: flags.systemPrompt,
-  documentIds: flags.documents,
+  documentIds,
   minQuality: flags.minQuality,
   pairsPerChunk: flags.pairsPerChunk,
   generator: flags.generator,
@@ -80,7 +82,11 @@ export function registerGenerate(program: Command) {
       new Option("--format <format>", "the export format").choices(DATASET_FORMATS).default("openai"),
     )
     .option("--system-prompt <text>", "the dataset's system prompt, applied at export")
-    .option("--documents <ids>", "only these documents (comma-separated ids)", parseList)
+    .option(
+      "--documents <names>",
+      "only these documents (comma-separated names, as `documents list` shows them, or ids)",
+      parseList,
+    )
     .option("--min-quality <score>", "only chunks scoring at least this (0–1)", parseFraction)
     .option(
       "--pairs-per-chunk <n>",
@@ -102,10 +108,11 @@ export function registerGenerate(program: Command) {
         "generate",
         async (client) => {
           const project = await resolveProject(client, flags.project);
+          const documents = flags.documents && (await documentIds(client, project, flags.documents));
           const started = await client.request<DatasetDto>(
             "POST",
             `/api/projects/${project.id}/datasets`,
-            generateBody(flags),
+            generateBody(flags, documents),
             GENERATE_FLAGS,
           );
           return follow(client, started.id, progress);
@@ -144,12 +151,14 @@ export function registerGenerate(program: Command) {
       );
     });
   datasets
-    .command("cancel <id>")
+    .command("cancel <dataset>")
     .description("Stop generating a dataset; the pairs made so far are kept")
-    .action(async (id: string) => {
-      await withClient(loadConfig(process.env), "datasets cancel", (client) =>
-        client.request("POST", `/api/datasets/${encodeURIComponent(id)}/cancel`),
-      );
-      process.stdout.write(`Cancelled dataset ${id}.\n`);
+    .option("--project <name>", "the project, when several have a dataset of that name")
+    .action(async (nameOrId: string, flags: { project?: string }) => {
+      const dataset = await withClient(loadConfig(process.env), "datasets cancel", async (client) => {
+        const dataset = await resolveDataset(client, nameOrId, flags.project);
+        return client.request<DatasetDto>("POST", `/api/datasets/${dataset.id}/cancel`);
+      });
+      process.stdout.write(`Cancelled dataset "${dataset.name}"; the pairs made so far are kept.\n`);
     });
 }
