@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
@@ -6,6 +9,23 @@ describe("loadConfig", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ FINEFLOW_DATA_DIR: "./.fineflow", HOST: "127.0.0.1", PORT: 8787 });
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("takes the nearest .fineflow folder above the working folder, unless FINEFLOW_DATA_DIR is set", () => {
+    const root = mkdtempSync(join(tmpdir(), "fineflow-config-"));
+    try {
+      const deep = join(root, "a", "b", "c");
+      mkdirSync(deep, { recursive: true });
+      mkdirSync(join(root, "a", ".fineflow"));
+      expect(loadConfig({}, deep).FINEFLOW_DATA_DIR).toBe(join(root, "a", ".fineflow"));
+      expect(loadConfig({}, join(root, "a")).FINEFLOW_DATA_DIR).toBe("./.fineflow");
+      // The nearest wins.
+      mkdirSync(join(root, "a", "b", ".fineflow"));
+      expect(loadConfig({}, deep).FINEFLOW_DATA_DIR).toBe(join(root, "a", "b", ".fineflow"));
+      expect(loadConfig({ FINEFLOW_DATA_DIR: "/x" }, deep).FINEFLOW_DATA_DIR).toBe("/x");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("reads and converts the values it is given", () => {

@@ -1,7 +1,12 @@
 // zod's messages in plain words, before anything is parsed.
 import "./core/plain-issues.js";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
+
+/** The embedded database's folder when FINEFLOW_DATA_DIR is unset and none is found above (see `loadConfig`). */
+export const DEFAULT_DATA_DIR = "./.fineflow";
 
 /** A whole number from `min` to `max`, every way of missing it told in the one `message`. */
 const wholeNumber = (message: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -13,7 +18,7 @@ const port = wholeNumber("must be a whole number from 1 to 65535", 1, 65_535);
  * setting is documented here and a bad value stops start-up with a message naming the variable.
  */
 export const configSchema = z.object({
-  FINEFLOW_DATA_DIR: z.string().min(1).default("./.fineflow"),
+  FINEFLOW_DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   DATABASE_URL: z
     .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
     .optional(),
@@ -58,14 +63,30 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** Parses the environment; on a bad value throws one `ConfigError` naming every offending variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses the environment; on a bad value throws one `ConfigError` naming every offending variable. Without
+ * FINEFLOW_DATA_DIR, the embedded database is the `.fineflow` folder of `cwd` or, as git finds `.git`, of
+ * the nearest folder above it that has one: a command run in a subfolder (README's `cd d1-bundle`) used to
+ * start a new, empty database there.
+ */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Config {
   // An empty variable means "not set", as shells and .env files commonly leave them.
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
   );
+  present.FINEFLOW_DATA_DIR ??= nearestDataDir(cwd);
   const parsed = configSchema.safeParse(present);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration — ${problems.join("; ")}`);
+}
+
+/** `cwd`'s `.fineflow` as `DEFAULT_DATA_DIR`, else the nearest above it (absolute), else `DEFAULT_DATA_DIR`. */
+function nearestDataDir(cwd: string): string {
+  const here = resolve(cwd);
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, DEFAULT_DATA_DIR)))
+      return dir === here ? DEFAULT_DATA_DIR : join(dir, DEFAULT_DATA_DIR);
+    if (dirname(dir) === dir) return DEFAULT_DATA_DIR;
+  }
 }

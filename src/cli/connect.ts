@@ -1,4 +1,6 @@
-import type { Config } from "../config.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Config, DEFAULT_DATA_DIR } from "../config.js";
 import type { Runtime } from "../context.js";
 import { DataDirBusyError, settledLockHolder } from "../db/data-dir-lock.js";
 import { silentLogger } from "../logger.js";
@@ -25,7 +27,16 @@ export async function withRuntime<T>(
   work: (runtime: Runtime) => Promise<T>,
 ) {
   const { openRuntime } = await import("../context.js");
+  const started =
+    !config.DATABASE_URL && config.FINEFLOW_DATA_DIR === DEFAULT_DATA_DIR && !existsSync(DEFAULT_DATA_DIR);
   const runtime = await openRuntime(config, command, silentLogger);
+  // No database was found here or above: one who meant the database made in another folder sees at once
+  // that this is a new one, and where.
+  if (started) {
+    process.stderr.write(
+      `Started a new FineFlow database in ${resolve(DEFAULT_DATA_DIR)} (none in this folder or above it; FINEFLOW_DATA_DIR sets another).\n`,
+    );
+  }
   try {
     return await work(runtime);
   } finally {

@@ -20,10 +20,15 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...secret, ...env };
 }
 
-/** Runs `fineflow …` as a user would, as a separate process. */
-export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+/** Runs `fineflow …` as a user would, as a separate process (in `cwd`, else the tests' own folder). */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  cwd?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env) });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

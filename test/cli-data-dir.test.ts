@@ -1,0 +1,34 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./helpers/run-cli.js";
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fineflow-data-dir-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("the embedded database's folder, with FINEFLOW_DATA_DIR unset", { timeout: 60_000 }, () => {
+  it("starts one in the folder the first command runs in, saying so, and finds it from a subfolder", async () => {
+    const created = await runCli(["project", "create", "demo"], {}, undefined, dir);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toBe(
+      `Started a new FineFlow database in ${join(dir, ".fineflow")} (none in this folder or above it; ` +
+        "FINEFLOW_DATA_DIR sets another).\n",
+    );
+    expect(existsSync(join(dir, ".fineflow"))).toBe(true);
+
+    // README's `cd d1-bundle`: the same database, not a new one there.
+    const sub = join(dir, "d1-bundle", "data");
+    await mkdir(sub, { recursive: true });
+    const listed = await runCli(["project", "list", "--json"], {}, undefined, sub);
+    expect(listed.stderr).toBe("");
+    expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["demo"]);
+    expect(existsSync(join(sub, ".fineflow"))).toBe(false);
+    expect(existsSync(join(dir, "d1-bundle", ".fineflow"))).toBe(false);
+  });
+});
