@@ -1,9 +1,10 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./helpers/run-cli.js";
+import { CLI, cliEnv, runCli } from "./helpers/run-cli.js";
 
 let dir: string;
 
@@ -30,5 +31,21 @@ describe("the embedded database's folder, with FINEFLOW_DATA_DIR unset", { timeo
     expect(JSON.parse(listed.stdout).map((p: { name: string }) => p.name)).toEqual(["demo"]);
     expect(existsSync(join(sub, ".fineflow"))).toBe(false);
     expect(existsSync(join(dir, "d1-bundle", ".fineflow"))).toBe(false);
+  });
+});
+
+describe("output to a reader that stops early", { timeout: 60_000 }, () => {
+  it("ends quietly with success, not with an EPIPE's stack (`fineflow … | head`)", async () => {
+    const env = { FINEFLOW_DATA_DIR: join(dir, "pipe") };
+    const child = spawn(process.execPath, [CLI, "project", "list"], { env: cliEnv(env) });
+    // The reader is gone before anything is written: every write meets a closed pipe.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (data) => {
+      stderr += data;
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });
