@@ -46,7 +46,8 @@ describe("fineflow estimate, train and jobs", { timeout: 180_000 }, () => {
       expect(result.code).toBe(0);
       return result.stdout;
     };
-    await ok(["project", "create", "demo", "--budget", "0.0001", "--enforce", "warn"]);
+    const created = await ok(["project", "create", "demo", "--budget", "0.0001", "--enforce", "warn"]);
+    expect(created).toContain(", budget $0.00/month (warn);");
     await ok(["import", join(dir, "d1.jsonl"), "--project", "demo", "--dataset", "d1"]);
     await ok(["keys", "set", "openai"], `${KEY}\n`);
 
@@ -92,10 +93,37 @@ describe("fineflow estimate, train and jobs", { timeout: 180_000 }, () => {
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ status: "completed", provider: "openai", baseModel: MINI });
 
+    // What it cost, said as the cost: only a job that has none yet shows its estimate, called so.
+    const table = await ok(["jobs", "list"]);
+    expect(jobs[0].actualCostUsd).toBeGreaterThan(0);
+    expect(table).toMatch(/ {2}\$0\.\d+\n/);
+    expect(table).not.toContain("(estimate)");
+
     const cancel = await runCli(["jobs", "cancel", jobs[0].id], env);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain(
       "is completed; only pending, uploading, validating, queued or training jobs",
     );
+  });
+
+  it("exits 1 when it stops following a job whose tracking paused, which may still run", async () => {
+    // The provider's clock stands still: the job never ends, and its tracking pauses after ~0.4 s.
+    const paused = await runCli(
+      ["train", "--dataset", "d1", "--provider", "openai", "--model", MINI, "--yes", "--follow"],
+      { ...env, FINEFLOW_TRAINING_MAX_TRACKING_HOURS: "0.0001" },
+    );
+    expect(paused.stdout).toMatch(/tracking paused: resume with `fineflow jobs resume [0-9a-f-]+`/);
+    expect(paused.stderr).toBe(
+      "error: Tracking paused before the job ended; it may still be running at the provider.\n",
+    );
+    expect(paused.code).toBe(1);
+    const listed = await runCli(["jobs", "list"], env);
+    expect(listed.stdout).toMatch(/ \(estimate\)/);
+  });
+
+  it("takes --budget none to remove a project's budget", async () => {
+    const updated = await runCli(["project", "update", "demo", "--budget", "none", "--json"], env);
+    expect(updated.stderr).toBe("");
+    expect(JSON.parse(updated.stdout)).toMatchObject({ name: "demo", monthlyBudgetUsd: null });
   });
 });

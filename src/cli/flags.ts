@@ -9,8 +9,9 @@ export function parsePort(value: string): number {
   return port;
 }
 
-export function parseUsd(value: string): number | null {
-  if (value === "none") return null;
+/** `none` stays a word: commander takes a parser's null for "no value" and passes "" on. */
+export function parseUsd(value: string): number | "none" {
+  if (value === "none") return value;
   const amount = Number(value);
   if (value.trim() === "" || !Number.isFinite(amount) || amount < 0) {
     throw new InvalidArgumentError(

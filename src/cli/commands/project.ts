@@ -15,7 +15,7 @@ const budgetText = (p: Project) =>
   p.monthlyBudgetUsd === null ? "none" : `$${p.monthlyBudgetUsd.toFixed(2)}/month`;
 
 interface SettingFlags {
-  budget?: number | null;
+  budget?: number | "none";
   enforce?: string;
   description?: string;
   chunkTokens?: number;
@@ -65,7 +65,7 @@ const SETTING_FLAGS = {
 function settingsBody(flags: SettingFlags) {
   const body: BodyOf<typeof SETTING_FLAGS> = {
     description: flags.description,
-    monthlyBudgetUsd: flags.budget,
+    monthlyBudgetUsd: flags.budget === "none" ? null : flags.budget,
     budgetEnforcement: flags.enforce,
     chunkTargetTokens: flags.chunkTokens,
     chunkOverlapTokens: flags.chunkOverlap,
@@ -77,7 +77,8 @@ function settingsBody(flags: SettingFlags) {
 function printProject(project: Project, verb: string, json?: boolean) {
   if (json) return printJson(project);
   process.stdout.write(
-    `${verb} project "${project.name}" (${project.id}), budget ${budgetText(project)}; ${chunkingText(project)}.\n`,
+    `${verb} project "${project.name}" (${project.id}), budget ${budgetText(project)}` +
+      `${project.monthlyBudgetUsd === null ? "" : ` (${project.budgetEnforcement})`}; ${chunkingText(project)}.\n`,
   );
 }
 

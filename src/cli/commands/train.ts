@@ -1,6 +1,7 @@
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
+import { counted } from "../../core/counted.js";
 import { RANGES } from "../../core/ranges.js";
 import { formatUsd } from "../../core/training/budget.js";
 import { isTerminal } from "../../core/training/lifecycle.js";
@@ -45,7 +46,7 @@ interface TrainFlags extends EstimateFlags {
 
 function printPreview(p: CostPreview) {
   const lines = [
-    `Training ${p.model} on ${p.provider}: ${p.trainingExamples} examples${p.validationExamples ? ` (+${p.validationExamples} held out for validation)` : ""}, ${p.billableTokens.toLocaleString("en-US")} billable tokens per epoch, ${p.epochs} epochs (${p.epochsSource}).`,
+    `Training ${p.model} on ${p.provider}: ${p.trainingExamples} examples${p.validationExamples ? ` (+${p.validationExamples} held out for validation)` : ""}, ${p.billableTokens.toLocaleString("en-US")} billable tokens per epoch, ${counted(p.epochs, "epoch")} (${p.epochsSource}).`,
     `Estimated cost: ${usd(p.estimatedCostUsd)}${p.pricePerMillionUsd === null ? "" : ` at $${p.pricePerMillionUsd} per 1M tokens`} (${p.priceSource}).`,
     `Spent this month: ${usd(p.spentThisMonthUsd)}; budget: ${p.monthlyBudgetUsd === null ? "none" : `${usd(p.monthlyBudgetUsd)} (${p.budgetEnforcement})`}; projected total: ${usd(p.projectedTotalUsd)}.`,
     ...(p.budget.decision === "allowed" ? [] : [`Budget: ${p.budget.reason}.`]),
@@ -190,22 +191,33 @@ async function printUpdate(client: ApiClient, job: JobDto, line: string) {
   if (valid) process.stdout.write(`  valid loss ${valid}\n`);
 }
 
-function printJob(job: JobDto) {
+/** The job; `followed`: its status line was the last thing printed, and is not said again. */
+function printJob(job: JobDto, followed = false) {
+  // A failed job's step is "Failed: <the error>", in its status line: the error is said once.
+  const errorShown = job.errorMessage && job.currentStep?.includes(job.errorMessage);
   const lines = [
-    `Training job ${job.id}: ${statusLine(job)}`,
+    followed ? `Training job ${job.id}:` : `Training job ${job.id}: ${statusLine(job)}`,
     `  ${job.provider} ${job.baseModel}${job.providerJobId ? `, provider job ${job.providerJobId}` : ""}`,
     `  estimated ${usd(job.estimatedCostUsd)}, actual ${usd(job.actualCostUsd)}${job.trainedTokens ? `, ${job.trainedTokens} tokens trained` : ""}`,
     ...(job.fineTunedModel ? [`  fine-tuned model: ${job.fineTunedModel}`] : []),
-    ...(job.errorMessage ? [`  error: ${job.errorMessage}`] : []),
+    ...(job.errorMessage && !errorShown ? [`  error: ${job.errorMessage}`] : []),
     ...(job.trackingPaused ? [`  tracking paused: resume with \`fineflow jobs resume ${job.id}\``] : []),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+/**
+ * A followed job's end: a failure, or tracking paused before the job ended (it may still run at the
+ * provider), exits 1 so that a script can tell them from a job that completed. The reason was printed
+ * with the last status line.
+ */
 function finishFollowed(job: JobDto, json?: boolean) {
   if (json) printJson(job);
-  else printJob(job);
-  if (job.status === "failed") throw new CliError(job.errorMessage ?? "The training job failed.");
+  else printJob(job, true);
+  if (job.status === "failed") throw new CliError("The training job failed.");
+  if (job.trackingPaused && !isTerminal(job.status)) {
+    throw new CliError("Tracking paused before the job ended; it may still be running at the provider.");
+  }
 }
 
 export function registerTrain(program: Command) {
@@ -272,7 +284,8 @@ export function registerTrain(program: Command) {
           model: j.baseModel,
           status: j.status,
           progress: `${j.progressPercent}%`,
-          cost: usd(j.actualCostUsd ?? j.estimatedCostUsd),
+          // An estimate is said to be one: a failed job that cost nothing showed its estimate as its cost.
+          cost: j.actualCostUsd === null ? `${usd(j.estimatedCostUsd)} (estimate)` : usd(j.actualCostUsd),
         })),
         "No training jobs yet: start one with `fineflow train --dataset <name> --provider together --model <model>`.",
       );
