@@ -176,18 +176,18 @@ describe("generating a dataset offline (extractive, no key)", () => {
       await owner.call("POST", "/api/projects", { name: "Long section", chunkTargetTokens: 64 })
     ).body.id;
     const sentences = [
-      "Snapshots keep a project's data safe from mistakes and failed disks.",
-      "A snapshot is a full copy of the database at one moment.",
-      "Snapshots are taken every night at two in the morning.",
-      "A retention policy is the number of days a snapshot is kept before it is deleted.",
-      "Restoring replaces the current database with the chosen snapshot.",
-      "An archive is a compressed snapshot stored outside the server.",
-      "Archives are uploaded to the storage bucket named in the project settings.",
-      "A checksum is a short value computed from an archive to detect damage.",
-      "Checksums are compared before every restore, and a damaged archive is refused.",
+      "Certificates let clients trust the server they connect to.",
+      "A certificate is a signed statement that a public key belongs to a server name.",
+      "Certificates are renewed thirty days before they expire.",
+      "A certificate authority is the organisation whose signature clients check.",
+      "Renewal asks the authority for a new certificate over the ACME protocol.",
+      "A private key is the secret half of the key pair, kept on the server only.",
+      "Private keys are stored with permissions that only the service account can read.",
+      "A revocation is a notice from the authority that a certificate must no longer be trusted.",
+      "Revocations are checked by clients through OCSP responses stapled by the server.",
     ];
     const [doc] = await ingestFiles(t, owner.token, project, {
-      "snapshots.md": `# Backups\n\n## Snapshots\n\n${sentences.join("\n\n")}\n`,
+      "certificates.md": `# Security\n\n## Certificates\n\n${sentences.join("\n\n")}\n`,
     });
     expect(doc?.chunkCount).toBeGreaterThan(2);
     const started = await owner.call("POST", `/api/projects/${project}/datasets`, {
@@ -201,7 +201,7 @@ describe("generating a dataset offline (extractive, no key)", () => {
     expect(body.issues.map((issue: { code: string }) => issue.code)).toEqual(["too_few_pairs"]);
     const pairs = (await owner.call("GET", `/api/datasets/${dataset.id}/pairs?limit=500`)).body.pairs;
     const asked = pairs.map((pair: { messages: { content: string }[] }) => pair.messages[0]?.content);
-    expect(asked).toEqual(expect.arrayContaining(["What is a snapshot?", "What is a checksum?"]));
+    expect(asked).toEqual(expect.arrayContaining(["What is a certificate?", "What is a revocation?"]));
   });
 
   it("keeps datasets and pairs private", async () => {
