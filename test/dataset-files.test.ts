@@ -215,6 +215,11 @@ describe("import", () => {
       const again = (await download(`/api/datasets/${imported.body.id}/export?format=${format}`)).text;
       expect(again, format).toBe(exported);
     }
+    // Imported pairs carry no quality score: their average is none, not 0.
+    const imported = (await owner.call("GET", "/api/datasets?name=imported-openai")).body.datasets[0];
+    const { body } = await owner.call("POST", `/api/datasets/${imported.id}/validate`, {});
+    expect(body.stats.totalPairs).toBeGreaterThan(0);
+    expect(body.stats.avgQualityScore).toBeNull();
   });
 
   it("refuses a file with a bad line, naming it, and stores nothing", async () => {

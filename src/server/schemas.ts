@@ -193,7 +193,7 @@ export const ValidationResultSchema = z
     stats: z.object({
       totalPairs: z.number().int(),
       avgTokensPerPair: z.number(),
-      avgQualityScore: z.number(),
+      avgQualityScore: z.number().nullable().openapi({ description: "Null when no pair has a score" }),
       uniqueQuestions: z.number().int(),
       tokens: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }),
       billableTokens: z.number().int(),

@@ -7,6 +7,7 @@ import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { counted } from "../../core/counted.js";
 import { EXPORT_FORMATS } from "../../core/export/formats.js";
+import { averageQualityText } from "../../core/validation/quality-text.js";
 import type { ValidationResult } from "../../core/validation/validate-dataset.js";
 import type { ApiClient } from "../api-client.js";
 import { CliError, withClient } from "../connect.js";
@@ -37,7 +38,7 @@ function printVerdict(dataset: string, project: string | undefined, result: Vali
     .join(" ");
   const lines = [
     `Dataset "${dataset}" is ${result.valid ? "valid" : "NOT valid"} for ${stats.model} (${stats.encoding}).`,
-    `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, ${stats.avgQualityScore === null ? "no quality scores" : `average quality ${stats.avgQualityScore.toFixed(2)}`}.`,
+    `${number(stats.totalPairs)} pairs, ${number(stats.uniqueQuestions)} unique questions, ${averageQualityText(stats)}.`,
     `Tokens per pair: average ${number(stats.avgTokensPerPair)}, min ${stats.tokens.min}, p50 ${stats.tokens.p50}, p95 ${stats.tokens.p95}, max ${stats.tokens.max}.`,
     `Billable tokens per epoch ${number(stats.billableTokens)}; recommended epochs ${stats.recommendedEpochs}.`,
     ...(result.errors.length ? ["Errors:", ...result.errors.map((e) => `  - ${e}`)] : []),

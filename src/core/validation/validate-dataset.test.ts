@@ -140,7 +140,7 @@ describe("dataset size", () => {
     expect(result.stats).toMatchObject({
       totalPairs: 0,
       avgTokensPerPair: 0,
-      avgQualityScore: 0,
+      avgQualityScore: null,
       uniqueQuestions: 0,
       tokens: { min: 0, p50: 0, p95: 0, max: 0 },
       billableTokens: 0,

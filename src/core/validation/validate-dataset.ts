@@ -32,8 +32,8 @@ export interface ValidationResult {
 export interface ValidationStats {
   totalPairs: number;
   avgTokensPerPair: number;
-  /** Over the pairs that have a score; 0 when none has. */
-  avgQualityScore: number;
+  /** Over the pairs that have a score; null when none has (an imported dataset's pairs have none). */
+  avgQualityScore: number | null;
   /** Distinct normalised first user messages. */
   uniqueQuestions: number;
   /** Over the pairs whose format allows counting them (nearest-rank percentiles). */
@@ -332,7 +332,7 @@ export class DatasetValidator {
     return {
       totalPairs: this.totalPairs,
       avgTokensPerPair: counted === 0 ? 0 : this.tokenSum / counted,
-      avgQualityScore: this.qualityCount === 0 ? 0 : this.qualitySum / this.qualityCount,
+      avgQualityScore: this.qualityCount === 0 ? null : this.qualitySum / this.qualityCount,
       uniqueQuestions: this.questions.size,
       tokens: percentiles(this.tokenCounts.view()),
       billableTokens: this.billableTokens,
