@@ -192,7 +192,10 @@ describe("a project's page", { timeout: 90_000 }, () => {
     expect(imported.status()).toBe(201);
 
     await page.goto(`${server.url}/#project/${projectId}`);
-    await page.getByRole("listitem", { name: "Dataset chats" }).getByRole("link", { name: "chats" }).click();
+    await page
+      .getByRole("listitem", { name: "Dataset chats" })
+      .getByRole("link", { name: "chats", exact: true })
+      .click();
     await page.getByRole("heading", { name: "chats", level: 1 }).waitFor();
     const shown = page.getByRole("status", { name: "Pairs shown" });
     await shown.getByText("Pairs 1–20 of 25").waitFor();
@@ -230,7 +233,9 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await filters.getByRole("button", { name: "Apply" }).click();
     await shown.getByText("Pairs 1–20 of 26").waitFor();
 
-    await pair.getByRole("button", { name: "Delete" }).click();
+    // Deleting asks first.
+    await pair.getByRole("button", { name: "Delete pair" }).click();
+    await pair.getByRole("button", { name: "Delete", exact: true }).click();
     await shown.getByText("Pairs 1–20 of 25").waitFor();
     expect(await pair.count()).toBe(0);
 
@@ -257,7 +262,7 @@ describe("a project's page", { timeout: 90_000 }, () => {
     await datasetForm.getByRole("button", { name: "Generate dataset" }).click();
     const item = page.getByRole("listitem", { name: "Dataset from-llm" });
     await item.getByText(/— ready/).waitFor();
-    await item.getByRole("link", { name: "from-llm" }).click();
+    await item.getByRole("link", { name: "from-llm", exact: true }).click();
 
     const shown = page.getByRole("status", { name: "Pairs shown" });
     const filters = page.getByRole("form", { name: "Filter pairs" });

@@ -8,6 +8,11 @@ export function isUuid(value: string): boolean {
 /** The fewest leading hex digits that name a pair, as validation's messages show them (`a1b2c3d4…`). */
 export const SHORT_ID_LENGTH = 8;
 
+/** An id as people are shown it, `a1b2c3d4…`: its first digits tell pairs apart as a git short hash does. */
+export function shortId(id: string): string {
+  return id.length > SHORT_ID_LENGTH + 4 ? `${id.slice(0, SHORT_ID_LENGTH)}…` : id;
+}
+
 const HEX_DIGITS = /^[0-9a-f]+$/;
 
 /**

@@ -3,6 +3,7 @@ import { type ChunkQuality, QUALITY_WEIGHTS } from "../../src/core/chunk-quality
 import { chunkNumber } from "../../src/core/chunking";
 import { pageOf } from "../../src/core/counted";
 import { api } from "./api";
+import { PAGE_SIZE, pageWithin } from "./paging";
 
 interface Chunk {
   id: string;
@@ -22,13 +23,9 @@ interface Chunk {
   injection: { flagged: boolean; reasons: { rule: string; excerpt: string }[] };
 }
 
-const PAGE_SIZE = 20;
 /** How often a list that failed to load asks again by itself. */
 const RETRY_MS = 5000;
 const PREVIEW_CHARS = 280;
-
-/** Where the last page with chunks starts: the first page's 0 when there are none. */
-const lastPageOffset = (total: number) => Math.max(0, Math.ceil(total / PAGE_SIZE) - 1) * PAGE_SIZE;
 
 function pages({ pageStart, pageEnd }: Chunk): string {
   if (pageStart === null) return "";
@@ -157,10 +154,8 @@ export function ChunksList({
         if (!newest) return;
         // Chunks deleted meanwhile (with their document, say) may leave this page past the end: the list would
         // show none, and no buttons to page back with.
-        if (offset > 0 && offset >= answer.total) {
-          setOffset(lastPageOffset(answer.total));
-          return;
-        }
+        const within = pageWithin(offset, answer.total);
+        if (within !== undefined) return setOffset(within);
         setPage({ ...answer, offset });
         setError(""); // a later reload recovers from a failed one
       })

@@ -1,15 +1,19 @@
 import { useState } from "react";
+import { counted } from "../../src/core/counted";
+import { averageQualityText } from "../../src/core/validation/quality-text";
 import { api, type Dataset, EXPORT_FORMATS, type ValidationResult } from "./api";
 
 const count = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
 
-function progressText(dataset: Dataset): string {
+/** How far generation went: "3/10 chunks, 1 failed, 5 pairs". */
+export function progressText(dataset: Dataset): string {
   const p = dataset.progress;
   if (!p) return "";
-  if (p.totalChunks === 0) return `${p.pairs} pairs`; // imported: no chunks behind it
+  const pairs = counted(p.pairs, "pair");
+  if (p.totalChunks === 0) return pairs; // imported: no chunks behind it
   const skipped = p.skipped ? `, ${p.skipped} skipped` : "";
   const failed = p.failed ? `, ${p.failed} failed` : "";
-  return `${p.done}/${p.totalChunks} chunks${failed}${skipped}, ${p.pairs} pairs`;
+  return `${p.done}/${p.totalChunks} chunks${failed}${skipped}, ${pairs}`;
 }
 
 /** The seed's validation panel: the verdict, each error and warning, and the token statistics. */
@@ -19,9 +23,9 @@ function ValidationPanel({ result }: { result: ValidationResult }) {
     <div role="status" aria-label="Validation">
       <p>
         <strong>{result.valid ? "Valid" : "Not valid"}</strong> for {stats.model}: {count(stats.totalPairs)}{" "}
-        pairs, {count(stats.uniqueQuestions)} unique questions, average quality{" "}
-        {stats.avgQualityScore.toFixed(2)}; tokens per pair p50 {stats.tokens.p50}, max {stats.tokens.max};{" "}
-        {count(stats.billableTokens)} billable tokens an epoch, {stats.recommendedEpochs} epochs recommended.
+        pairs, {count(stats.uniqueQuestions)} unique questions, {averageQualityText(stats)}; tokens per pair
+        p50 {stats.tokens.p50}, max {stats.tokens.max}; {count(stats.billableTokens)} billable tokens an
+        epoch, {stats.recommendedEpochs} epochs recommended.
       </p>
       {result.errors.length > 0 && (
         <ul aria-label="Errors">
@@ -67,19 +71,28 @@ export function DatasetItem({ dataset }: { dataset: Dataset }) {
       {dataset.error && <p role="alert">{dataset.error}</p>}
       {usable && (
         <p className="actions">
-          <button type="button" onClick={validate}>
+          {/* Named with the dataset: each dataset of the list has these, and a screen reader lists them apart. */}
+          <button type="button" aria-label={`Validate ${dataset.name}`} onClick={validate}>
             Validate
           </button>
           <label>
             Export format
-            <select value={format} onChange={(event) => setFormat(event.target.value)}>
+            <select
+              aria-label={`Export format of ${dataset.name}`}
+              value={format}
+              onChange={(event) => setFormat(event.target.value)}
+            >
               {EXPORT_FORMATS.map((f) => (
                 <option key={f}>{f}</option>
               ))}
             </select>
           </label>
           {/* A plain link: the browser downloads the stream with the session cookie, under the server's name. */}
-          <a href={`/api/datasets/${dataset.id}/export?format=${format}`} download>
+          <a
+            href={`/api/datasets/${dataset.id}/export?format=${format}`}
+            download
+            aria-label={`Download JSONL of ${dataset.name}`}
+          >
             Download JSONL
           </a>
         </p>

@@ -1,8 +1,10 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import { api, type Dataset, type Pair, type PairMessage } from "./api";
-import { submitForm } from "./forms";
-
-const PAGE_SIZE = 20;
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api, type Dataset, type Pair } from "./api";
+import { progressText } from "./DatasetItem";
+import { useSubmit } from "./forms";
+import { PairCard } from "./PairCard";
+import { PAGE_SIZE, pageWithin } from "./paging";
+import { usePolling } from "./usePolling";
 
 interface Filter {
   status: "" | "accepted" | "rejected";
@@ -22,123 +24,172 @@ function query(filter: Filter, offset: number): string {
   return params.toString();
 }
 
-/** One pair: its messages, scores and flags; edited in place, every message's text at once. */
-function PairCard({ pair, onChanged }: { pair: Pair; onChanged: (error?: unknown) => void }) {
-  const [draft, setDraft] = useState<PairMessage[]>();
-
-  async function act(action: () => Promise<unknown>) {
-    try {
-      await action();
-      setDraft(undefined);
-      onChanged();
-    } catch (caught) {
-      onChanged(caught);
-    }
+/** Why the pairs cannot be changed now, as the API would refuse it (409); undefined when they can. */
+function lockedBecause(status: Dataset["status"]): string | undefined {
+  if (status === "generating") {
+    return "Still generating: pairs can be edited, added, restored and deleted, and the system prompt set, once it is ready.";
   }
+  if (status === "training") {
+    return "A training job uses this dataset: pairs and the system prompt can be changed once it ends.";
+  }
+  return undefined;
+}
 
-  const facts = [
-    pair.qualityScore === null ? "no quality score" : `quality ${pair.qualityScore.toFixed(2)}`,
-    pair.tokenCount === null ? "" : `${pair.tokenCount} tokens`,
-    pair.isValid ? "" : "has validation errors",
-    pair.status === "rejected" ? `rejected: ${pair.rejectionReason ?? "no reason given"}` : "",
-  ].filter(Boolean);
-
+/** The dataset-wide system prompt. */
+function SystemPromptForm({
+  dataset,
+  locked,
+  onSaved,
+}: {
+  dataset: Dataset;
+  locked: boolean;
+  onSaved: () => Promise<unknown>;
+}) {
+  const [saved, setSaved] = useState(false);
+  const { error, submit } = useSubmit(() => {
+    setSaved(true);
+    return onSaved();
+  });
   return (
-    <li aria-label={`Pair: ${pair.messages.find((m) => m.role === "user")?.content ?? pair.id}`}>
-      <p className="muted">{facts.join(" · ")}</p>
-      {draft ? (
-        <form
-          aria-label="Edit pair"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void act(() => api("PATCH", `/api/pairs/${pair.id}`, { messages: draft }));
-          }}
-        >
-          {draft.map((message, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: a pair's messages never move: their place is who they are
-            <label key={i}>
-              {message.role}
-              <textarea
-                value={message.content}
-                rows={3}
-                onChange={(event) =>
-                  setDraft(draft.map((m, j) => (j === i ? { ...m, content: event.target.value } : m)))
-                }
-              />
-            </label>
-          ))}
-          <p className="actions">
-            <button type="submit">Save</button>
-            <button type="button" onClick={() => setDraft(undefined)}>
-              Cancel
-            </button>
-          </p>
-        </form>
-      ) : (
-        <>
-          <dl className="messages">
-            {pair.messages.map((message, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: a pair's messages never move: their place is who they are
-              <div key={i}>
-                <dt>{message.role}</dt>
-                <dd>{message.content}</dd>
-              </div>
-            ))}
-          </dl>
-          <p className="actions">
-            <button type="button" onClick={() => setDraft(pair.messages)}>
-              Edit
-            </button>
-            {pair.status === "rejected" && (
-              <button type="button" onClick={() => act(() => api("POST", `/api/pairs/${pair.id}/restore`))}>
-                Restore
-              </button>
-            )}
-            <button type="button" onClick={() => act(() => api("DELETE", `/api/pairs/${pair.id}`))}>
-              Delete
-            </button>
-          </p>
-        </>
-      )}
-    </li>
+    <form
+      aria-label="System prompt"
+      onSubmit={(event) => {
+        setSaved(false);
+        return submit(event, (form) => {
+          const text = String(form.get("systemPrompt") ?? "").trim();
+          return api("PATCH", `/api/datasets/${dataset.id}`, { systemPrompt: text === "" ? null : text });
+        });
+      }}
+    >
+      <label>
+        {/* A pair's own system message wins over it (src/core/export/turns.ts). */}
+        System prompt, applied at export to every pair without a system message of its own
+        <textarea
+          name="systemPrompt"
+          rows={2}
+          defaultValue={dataset.systemPrompt ?? ""}
+          key={dataset.systemPrompt}
+          disabled={locked}
+        />
+      </label>
+      <button type="submit" disabled={locked}>
+        Save system prompt
+      </button>
+      {error && <p role="alert">{error}</p>}
+      {saved && <p role="status">Saved.</p>}
+    </form>
   );
 }
 
-/** The seed's dataset detail page: the pair editor, with the dataset-wide system prompt. */
+/** A pair written by hand: a question and its answer. */
+function AddPairForm({
+  datasetId,
+  locked,
+  onAdded,
+}: {
+  datasetId: string;
+  /** Why no pair can be added now, if so. */
+  locked?: string;
+  onAdded: () => Promise<unknown>;
+}) {
+  const { error, submit } = useSubmit(onAdded);
+  return (
+    <form
+      aria-label="Add pair"
+      onSubmit={(event) =>
+        submit(event, (form) =>
+          api("POST", `/api/datasets/${datasetId}/pairs`, {
+            messages: [
+              { role: "user", content: form.get("question") },
+              { role: "assistant", content: form.get("answer") },
+            ],
+          }),
+        )
+      }
+    >
+      {/* Said here too: the page's note of it is a long way up. */}
+      {locked && <p className="muted">{locked}</p>}
+      <label>
+        Question <textarea name="question" rows={2} required disabled={locked !== undefined} />
+      </label>
+      <label>
+        Answer <textarea name="answer" rows={3} required disabled={locked !== undefined} />
+      </label>
+      <button type="submit" disabled={locked !== undefined}>
+        Add pair
+      </button>
+      {error && <p role="alert">{error}</p>}
+    </form>
+  );
+}
+
+/**
+ * The seed's dataset detail page: the pair editor, with the dataset-wide system prompt. It follows the
+ * dataset as it generates, its pairs locked until generation ends.
+ */
 export function DatasetPage({ id }: { id: string }) {
   const [dataset, setDataset] = useState<Dataset>();
-  const [page, setPage] = useState<{ total: number; pairs: Pair[] }>({ total: 0, pairs: [] });
+  /** The page shown, with the offset it was asked at (the next one's, already set, may still be on its way). */
+  const [page, setPage] = useState<{ offset: number; total: number; pairs: Pair[] }>({
+    offset: 0,
+    total: 0,
+    pairs: [],
+  });
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
   const [offset, setOffset] = useState(0);
-  const [error, setError] = useState("");
+  /** A failed load, until one succeeds; an action's refusal is said beside its form or card instead. */
+  const [loadError, setLoadError] = useState("");
+  const pairsHeading = useRef<HTMLHeadingElement>(null);
+  const cards = useRef<HTMLUListElement>(null);
+  /** The place in the list of the card just changed, until the reload after the change shows. */
+  const changedAt = useRef<number>(undefined);
 
   // Loads can overlap (an edit finishing after the filters changed): only the newest one is shown.
   const newest = useRef(0);
   const load = useCallback(async () => {
     const request = ++newest.current;
-    const [d, p] = await Promise.all([
-      api<Dataset>("GET", `/api/datasets/${id}`),
-      api<{ total: number; pairs: Pair[] }>("GET", `/api/datasets/${id}/pairs?${query(filter, offset)}`),
-    ]);
-    if (request !== newest.current) return;
-    setDataset(d);
-    setPage(p);
+    try {
+      const [d, p] = await Promise.all([
+        api<Dataset>("GET", `/api/datasets/${id}`),
+        api<{ total: number; pairs: Pair[] }>("GET", `/api/datasets/${id}/pairs?${query(filter, offset)}`),
+      ]);
+      if (request !== newest.current) return;
+      setDataset(d);
+      setLoadError("");
+      // The last pairs of the last page deleted (here or elsewhere): the page before, not an empty one.
+      const within = pageWithin(offset, p.total);
+      if (within !== undefined) {
+        // The card next to a pair deleted here is then the last of that page.
+        if (changedAt.current !== undefined) changedAt.current = Number.POSITIVE_INFINITY;
+        return setOffset(within);
+      }
+      setPage({ ...p, offset });
+    } catch (caught) {
+      if (request === newest.current) setLoadError((caught as Error).message);
+    }
   }, [id, filter, offset]);
   // A form that finishes late reloads with the filters of now, not those of when it was submitted.
   const current = useRef(load);
   current.current = load;
-
-  const changed = useCallback((caught?: unknown) => {
-    setError(caught ? (caught as Error).message : "");
-    current.current().catch((e) => setError((e as Error).message));
-  }, []);
+  const reload = useCallback(() => current.current(), []);
 
   useEffect(() => {
-    load().catch((e) => setError((e as Error).message));
+    load();
   }, [load]);
+  // Every second while it generates, so that its pairs show as they come and the controls unlock when it ends.
+  usePolling(load, dataset?.status === "generating");
 
-  const submit = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
-    submitForm(event, action, changed, (caught) => setError((caught as Error).message));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: page is not read, it is when the reload has shown
+  useEffect(() => {
+    const at = changedAt.current;
+    if (at === undefined) return;
+    changedAt.current = undefined;
+    // The card's action took it off the page (deleted, or no longer matching the filters), and the focus on
+    // its button with it: the focus goes to the card now in its place, or to the heading when none is left.
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const shown = cards.current?.children ?? [];
+    ((shown[Math.min(at, shown.length - 1)] as HTMLElement | undefined) ?? pairsHeading.current)?.focus();
+  }, [page]);
 
   function filterFrom(form: FormData): Filter {
     return {
@@ -149,41 +200,29 @@ export function DatasetPage({ id }: { id: string }) {
     };
   }
 
-  if (!dataset) return <main>{error ? <p role="alert">{error}</p> : <p className="muted">Loading…</p>}</main>;
-  const last = Math.min(offset + PAGE_SIZE, page.total);
+  const alert = loadError && <p role="alert">{loadError}</p>;
+  if (!dataset) return <main>{alert || <p className="muted">Loading…</p>}</main>;
+  const locked = lockedBecause(dataset.status);
+  const last = page.offset + page.pairs.length;
   return (
     <main>
       <p>
         <a href={`#project/${dataset.projectId}`}>← Project</a>
       </p>
-      <h1>{dataset.name}</h1>
+      <h1 className="name">{dataset.name}</h1>
       <p className="muted">
-        {dataset.status} · {dataset.mode} · exported as {dataset.format} by default
+        {dataset.status}
+        {dataset.progress && ` (${progressText(dataset)})`} · {dataset.mode} · exported as {dataset.format} by
+        default
       </p>
-      {error && <p role="alert">{error}</p>}
+      {locked && <p role="status">{locked}</p>}
+      {alert}
 
-      <form
-        aria-label="System prompt"
-        onSubmit={(event) =>
-          submit(event, (form) => {
-            const text = String(form.get("systemPrompt") ?? "").trim();
-            return api("PATCH", `/api/datasets/${id}`, { systemPrompt: text === "" ? null : text });
-          })
-        }
-      >
-        <label>
-          System prompt, applied to every pair at export
-          <textarea
-            name="systemPrompt"
-            rows={2}
-            defaultValue={dataset.systemPrompt ?? ""}
-            key={dataset.systemPrompt}
-          />
-        </label>
-        <button type="submit">Save system prompt</button>
-      </form>
+      <SystemPromptForm dataset={dataset} locked={locked !== undefined} onSaved={reload} />
 
-      <h2>Pairs</h2>
+      <h2 ref={pairsHeading} tabIndex={-1}>
+        Pairs
+      </h2>
       <form
         aria-label="Filter pairs"
         className="filters"
@@ -210,7 +249,8 @@ export function DatasetPage({ id }: { id: string }) {
           </select>
         </label>
         <label>
-          Search <input name="search" type="search" maxLength={200} />
+          {/* The server matches an id's first digits as well as the text, as validation prints them. */}
+          Search text, or an id <input name="search" type="search" maxLength={200} />
         </label>
         <label>
           Sort
@@ -223,48 +263,40 @@ export function DatasetPage({ id }: { id: string }) {
         <button type="submit">Apply</button>
       </form>
       <p role="status" aria-label="Pairs shown">
-        {page.total === 0 ? "No pairs" : `Pairs ${offset + 1}–${last} of ${page.total}`}
+        {page.total === 0 ? "No pairs" : `Pairs ${page.offset + 1}–${last} of ${page.total}`}
       </p>
-      <ul className="projects pairs">
-        {page.pairs.map((pair) => (
-          <PairCard key={pair.id} pair={pair} onChanged={changed} />
+      <ul className="projects pairs" ref={cards}>
+        {page.pairs.map((pair, i) => (
+          <PairCard
+            key={pair.id}
+            pair={pair}
+            locked={locked !== undefined}
+            onChanged={() => {
+              changedAt.current = i;
+              return reload();
+            }}
+          />
         ))}
       </ul>
       <p className="actions">
         <button
           type="button"
-          disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+          disabled={page.offset === 0}
+          onClick={() => setOffset(Math.max(0, page.offset - PAGE_SIZE))}
         >
           Previous
         </button>
-        <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+        <button
+          type="button"
+          disabled={last >= page.total}
+          onClick={() => setOffset(page.offset + PAGE_SIZE)}
+        >
           Next
         </button>
       </p>
 
       <h2>Add a pair</h2>
-      <form
-        aria-label="Add pair"
-        onSubmit={(event) =>
-          submit(event, (form) =>
-            api("POST", `/api/datasets/${id}/pairs`, {
-              messages: [
-                { role: "user", content: form.get("question") },
-                { role: "assistant", content: form.get("answer") },
-              ],
-            }),
-          )
-        }
-      >
-        <label>
-          Question <textarea name="question" rows={2} required />
-        </label>
-        <label>
-          Answer <textarea name="answer" rows={3} required />
-        </label>
-        <button type="submit">Add pair</button>
-      </form>
+      <AddPairForm datasetId={id} locked={locked} onAdded={reload} />
     </main>
   );
 }

@@ -1,4 +1,4 @@
-import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { chunkedOtherwise, chunkingText } from "../../src/core/chunking";
 import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
@@ -13,15 +13,13 @@ import {
   upload,
 } from "./api";
 import { ChunksList } from "./ChunksList";
+import { ConfirmDelete } from "./ConfirmDelete";
 import { DatasetItem } from "./DatasetItem";
-import { submitForm } from "./forms";
+import { useSubmit } from "./forms";
 import { ProjectSettings } from "./ProjectSettings";
+import { usePolling } from "./usePolling";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
-/** While documents are processed or a dataset generated, the page asks again this often. */
-const BUSY_REFRESH_MS = 1000;
-/** Otherwise it still asks, less often, to show what the CLI or another tab changed. */
-const IDLE_REFRESH_MS = 5000;
 
 const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
   documents.some((d) => d.status === "pending" || d.status === "processing") ||
@@ -90,28 +88,6 @@ function DocumentRow({
   /** Deletes the document and reloads the page's data, reporting a failure itself. */
   onDelete: () => Promise<unknown>;
 }) {
-  /** Delete was clicked once: the row asks before a document and its chunks go for good. */
-  const [confirming, setConfirming] = useState(false);
-  // Disabled while its delete runs, so that a double click deletes once instead of failing the second time on
-  // a document already gone.
-  const [deleting, setDeleting] = useState(false);
-  const remove = () => {
-    setDeleting(true);
-    onDelete().finally(() => setDeleting(false));
-  };
-  // Kept: the focus goes back to the Delete that asked, not to the page.
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const cancelled = useRef(false);
-  useEffect(() => {
-    if (confirming || !cancelled.current) return;
-    cancelled.current = false;
-    deleteButton.current?.focus();
-  }, [confirming]);
-  const cancel = () => {
-    cancelled.current = true;
-    setConfirming(false);
-  };
-  const escapeCancels = (event: KeyboardEvent) => event.key === "Escape" && cancel();
   return (
     <tr>
       <td className="name">
@@ -134,43 +110,22 @@ function DocumentRow({
       <td>
         {/* A box of its own, not the cell's display: a flex cell would leave the table's layout. */}
         <div className="actions">
-          {confirming ? (
-            <>
-              <span className="name">
-                Delete {d.name}
-                {d.chunkCount > 0 && ` and its ${counted(d.chunkCount, "chunk")}`}?
-              </span>
-              <button type="button" disabled={deleting} onClick={remove} onKeyDown={escapeCancels}>
-                Delete
-              </button>
-              {/* Focused, so that a second Enter or click where Delete was does not delete by mistake. */}
-              {/* biome-ignore lint/a11y/noAutofocus: the question just appeared, and keeping is the safe answer */}
-              <button type="button" autoFocus onClick={cancel} onKeyDown={escapeCancels}>
-                Cancel
-              </button>
-            </>
-          ) : (
-            <>
-              {d.chunkCount > 0 && (
-                <button
-                  type="button"
-                  aria-label={`${chunksShown ? "Hide" : "Show"} chunks of ${d.name}`}
-                  aria-expanded={chunksShown}
-                  onClick={onToggleChunks}
-                >
-                  {chunksShown ? "Hide chunks" : "Show chunks"}
-                </button>
-              )}
+          <ConfirmDelete
+            label={`Delete ${d.name}`}
+            question={`Delete ${d.name}${d.chunkCount > 0 ? ` and its ${counted(d.chunkCount, "chunk")}` : ""}?`}
+            onDelete={onDelete}
+          >
+            {d.chunkCount > 0 && (
               <button
                 type="button"
-                ref={deleteButton}
-                aria-label={`Delete ${d.name}`}
-                onClick={() => setConfirming(true)}
+                aria-label={`${chunksShown ? "Hide" : "Show"} chunks of ${d.name}`}
+                aria-expanded={chunksShown}
+                onClick={onToggleChunks}
               >
-                Delete
+                {chunksShown ? "Hide chunks" : "Show chunks"}
               </button>
-            </>
-          )}
+            )}
+          </ConfirmDelete>
         </div>
       </td>
     </tr>
@@ -182,7 +137,10 @@ export function ProjectPage({ id }: { id: string }) {
   const [project, setProject] = useState<Project>();
   const [documents, setDocuments] = useState<ProjectDocument[]>([]);
   const [datasets, setDatasets] = useState<Dataset[]>([]);
-  /** What went wrong last: an action's refusal stays until the next action, a failed refresh until one succeeds. */
+  /**
+   * What went wrong last, of what has no form to be said beside: a document's delete refused stays until the
+   * next delete, a failed refresh until one succeeds.
+   */
   const [failure, setFailure] = useState<{ message: string; refresh: boolean }>();
   /** The document whose chunks are shown, if any. */
   const [shown, setShown] = useState<string>();
@@ -219,18 +177,10 @@ export function ProjectPage({ id }: { id: string }) {
     refresh();
   }, [refresh]);
 
-  const working = busy(documents, datasets);
+  usePolling(refresh, busy(documents, datasets));
   const shownDocument = documents.find((d) => d.id === shown);
   const documentNames = new Map(documents.map((d) => [d.id, d.name]));
   const reloadKey = chunksKey(documents);
-  useEffect(() => {
-    // A hidden tab is not refreshed: shown again, it catches up within one period.
-    const timer = setInterval(
-      () => document.visibilityState === "visible" && refresh(),
-      working ? BUSY_REFRESH_MS : IDLE_REFRESH_MS,
-    );
-    return () => clearInterval(timer);
-  }, [working, refresh]);
 
   /**
    * A request per file, so that a folder of any size goes up (the server takes a few documents' worth per
@@ -270,21 +220,14 @@ export function ProjectPage({ id }: { id: string }) {
       // Deleted meanwhile (in another tab, say): what was asked for is done, and the reload shows it.
       if (!(caught instanceof ApiError && caught.status === 404)) return report(caught);
     }
+    setFailure((last) => (last?.refresh ? last : undefined));
     await refresh();
     // The row and its focused button are gone: the focus goes to the top of the table rather than to nowhere.
     documentsHeading.current?.focus();
   };
 
-  const send = (event: FormEvent<HTMLFormElement>, action: (form: FormData) => Promise<unknown>) =>
-    submitForm(
-      event,
-      action,
-      () => {
-        setFailure(undefined);
-        return refresh();
-      },
-      report,
-    );
+  const uploadForm = useSubmit(refresh);
+  const datasetForm = useSubmit(refresh);
 
   const alert = failure && <p role="alert">{failure.message}</p>;
   const uploadNotes = uploaded.flatMap((u) => uploadNote(u, documents) ?? []);
@@ -304,33 +247,36 @@ export function ProjectPage({ id }: { id: string }) {
         {documents.length === 0 ? (
           <p className="muted">No documents yet: upload Markdown, text, HTML, PDF, DOCX or JSON files.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Status</th>
-                <th>Chunks</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {documents.map((d) => (
-                <DocumentRow
-                  key={d.id}
-                  document={d}
-                  project={project}
-                  newVersion={documents.some(
-                    (other) => other.name === d.name && other.createdAt < d.createdAt,
-                  )}
-                  chunksShown={shown === d.id}
-                  onToggleChunks={() => setShown(shown === d.id ? undefined : d.id)}
-                  onDelete={() => remove(d)}
-                />
-              ))}
-            </tbody>
-          </table>
+          // A box of its own that scrolls sideways: on a narrow screen the table may need more than the width.
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Status</th>
+                  <th>Chunks</th>
+                  <th>
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {documents.map((d) => (
+                  <DocumentRow
+                    key={d.id}
+                    document={d}
+                    project={project}
+                    newVersion={documents.some(
+                      (other) => other.name === d.name && other.createdAt < d.createdAt,
+                    )}
+                    chunksShown={shown === d.id}
+                    onToggleChunks={() => setShown(shown === d.id ? undefined : d.id)}
+                    onDelete={() => remove(d)}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         {shownDocument && (
           <section aria-label={`Chunks of ${shownDocument.name}`}>
@@ -361,7 +307,7 @@ export function ProjectPage({ id }: { id: string }) {
         <h3>Upload</h3>
         <form
           aria-label="Upload documents"
-          onSubmit={(event) => send(event, (form) => uploadEach(form.getAll("files") as File[]))}
+          onSubmit={(event) => uploadForm.submit(event, (form) => uploadEach(form.getAll("files") as File[]))}
         >
           <label>
             Files <input name="files" type="file" multiple required accept={DOCUMENT_EXTENSIONS.join(",")} />
@@ -369,6 +315,7 @@ export function ProjectPage({ id }: { id: string }) {
           <button type="submit" disabled={uploading !== undefined}>
             Upload
           </button>
+          {uploadForm.error && <p role="alert">{uploadForm.error}</p>}
           {uploading && (
             <p className="muted" role="status" aria-label="Upload progress">
               {uploading}
@@ -401,7 +348,7 @@ export function ProjectPage({ id }: { id: string }) {
         <form
           aria-label="New dataset"
           onSubmit={(event) =>
-            send(event, (form) =>
+            datasetForm.submit(event, (form) =>
               api("POST", `/api/projects/${id}/datasets`, {
                 datasetName: form.get("name"),
                 mode: form.get("mode"),
@@ -439,6 +386,7 @@ export function ProjectPage({ id }: { id: string }) {
             </select>
           </label>
           <button type="submit">Generate dataset</button>
+          {datasetForm.error && <p role="alert">{datasetForm.error}</p>}
         </form>
       </section>
 

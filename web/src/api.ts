@@ -137,7 +137,7 @@ export interface ValidationResult {
   stats: {
     totalPairs: number;
     avgTokensPerPair: number;
-    avgQualityScore: number;
+    avgQualityScore: number | null;
     uniqueQuestions: number;
     tokens: { min: number; p50: number; p95: number; max: number };
     billableTokens: number;

@@ -3,7 +3,7 @@
  * keeps every pair; its message names the first few, which is all a reader can take in.
  */
 
-import { SHORT_ID_LENGTH } from "../ids.js";
+import { shortId } from "../ids.js";
 
 export interface ValidationIssue {
   code: string;
@@ -81,11 +81,6 @@ function listing({ pairIds, lines, notes }: Flagged): string {
   const ids = pairIds.slice(0, shown).map(shortId).join(", ");
   const plural = lines.length > 1;
   return `${plural ? "lines" : "line"} ${lineList.join(", ")}${more} (${plural ? "ids" : "id"} ${ids})`;
-}
-
-/** Ids are UUIDs: their first digits tell pairs apart as a git short hash does, and name a pair anywhere. */
-function shortId(id: string): string {
-  return id.length > SHORT_ID_LENGTH + 4 ? `${id.slice(0, SHORT_ID_LENGTH)}…` : id;
 }
 
 export function pairs(count: number): string {
