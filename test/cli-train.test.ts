@@ -47,7 +47,7 @@ describe("fineflow estimate, train and jobs", { timeout: 180_000 }, () => {
       return result.stdout;
     };
     const created = await ok(["project", "create", "demo", "--budget", "0.0001", "--enforce", "warn"]);
-    expect(created).toContain(", budget $0.00/month (warn);");
+    expect(created).toContain(", budget $0.0001/month (warn);");
     await ok(["import", join(dir, "d1.jsonl"), "--project", "demo", "--dataset", "d1"]);
     await ok(["keys", "set", "openai"], `${KEY}\n`);
 
@@ -56,6 +56,7 @@ describe("fineflow estimate, train and jobs", { timeout: 180_000 }, () => {
     expect(preview).toContain("8 epochs (auto)");
     expect(preview).toMatch(/Estimated cost: \$0\.\d+ at \$3 per 1M tokens \(price table\)/);
     expect(preview).toContain("Budget: this job");
+    expect(preview).toContain("Note: OpenAI stops accepting new fine-tuning jobs on 2027-01-06;");
 
     const refused = await runCli(["train", "--dataset", "d1", "--provider", "openai", "--model", MINI], env);
     expect(refused.code).toBe(1);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createServices, type ServiceSettings } from "../src/context.js";
+import { countChatTokens } from "../src/core/tokens.js";
 import { spendLedger, trainingDatasets, trainingJobs } from "../src/db/schema.js";
 import { createLogger, silentLogger } from "../src/logger.js";
 import { Queue } from "../src/queue/queue.js";
@@ -793,17 +794,63 @@ describe("cancel", () => {
     expect((await other.call("POST", `/api/training-jobs/${job.id}/cancel`)).status).toBe(404);
     const cancelled = await user.call("POST", `/api/training-jobs/${job.id}/cancel`);
     expect(cancelled.body.status).toBe("cancelled");
+    // OpenAI's own final word, not the status of the last poll.
+    expect(cancelled.body.providerStatus).toBe("cancelled");
+    expect(cancelled.body.currentStep).toMatch(/^Cancelled( at step \d+\/\d+)?$/);
     expect(openai.stats.cancels).toBe(cancels + 1);
     expect(await datasetStatus(datasetId)).toBe("ready");
   });
 
-  it("cancels a Together job at Together", async () => {
+  it("cancels a Together job at Together, and ends it when Together has stopped it", async () => {
     const { started } = await startJob("together");
     await step(started.body.id);
     const cancels = together.counters.cancels;
     const cancelled = await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`);
-    expect(cancelled.body.status).toBe("cancelled");
+    expect(cancelled.body.providerStatus).toBe("cancel_requested");
     expect(together.counters.cancels).toBe(cancels + 1);
+    together.advance(1);
+    expect(await step(started.body.id)).toMatchObject({ status: "cancelled", providerStatus: "cancelled" });
+  });
+
+  it("records what Together charged for the steps that ran, not the whole run's tokens", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    const { projectId, datasetId } = await dataset();
+    // 12 examples in one batch, 20 epochs: 20 steps.
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "together",
+      model: LLAMA,
+      epochs: 20,
+    });
+    const id = started.body.id as string;
+    let job = await step(id);
+    together.advance(3 + 4); // running, 4 steps in
+    job = await step(id);
+    expect(job.status).toBe("training");
+    // Together's token_count is the whole run's from the start: nothing says that many are trained yet.
+    expect(job.trainedTokens).toBeNull();
+
+    const cancelled = await user.call("POST", `/api/training-jobs/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: "training", providerStatus: "cancel_requested" });
+    // The reservation holds until Together's final price replaces it.
+    expect(await ledger(projectId)).toEqual([
+      { kind: "training_reservation", amountUsd: job.estimatedCostUsd },
+    ]);
+    together.advance(1);
+    job = await step(id);
+    const remote = (await (
+      await fetch(`${together.baseURL}/fine-tunes/${job.providerJobId}`, {
+        headers: { authorization: `Bearer ${FAKE_TOGETHER_KEY}` },
+      })
+    ).json()) as { status: string; total_price: number; token_count: number };
+    expect(remote.status).toBe("cancelled");
+    expect(job).toMatchObject({ status: "cancelled", providerStatus: "cancelled", pollToken: null });
+    expect(job.currentStep).toMatch(/^Cancelled at step \d+\/\d+$/);
+    expect(job.actualCostUsd).toBeCloseTo(remote.total_price / 1e9, 12);
+    expect(job.actualCostUsd).toBeLessThan((remote.token_count * 0.48) / 1e6 / 2);
+    expect(await ledger(projectId)).toEqual([{ kind: "training", amountUsd: job.actualCostUsd }]);
+    expect(await datasetStatus(datasetId)).toBe("ready");
   });
 });
 
@@ -871,4 +918,192 @@ describe("through the queue", () => {
       await worker.close();
     }
   }, 60_000);
+});
+
+describe("estimates that match what the provider does", () => {
+  const fileLines = async (fileId: string) =>
+    (
+      await (
+        await fetch(`${openai.baseURL}/files/${fileId}/content`, {
+          headers: { authorization: `Bearer ${OPENAI_KEY}` },
+        })
+      ).text()
+    )
+      .trim()
+      .split("\n");
+
+  it("prices Together's evaluations of the validation file, so a block budget holds and the quote is the bill", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    const { projectId, datasetId } = await dataset({ pairs: 30, budget: 10, enforcement: "block" });
+    const request = { datasetId, provider: "together", model: LLAMA, epochs: 2, validationSplit: 0.3 };
+    const preview = (await user.call("POST", "/api/training/estimate", request)).body;
+    expect(preview.validationTokens).toBeGreaterThan(0);
+    expect(preview.billedEvaluations).toBe(2);
+    const trainingOnlyUsd = (preview.billableTokens * 2 * 0.48) / 1e6;
+    expect(preview.estimatedCostUsd).toBeCloseTo(
+      trainingOnlyUsd + (preview.validationTokens * 2 * 0.48) / 1e6,
+      12,
+    );
+    // OpenAI evaluates without billing: its estimate stays the training tokens alone.
+    const openaiPreview = (
+      await user.call("POST", "/api/training/estimate", { ...request, provider: "openai", model: MINI })
+    ).body;
+    expect(openaiPreview.billedEvaluations).toBe(0);
+    expect(openaiPreview.estimatedCostUsd).toBeCloseTo((openaiPreview.billableTokens * 2 * 3) / 1e6, 12);
+
+    // A budget the training tokens fit in but the evaluations do not: blocked before anything is bought.
+    const between = (trainingOnlyUsd + preview.estimatedCostUsd) / 2;
+    expect(
+      (await user.call("PATCH", `/api/projects/${projectId}`, { monthlyBudgetUsd: between })).status,
+    ).toBe(200);
+    const blocked = await user.call("POST", "/api/training-jobs", request);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.code).toBe("budget_exceeded");
+
+    // Together's own quote asks for the evaluations too, so it is what the finished job costs.
+    await user.call("PATCH", `/api/projects/${projectId}`, { monthlyBudgetUsd: 10 });
+    const started = await user.call("POST", "/api/training-jobs", request);
+    expect(started.status).toBe(202);
+    let job = await step(started.body.id);
+    expect(job.providerValidationFileId).toBeTruthy();
+    together.runToEnd(job.providerJobId as string);
+    job = await step(job.id);
+    expect(job.status).toBe("completed");
+    expect(job.estimatedCostUsd).toBeCloseTo(job.actualCostUsd ?? 0, 12);
+  });
+
+  it("counts the examples, tokens and auto epochs of a validation split from the files the upload sends", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { datasetId } = await dataset({ pairs: 30 });
+    const request = { datasetId, provider: "openai", model: MINI, validationSplit: 0.5 };
+    const preview = (await user.call("POST", "/api/training/estimate", request)).body;
+    const started = await user.call("POST", "/api/training-jobs", request);
+    expect(started.status).toBe(202);
+    let job = await step(started.body.id);
+    const train = await fileLines(job.providerFileId as string);
+    const validation = await fileLines(job.providerValidationFileId as string);
+    expect([preview.trainingExamples, preview.validationExamples]).toEqual([train.length, validation.length]);
+    const tokens = (lines: string[]) =>
+      lines.reduce((sum, l) => sum + countChatTokens(JSON.parse(l).messages), 0);
+    expect([preview.billableTokens, preview.validationTokens]).toEqual([tokens(train), tokens(validation)]);
+    // OpenAI's `auto` picks its epochs from the file it got: the ones the estimate priced.
+    openai.advance(10);
+    job = await step(job.id);
+    const remote = (await (
+      await fetch(`${openai.baseURL}/fine_tuning/jobs/${job.providerJobId}`, {
+        headers: { authorization: `Bearer ${OPENAI_KEY}` },
+      })
+    ).json()) as { method: { supervised: { hyperparameters: { n_epochs: number } } } };
+    expect(remote.method.supervised.hyperparameters.n_epochs).toBe(preview.epochs);
+  });
+});
+
+describe("provider failures say whose fault it is", () => {
+  const noDoubledPeriod = (message: string | null) => expect(message).not.toMatch(/\.\./);
+
+  it("blames the provider, not the dataset, for an internal failure, on OpenAI and on Together", async () => {
+    openai.setOptions({ failTraining: { atStep: 2 } });
+    const { started } = await startJob();
+    let job = await step(started.body.id);
+    openai.runToEnd(job.providerJobId as string);
+    job = await step(job.id);
+    expect(job).toMatchObject({ status: "failed", errorCode: "server_error" });
+    expect(job.errorMessage).toContain(
+      "The job failed at OpenAI, on its side: The job failed due to an internal error.",
+    );
+    expect(job.errorMessage).toContain("Start the job again");
+    expect(job.errorMessage).not.toContain("fineflow validate");
+    noDoubledPeriod(job.errorMessage);
+
+    together.setOptions({ failTraining: { atStep: 2 } });
+    const tg = await startJob("together");
+    job = await step(tg.started.body.id);
+    together.runToEnd(job.providerJobId as string);
+    job = await step(job.id);
+    expect(job.status).toBe("failed");
+    expect(job.errorMessage).toContain(
+      "The job failed at Together AI, on its side: Training failed: CUDA error",
+    );
+    expect(job.errorMessage).not.toContain("fineflow validate");
+    noDoubledPeriod(job.errorMessage);
+  });
+
+  it("points to the dataset only when the provider says the data is bad, and to the model when it is unknown", async () => {
+    await setKey("together", FAKE_TOGETHER_KEY);
+    together.setOptions({ rejectFile: () => "Line 2: the assistant message is empty" });
+    const { datasetId } = await dataset();
+    const started = await user.call("POST", "/api/training-jobs", {
+      datasetId,
+      provider: "together",
+      model: LLAMA,
+    });
+    let job = await step(started.body.id);
+    together.runToEnd(job.providerJobId as string);
+    job = await step(job.id);
+    expect(job.status).toBe("failed");
+    expect(job.errorMessage).toContain(`fineflow validate --dataset d1 --model ${LLAMA}`);
+    noDoubledPeriod(job.errorMessage);
+
+    await setKey("openai", OPENAI_KEY);
+    const other = await dataset();
+    const unknown = await user.call("POST", "/api/training-jobs", {
+      datasetId: other.datasetId,
+      provider: "openai",
+      model: "gpt-5-turbo",
+    });
+    expect(unknown.status).toBe(202);
+    job = await step(unknown.body.id);
+    expect(job.status).toBe("failed");
+    expect(job.errorMessage).toContain("Pick a model OpenAI fine-tunes");
+    expect(job.errorMessage).not.toContain("fineflow validate");
+    noDoubledPeriod(job.errorMessage);
+  });
+});
+
+describe("OpenAI's cutoff in the cost preview", () => {
+  it("warns before 2027-01-06 and refuses from then on, as the start does", async () => {
+    const { datasetId } = await dataset();
+    const request = { datasetId, provider: "openai", model: MINI };
+    const before = await user.call("POST", "/api/training/estimate", request);
+    expect(before.status).toBe(200);
+    expect(before.body.warnings).toEqual([
+      expect.stringContaining("stops accepting new fine-tuning jobs on 2027-01-06"),
+    ]);
+    const together = await user.call("POST", "/api/training/estimate", {
+      ...request,
+      provider: "together",
+      model: LLAMA,
+    });
+    expect(together.body.warnings).toEqual([]);
+
+    clock = new Date("2027-01-06T00:00:00Z");
+    const after = await user.call("POST", "/api/training/estimate", request);
+    expect(after.status).toBe(502);
+    expect(after.body.error.message).toContain("OpenAI takes no new fine-tuning jobs since 2027-01-06");
+    expect(after.body.error.message).toContain("--provider together");
+  });
+});
+
+describe("resuming tracking", () => {
+  it("refuses to resume without a key, and shows one pause reason however often tracking pauses", async () => {
+    const { started } = await startJob();
+    const id = started.body.id as string;
+    await step(id);
+    await user.call("DELETE", "/api/keys/openai");
+    const paused = await step(id);
+    expect(paused.trackingPausedAt).not.toBeNull();
+
+    const refused = await user.call("POST", `/api/training-jobs/${id}/resume`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain("fineflow keys set openai");
+    expect((await jobRow(id)).trackingPausedAt).not.toBeNull();
+
+    await setKey("openai", OPENAI_KEY);
+    const resumed = await user.call("POST", `/api/training-jobs/${id}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.currentStep).not.toContain("tracking paused");
+    await user.call("DELETE", "/api/keys/openai");
+    const again = await step(id);
+    expect(again.currentStep?.split("tracking paused").length).toBe(2);
+  });
 });

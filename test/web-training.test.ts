@@ -94,6 +94,8 @@ describe("the Training page", { timeout: 60_000 }, () => {
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("$0.0001 (block)");
     expect(await dialog.textContent()).toContain("Blocked by the budget (block)");
+    expect(await dialog.textContent()).toContain("OpenAI stops accepting new fine-tuning jobs on 2027-01-06");
+    expect(await dialog.textContent()).toMatch(/Billed tokens[\d,]+ tokens × \d+ epochs? \(auto\)/);
     expect(await dialog.getByRole("button", { name: "Start training" }).isDisabled()).toBe(true);
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "detached" });

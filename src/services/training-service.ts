@@ -14,18 +14,29 @@ import {
   ValidationError,
 } from "../core/errors.js";
 import type { SplitPart } from "../core/export/split.js";
+import type { PairMessage } from "../core/generation/types.js";
 import { type EstimateTrainingInput, estimateTrainingSchema, startTrainingSchema } from "../core/inputs.js";
-import { recommendedEpochs } from "../core/models.js";
+import { modelInfo, recommendedEpochs } from "../core/models.js";
 import { trainingPricePerMillion } from "../core/prices.js";
 import type { TrainingJobStatus } from "../core/statuses.js";
-import { type BudgetVerdict, checkBudget, monthStart, trainingCostUsd } from "../core/training/budget.js";
+import { countChatTokens } from "../core/tokens.js";
+import {
+  type BudgetVerdict,
+  billedEvaluations,
+  checkBudget,
+  monthStart,
+  trainingCostUsd,
+} from "../core/training/budget.js";
 import {
   CANCELLABLE_TRAINING_STATUSES,
   describeProgress,
   explainProviderError,
   isTerminal,
-  OPENAI_NO_NEW_JOBS_FROM,
+  newJobsRefusal,
+  providerWarnings,
   type TrainingSettings,
+  withoutPauseReason,
+  withPauseReason,
 } from "../core/training/lifecycle.js";
 import {
   type HostedProvider,
@@ -76,7 +87,11 @@ export interface CostPreview {
   validationExamples: number;
   /** One epoch's billable tokens of the training file. */
   billableTokens: number;
+  /** One pass over the validation file (0 without a split). */
+  validationTokens: number;
   epochs: number;
+  /** Billed passes over the validation file: Together's evaluations (one per epoch); OpenAI bills none. */
+  billedEvaluations: number;
   epochsSource: "auto" | "requested";
   pricePerMillionUsd: number | null;
   priceSource: "price table" | "unknown";
@@ -88,6 +103,8 @@ export interface CostPreview {
   projectedTotalUsd: number | null;
   budget: BudgetVerdict;
   validation: { valid: boolean; errors: string[] };
+  /** What to know before choosing this provider (OpenAI's coming cutoff for new jobs). */
+  warnings: string[];
 }
 
 /** A training job as users see it: the row without its internal polling token. */
@@ -119,7 +136,15 @@ export class TrainingService {
   }
 
   async estimate(actor: Actor, input: unknown): Promise<CostPreview> {
-    return this.preview(actor, parseInput(estimateTrainingSchema, input));
+    const parsed = parseInput(estimateTrainingSchema, input);
+    this.refuseClosedProvider(parsed.provider);
+    return this.preview(actor, parsed);
+  }
+
+  /** A provider that takes no new jobs is refused before anything is priced, uploaded or reserved. */
+  private refuseClosedProvider(provider: HostedProvider) {
+    const refusal = newJobsRefusal(provider, this.now());
+    if (refusal) throw new ProviderRefusedError(refusal);
   }
 
   private async preview(actor: Actor, input: EstimateTrainingInput): Promise<CostPreview> {
@@ -127,16 +152,15 @@ export class TrainingService {
     if (!dataset) throw new NotFoundError("Dataset", input.datasetId);
     const project = await this.deps.projects.get(actor, dataset.projectId);
     const validation = await this.deps.files.validate(actor, dataset.id, { model: input.model });
-    const total = validation.stats.totalPairs;
-    const validationExamples = input.validationSplit
-      ? Math.max(1, Math.round(total * input.validationSplit))
-      : 0;
-    const trainingExamples = Math.max(0, total - validationExamples);
-    // The validation file is not billed: the training share of the tokens, pairs being alike on average.
-    const billableTokens =
-      total === 0 ? 0 : Math.round(validation.stats.billableTokens * (trainingExamples / total));
-    const epochs = input.epochs ?? recommendedEpochs(trainingExamples);
-    const price = this.price(input, billableTokens, epochs);
+    const files = input.validationSplit
+      ? await this.splitSizes(actor, dataset.id, input.model, input.validationSplit)
+      : {
+          train: { examples: validation.stats.totalPairs, tokens: validation.stats.billableTokens },
+          validation: { examples: 0, tokens: 0 },
+        };
+    const epochs = input.epochs ?? recommendedEpochs(files.train.examples);
+    const evaluations = billedEvaluations(input.provider, epochs, files.validation.tokens);
+    const price = this.price(input, files.train.tokens * epochs + files.validation.tokens * evaluations);
     const spentThisMonthUsd = await this.deps.jobs.spendSince(project.id, monthStart(this.now()));
     const budget = checkBudget({
       budgetUsd: project.monthlyBudgetUsd ?? undefined,
@@ -148,10 +172,12 @@ export class TrainingService {
       datasetId: dataset.id,
       provider: input.provider,
       model: input.model,
-      trainingExamples,
-      validationExamples,
-      billableTokens,
+      trainingExamples: files.train.examples,
+      validationExamples: files.validation.examples,
+      billableTokens: files.train.tokens,
+      validationTokens: files.validation.tokens,
       epochs,
+      billedEvaluations: evaluations,
       epochsSource: input.epochs ? "requested" : "auto",
       pricePerMillionUsd: price.perMillion ?? null,
       priceSource: price.source,
@@ -162,13 +188,51 @@ export class TrainingService {
       projectedTotalUsd: budget.projectedUsd ?? null,
       budget,
       validation: { valid: validation.valid, errors: validation.errors },
+      warnings: providerWarnings(input.provider, this.now()),
     };
   }
 
-  /** From the dated table; a provider that quotes its own price (Together) refines it once the file is up. */
-  private price(input: EstimateTrainingInput, tokens: number, epochs: number) {
+  /**
+   * Examples and tokens of the two files the upload will send, read from the very files (`exportFile`):
+   * the split hashes each pair, so its sides are not round(n × fraction), and only the upload's own
+   * split gives the examples, tokens and auto epochs the provider will see.
+   */
+  private async splitSizes(actor: Actor, datasetId: string, model: string, fraction: number) {
+    const { encoding } = modelInfo(model);
+    const size = async (part: SplitPart) => {
+      const { lines } = await this.exportFile(actor, datasetId, model, { fraction, part });
+      let examples = 0;
+      let tokens = 0;
+      for await (const line of lines) {
+        examples++;
+        tokens += countChatTokens((JSON.parse(line) as { messages: PairMessage[] }).messages, encoding);
+      }
+      return { examples, tokens };
+    };
+    return { train: await size("train"), validation: await size("validation") };
+  }
+
+  /** The file uploaded for a job (or one side of its split): the one definition upload and estimate share. */
+  private exportFile(
+    actor: Actor,
+    datasetId: string,
+    model: string,
+    split: { fraction: number; part: SplitPart } | undefined,
+  ) {
+    return this.deps.files.export(actor, datasetId, {
+      format: "openai",
+      model,
+      split: split && { ...split, seed: SPLIT_SEED },
+    });
+  }
+
+  /**
+   * From the dated table, for every billed token (the epochs' and the evaluations'); a provider that
+   * quotes its own price (Together) refines it once the files are up.
+   */
+  private price(input: EstimateTrainingInput, billedTokens: number) {
     const perMillion = trainingPricePerMillion(input.provider, input.model);
-    const costUsd = trainingCostUsd(tokens, epochs, perMillion);
+    const costUsd = trainingCostUsd(billedTokens, 1, perMillion);
     return {
       source: costUsd === undefined ? ("unknown" as const) : ("price table" as const),
       costUsd,
@@ -179,11 +243,7 @@ export class TrainingService {
   /** Checks the seed's prerequisites and the budget, then creates the job and schedules its first step. */
   async start(actor: Actor, raw: unknown): Promise<TrainingJobView> {
     const input = parseInput(startTrainingSchema, raw);
-    if (input.provider === "openai" && this.now() >= OPENAI_NO_NEW_JOBS_FROM) {
-      throw new ProviderRefusedError(
-        "OpenAI takes no new fine-tuning jobs since 2027-01-06. Train with Together AI (`--provider together`) or on your own GPU (`fineflow bundle`).",
-      );
-    }
+    this.refuseClosedProvider(input.provider);
     if (input.provider === "openai" && input.learningRate !== undefined) {
       throw ValidationError.forField(
         "learningRate",
@@ -257,7 +317,7 @@ export class TrainingService {
       preview.estimatedCostUsd
         ? {
             amountUsd: preview.estimatedCostUsd,
-            description: `reserved: ${preview.billableTokens} tokens × ${preview.epochs} epochs on ${input.model}`,
+            description: `reserved: ${preview.billableTokens} tokens × ${preview.epochs} epochs${preview.billedEvaluations ? ` + ${preview.validationTokens} validation tokens × ${preview.billedEvaluations} evaluations` : ""} on ${input.model}`,
           }
         : undefined,
     );
@@ -385,7 +445,12 @@ export class TrainingService {
   private async quote(provider: TrainingProvider, key: string, job: TrainingJobRow, trainingFileId: string) {
     if (!provider.estimatePriceUsd) return job;
     const nEpochs = (job.hyperparameters as Hyperparameters).nEpochs;
-    const quoted = await provider.estimatePriceUsd(key, { model: job.baseModel, trainingFileId, nEpochs });
+    const quoted = await provider.estimatePriceUsd(key, {
+      model: job.baseModel,
+      trainingFileId,
+      validationFileId: job.providerValidationFileId ?? undefined,
+      nEpochs,
+    });
     if (quoted === undefined || quoted === job.estimatedCostUsd) return job;
     const actor = { userId: job.userId };
     const project = await this.deps.projects.get(actor, job.projectId);
@@ -421,13 +486,8 @@ export class TrainingService {
     const name = fileName(job.id, part ?? "train");
     const found = await provider.findFile(key, name);
     if (found) return found.id;
-    const split =
-      part && job.validationSplit ? { fraction: job.validationSplit, seed: SPLIT_SEED, part } : undefined;
-    const { lines } = await this.deps.files.export({ userId: job.userId }, job.datasetId, {
-      format: "openai",
-      model: job.baseModel,
-      split,
-    });
+    const split = part && job.validationSplit ? { fraction: job.validationSplit, part } : undefined;
+    const { lines } = await this.exportFile({ userId: job.userId }, job.datasetId, job.baseModel, split);
     // Through a file of its own, streamed both ways: a dataset can be hundreds of MB (OpenAI takes up to
     // 512), and holding it in memory, then a copy of it, did not scale. Measured, uploading such a file:
     // 180 MB sent with the process's peak 28 MB above where it started.
@@ -492,7 +552,7 @@ export class TrainingService {
     const errorMessage =
       remote.error &&
       explainProviderError(
-        new ProviderError(job.provider as HostedProvider, "invalid_request", remote.error.message, {
+        new ProviderError(job.provider as HostedProvider, "job_failed", remote.error.message, {
           code: remote.error.code,
           param: remote.error.param,
         }),
@@ -525,7 +585,8 @@ export class TrainingService {
 
   private spend(job: TrainingJobRow, costUsd: number | undefined, trainedTokens: number | undefined) {
     if (costUsd === undefined) return undefined;
-    return { amountUsd: costUsd, description: `${job.baseModel}: ${trainedTokens ?? 0} tokens trained` };
+    const tokens = trainedTokens ? `: ${trainedTokens} tokens trained` : "";
+    return { amountUsd: costUsd, description: `${job.baseModel}${tokens}` };
   }
 
   /** Schedules the next poll, or pauses tracking once the limit is reached (the job itself goes on). */
@@ -547,7 +608,10 @@ export class TrainingService {
     await this.deps.jobs.update({ userId: job.userId }, job.id, {
       pollToken: null,
       trackingPausedAt: this.now(),
-      currentStep: `${job.currentStep ?? describeProgress({ status: job.status }).currentStep} — tracking paused: ${reason}`,
+      currentStep: withPauseReason(
+        job.currentStep ?? describeProgress({ status: job.status }).currentStep,
+        reason,
+      ),
     });
   }
 
@@ -560,7 +624,12 @@ export class TrainingService {
     );
   }
 
-  /** The seed's cancellation: allowed states, owner only, the provider's cancel when it has the job. */
+  /**
+   * The seed's cancellation: allowed states, owner only, the provider's cancel when it has the job. A
+   * provider that stops the job at once (OpenAI) settles it now; one that only takes the request (Together's
+   * `cancel_requested`) is tracked until it says `cancelled`, and what it charged for the part that ran is
+   * recorded then. The reservation holds until that final figure replaces it.
+   */
   async cancel(actor: Actor, jobId: string): Promise<TrainingJobView> {
     const job = await this.deps.jobs.find(actor, jobId);
     if (!job) throw new NotFoundError("Training job", jobId);
@@ -569,47 +638,58 @@ export class TrainingService {
         `Training job ${jobId} is ${job.status}; only pending, uploading, validating, queued or training jobs can be cancelled.`,
       );
     }
-    let trainedTokens = job.trainedTokens ?? undefined;
-    if (job.providerJobId) {
-      const key = await this.deps.keys.reveal(actor, job.provider as HostedProvider);
-      if (!key)
-        throw ValidationError.forField(
-          "provider",
-          `set your ${job.provider} API key again to cancel this job at the provider`,
-        );
+    const { remote, key } = job.providerJobId ? await this.cancelAtProvider(actor, job) : {};
+    if (remote && key && isTerminal(remote.status ?? job.status)) {
       try {
-        const remote = await (await this.provider(job)).cancelJob(key, job.providerJobId);
-        trainedTokens = remote.trainedTokens ?? trainedTokens;
+        await this.finishFromProvider(job, remote, key, await this.deps.jobs.latestMetrics(job.id));
+        return this.get(actor, jobId);
       } catch (error) {
+        // Cancelled at the provider, but its final figures could not be read now: the next poll reads them.
         if (!(error instanceof ProviderError)) throw error;
-        if (error.kind !== "not_found") {
-          const dataset = await this.deps.datasets.findById(actor, job.datasetId);
-          throw new ProviderRefusedError(
-            explainProviderError(error, {
-              datasetName: dataset?.name ?? job.datasetId,
-              model: job.baseModel,
-            }),
-          );
-        }
       }
     }
-    const costUsd = trainingCostUsd(
-      trainedTokens ?? 0,
-      1,
-      trainingPricePerMillion(job.provider, job.baseModel),
-    );
+    if (remote) {
+      const cancelling = await this.deps.jobs.update(actor, job.id, {
+        providerStatus: remote.providerStatus,
+        currentStep: "Cancel requested; the cost is settled when the provider has stopped the job",
+        pollToken: randomUUID(),
+        trackingPausedAt: null,
+      });
+      if (!cancelling) return this.get(actor, jobId);
+      await this.scheduleNext(cancelling, this.deps.settings.pollIntervalSeconds);
+      return toJobView(cancelling);
+    }
+    // Nothing reached the provider, or it no longer knows the job: there is no charge to read.
     const finished = await this.deps.jobs.finish(
       actor,
       job.id,
-      {
-        status: "cancelled",
-        currentStep: "Cancelled",
-        trainedTokens: trainedTokens ?? null,
-        actualCostUsd: costUsd ?? null,
-      },
-      this.spend(job, costUsd, trainedTokens),
+      { status: "cancelled", currentStep: "Cancelled", actualCostUsd: null },
+      undefined,
     );
     return finished ? toJobView(finished) : this.get(actor, jobId);
+  }
+
+  /** The provider's answer to the cancel (none when it no longer knows the job), and the key it took. */
+  private async cancelAtProvider(
+    actor: Actor,
+    job: TrainingJobRow,
+  ): Promise<{ remote?: ProviderJob; key: string }> {
+    const key = await this.deps.keys.reveal(actor, job.provider as HostedProvider);
+    if (!key)
+      throw ValidationError.forField(
+        "provider",
+        `set your ${job.provider} API key again to cancel this job at the provider`,
+      );
+    try {
+      return { remote: await (await this.provider(job)).cancelJob(key, job.providerJobId as string), key };
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      if (error.kind === "not_found") return { key };
+      const dataset = await this.deps.datasets.findById(actor, job.datasetId);
+      throw new ProviderRefusedError(
+        explainProviderError(error, { datasetName: dataset?.name ?? job.datasetId, model: job.baseModel }),
+      );
+    }
   }
 
   /** Starts polling again a job whose tracking paused (or that a restart left behind). */
@@ -618,9 +698,17 @@ export class TrainingService {
     if (!job) throw new NotFoundError("Training job", jobId);
     if (isTerminal(job.status))
       throw new ConflictError(`Training job ${jobId} is ${job.status}; there is nothing to track.`);
+    // Without the key the first poll would pause again at once: say so instead of "resumed".
+    if (!(await this.deps.keys.reveal(actor, job.provider as HostedProvider))) {
+      throw ValidationError.forField(
+        "provider",
+        `no ${job.provider} API key is set; set it with \`fineflow keys set ${job.provider}\`, then resume`,
+      );
+    }
     const resumed = await this.deps.jobs.update(actor, jobId, {
       pollToken: randomUUID(),
       trackingPausedAt: null,
+      currentStep: job.currentStep && withoutPauseReason(job.currentStep),
       trackingStartedAt: job.providerJobId ? this.now() : job.trackingStartedAt,
     });
     if (!resumed) throw new ConflictError(`Training job ${jobId} has just ended.`);

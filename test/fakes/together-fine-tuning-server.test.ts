@@ -228,6 +228,21 @@ describe("fake Together fine-tuning jobs, through the together-ai SDK", () => {
     });
     expect(running.token_count).toBeGreaterThan(0);
     expect(running.total_price).toBe(Math.round((running.token_count ?? 0) * 0.48 * 1000));
+    // Billed as Together's pricing page says, and as estimate-price quotes the same job:
+    // n_epochs × training tokens + n_evals × validation tokens.
+    const quote = await client.fineTuning.estimatePrice({
+      training_file: training.id,
+      validation_file: validation.id,
+      model: LLAMA,
+      n_epochs: 2,
+      n_evals: 2,
+    });
+    if (!quote.estimation_available) throw new Error("expected an estimate");
+    expect(quote.estimated_eval_token_count).toBeGreaterThan(0);
+    expect(running.token_count).toBe(
+      (quote.estimated_train_token_count ?? 0) + (quote.estimated_eval_token_count ?? 0),
+    );
+    expect((running.total_price ?? 0) / 1e9).toBeCloseTo(quote.estimated_total_price ?? 0, 9);
     server.advance(3);
     expect(await client.fineTuning.retrieve(created.id)).toMatchObject({
       status: "running",
@@ -551,6 +566,15 @@ describe("fake Together fine-tuning jobs, through the together-ai SDK", () => {
         BadRequestError,
       );
       expect(envelope(unknown).param).toBe("model");
+      const missing = await rejection(
+        client.fineTuning.estimatePrice({
+          training_file: training.id,
+          validation_file: "file-nope",
+          model: LLAMA,
+        }),
+        BadRequestError,
+      );
+      expect(envelope(missing).param).toBe("validation_file");
       const none = await rejection(
         client.fineTuning.estimatePrice({ training_file: training.id }),
         BadRequestError,

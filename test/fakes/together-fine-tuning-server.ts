@@ -657,6 +657,9 @@ export async function startFakeTogetherServer(
     if (!trainingFile) return invalidRequest(`File ${String(body.training_file)} not found`, "training_file");
     const validationFile =
       body.validation_file === undefined ? undefined : ownFile(owner, body.validation_file);
+    if (body.validation_file !== undefined && !validationFile) {
+      return invalidRequest(`File ${String(body.validation_file)} not found`, "validation_file");
+    }
     if (!trainingFile.check.valid) {
       return { status: 200, body: { estimation_available: false, unavailable_reason: "train_file_invalid" } };
     }

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef } from "react";
+import { formatUsd } from "../../src/core/money";
+import { billedTokensText } from "../../src/core/training/budget";
 import type { CostPreview } from "./api";
-import { usd } from "./money";
 
 function verdictText(preview: CostPreview): string {
   const { decision, reason = "over the monthly budget" } = preview.budget;
@@ -41,7 +42,7 @@ export function CostPreviewDialog({
   const price =
     preview.pricePerMillionUsd === null
       ? `no known price for ${model}`
-      : `at ${usd(preview.pricePerMillionUsd)} per 1M tokens (${preview.priceSource})`;
+      : `at ${formatUsd(preview.pricePerMillionUsd)} per 1M tokens (${preview.priceSource})`;
 
   return (
     <dialog ref={ref} aria-labelledby={headingId} onClose={onClose} className="cost-preview">
@@ -52,26 +53,29 @@ export function CostPreviewDialog({
           {preview.trainingExamples} training
           {preview.validationExamples > 0 && `, ${preview.validationExamples} validation`}
         </dd>
-        <dt>Billable tokens</dt>
-        <dd>
-          {preview.billableTokens.toLocaleString("en-US")} × {preview.epochs} epochs ({preview.epochsSource})
-        </dd>
+        <dt>Billed tokens</dt>
+        <dd>{billedTokensText(preview)}</dd>
         <dt>Estimated cost</dt>
         <dd data-testid="estimated-cost">
-          {usd(preview.estimatedCostUsd)} <span className="muted">{price}</span>
+          {formatUsd(preview.estimatedCostUsd)} <span className="muted">{price}</span>
         </dd>
         <dt>Spent this month</dt>
-        <dd>{usd(preview.spentThisMonthUsd)}</dd>
+        <dd>{formatUsd(preview.spentThisMonthUsd)}</dd>
         <dt>Monthly budget</dt>
         <dd>
           {preview.monthlyBudgetUsd === null
             ? "none"
-            : `${usd(preview.monthlyBudgetUsd)} (${preview.budgetEnforcement})`}
+            : `${formatUsd(preview.monthlyBudgetUsd)} (${preview.budgetEnforcement})`}
         </dd>
         <dt>Projected total</dt>
-        <dd>{usd(preview.projectedTotalUsd)}</dd>
+        <dd>{formatUsd(preview.projectedTotalUsd)}</dd>
       </dl>
       <p className={`verdict verdict-${decision}`}>{verdictText(preview)}</p>
+      {preview.warnings.map((warning) => (
+        <p key={warning} className="muted">
+          {warning}
+        </p>
+      ))}
       {!preview.validation.valid && (
         <div className="validation-errors">
           <p>The dataset does not pass validation for {model}:</p>

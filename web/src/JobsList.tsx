@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
+import { formatUsd } from "../../src/core/money";
 import { api, type TrainingJob, type TrainingJobStatus } from "./api";
 import { LossCurve } from "./LossCurve";
-import { usd } from "./money";
 
 const CANCELLABLE: ReadonlySet<TrainingJobStatus> = new Set([
   "pending",
@@ -90,8 +90,8 @@ function JobItem({
       </p>
       {job.currentStep && <p>{job.currentStep}</p>}
       <p>
-        Cost: estimated {usd(job.estimatedCostUsd)}
-        {job.actualCostUsd !== null && `, actual ${usd(job.actualCostUsd)}`}
+        Cost: estimated {formatUsd(job.estimatedCostUsd)}
+        {job.actualCostUsd !== null && `, actual ${formatUsd(job.actualCostUsd)}`}
       </p>
       {job.fineTunedModel && (
         <p>

@@ -162,7 +162,9 @@ export interface CostPreview {
   trainingExamples: number;
   validationExamples: number;
   billableTokens: number;
+  validationTokens: number;
   epochs: number;
+  billedEvaluations: number;
   epochsSource: "auto" | "requested";
   pricePerMillionUsd: number | null;
   priceSource: "price table" | "unknown";
@@ -173,6 +175,7 @@ export interface CostPreview {
   projectedTotalUsd: number | null;
   budget: { decision: "allowed" | "confirm" | "blocked"; reason?: string };
   validation: { valid: boolean; errors: string[] };
+  warnings: string[];
 }
 
 export type TrainingJobStatus =

@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { chunkingText } from "../../core/chunking.js";
+import { formatUsd } from "../../core/money.js";
 import { RANGES } from "../../core/ranges.js";
 import { BUDGET_ENFORCEMENTS } from "../../core/statuses.js";
 import { CliError, withClient } from "../connect.js";
@@ -12,7 +13,7 @@ import { type ProjectDto, resolveProject } from "../resolve-project.js";
 type Project = ProjectDto;
 
 const budgetText = (p: Project) =>
-  p.monthlyBudgetUsd === null ? "none" : `$${p.monthlyBudgetUsd.toFixed(2)}/month`;
+  p.monthlyBudgetUsd === null ? "none" : `${formatUsd(p.monthlyBudgetUsd)}/month`;
 
 interface SettingFlags {
   budget?: number | "none";

@@ -1,9 +1,9 @@
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
-import { counted } from "../../core/counted.js";
+import { formatUsd } from "../../core/money.js";
 import { RANGES } from "../../core/ranges.js";
-import { formatUsd } from "../../core/training/budget.js";
+import { billedTokensText } from "../../core/training/budget.js";
 import { isTerminal } from "../../core/training/lifecycle.js";
 import type { toJobDto } from "../../server/routes/training-routes.js";
 import type { CostPreview } from "../../services/training-service.js";
@@ -23,7 +23,6 @@ interface Metrics {
 }
 
 const PROVIDER_CHOICES = ["openai", "together"];
-const usd = (amount: number | null) => (amount === null ? "unknown" : formatUsd(amount));
 
 interface EstimateFlags {
   dataset: string;
@@ -46,10 +45,11 @@ interface TrainFlags extends EstimateFlags {
 
 function printPreview(p: CostPreview) {
   const lines = [
-    `Training ${p.model} on ${p.provider}: ${p.trainingExamples} examples${p.validationExamples ? ` (+${p.validationExamples} held out for validation)` : ""}, ${p.billableTokens.toLocaleString("en-US")} billable tokens per epoch, ${counted(p.epochs, "epoch")} (${p.epochsSource}).`,
-    `Estimated cost: ${usd(p.estimatedCostUsd)}${p.pricePerMillionUsd === null ? "" : ` at $${p.pricePerMillionUsd} per 1M tokens`} (${p.priceSource}).`,
-    `Spent this month: ${usd(p.spentThisMonthUsd)}; budget: ${p.monthlyBudgetUsd === null ? "none" : `${usd(p.monthlyBudgetUsd)} (${p.budgetEnforcement})`}; projected total: ${usd(p.projectedTotalUsd)}.`,
+    `Training ${p.model} on ${p.provider}: ${p.trainingExamples} examples${p.validationExamples ? ` (+${p.validationExamples} held out for validation)` : ""}; billed: ${billedTokensText(p)}.`,
+    `Estimated cost: ${formatUsd(p.estimatedCostUsd)}${p.pricePerMillionUsd === null ? "" : ` at $${p.pricePerMillionUsd} per 1M tokens`} (${p.priceSource}).`,
+    `Spent this month: ${formatUsd(p.spentThisMonthUsd)}; budget: ${p.monthlyBudgetUsd === null ? "none" : `${formatUsd(p.monthlyBudgetUsd)} (${p.budgetEnforcement})`}; projected total: ${formatUsd(p.projectedTotalUsd)}.`,
     ...(p.budget.decision === "allowed" ? [] : [`Budget: ${p.budget.reason}.`]),
+    ...p.warnings.map((warning) => `Note: ${warning}`),
     ...(p.validation.valid
       ? []
       : ["The dataset does not pass validation:", ...p.validation.errors.map((e) => `  - ${e}`)]),
@@ -198,7 +198,7 @@ function printJob(job: JobDto, followed = false) {
   const lines = [
     followed ? `Training job ${job.id}:` : `Training job ${job.id}: ${statusLine(job)}`,
     `  ${job.provider} ${job.baseModel}${job.providerJobId ? `, provider job ${job.providerJobId}` : ""}`,
-    `  estimated ${usd(job.estimatedCostUsd)}, actual ${usd(job.actualCostUsd)}${job.trainedTokens ? `, ${job.trainedTokens} tokens trained` : ""}`,
+    `  estimated ${formatUsd(job.estimatedCostUsd)}, actual ${formatUsd(job.actualCostUsd)}${job.trainedTokens ? `, ${job.trainedTokens} tokens trained` : ""}`,
     ...(job.fineTunedModel ? [`  fine-tuned model: ${job.fineTunedModel}`] : []),
     ...(job.errorMessage && !errorShown ? [`  error: ${job.errorMessage}`] : []),
     ...(job.trackingPaused ? [`  tracking paused: resume with \`fineflow jobs resume ${job.id}\``] : []),
@@ -285,7 +285,10 @@ export function registerTrain(program: Command) {
           status: j.status,
           progress: `${j.progressPercent}%`,
           // An estimate is said to be one: a failed job that cost nothing showed its estimate as its cost.
-          cost: j.actualCostUsd === null ? `${usd(j.estimatedCostUsd)} (estimate)` : usd(j.actualCostUsd),
+          cost:
+            j.actualCostUsd === null
+              ? `${formatUsd(j.estimatedCostUsd)} (estimate)`
+              : formatUsd(j.actualCostUsd),
         })),
         "No training jobs yet: start one with `fineflow train --dataset <name> --provider together --model <model>`.",
       );
@@ -322,7 +325,9 @@ export function registerTrain(program: Command) {
           client.request<JobDto>("POST", `/api/training-jobs/${encodeURIComponent(id)}/${action}`),
         );
         if (flags.json) return printJson(job);
-        process.stdout.write(`${done} training job ${job.id}: ${statusLine(job)}\n`);
+        // Together takes a cancel as a request, and settles the job (and its cost) a little later.
+        const said = action === "cancel" && job.status !== "cancelled" ? "Cancel requested for" : done;
+        process.stdout.write(`${said} training job ${job.id}: ${statusLine(job)}\n`);
       });
   }
 }

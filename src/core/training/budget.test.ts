@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { trainingPricePerMillion } from "../prices.js";
-import { checkBudget, formatUsd, monthStart, trainingCostUsd } from "./budget.js";
+import { billedEvaluations, billedTokensText, checkBudget, monthStart, trainingCostUsd } from "./budget.js";
 
 describe("trainingCostUsd", () => {
   it("is billable tokens × epochs × the price per 1M tokens", () => {
@@ -71,11 +71,20 @@ describe("monthStart", () => {
   });
 });
 
-describe("formatUsd", () => {
-  it("shows cents, and a sub-cent amount with its significant digits rather than $0.00", () => {
-    expect(formatUsd(12.5)).toBe("$12.50");
-    expect(formatUsd(0)).toBe("$0.00");
-    expect(formatUsd(0.0001)).toBe("$0.0001");
-    expect(formatUsd(0.00862345)).toBe("$0.008623");
+describe("billedEvaluations", () => {
+  it("bills Together's evaluations, one per epoch, and never OpenAI's or an absent validation file", () => {
+    expect(billedEvaluations("together", 3, 500)).toBe(3);
+    expect(billedEvaluations("together", 3, 0)).toBe(0);
+    expect(billedEvaluations("openai", 3, 500)).toBe(0);
+  });
+});
+
+describe("billedTokensText", () => {
+  it("says the epochs' tokens, and the evaluations' when they are billed", () => {
+    const preview = { billableTokens: 12_345, epochs: 3, epochsSource: "auto", validationTokens: 1_234 };
+    expect(billedTokensText({ ...preview, billedEvaluations: 0 })).toBe("12,345 tokens × 3 epochs (auto)");
+    expect(billedTokensText({ ...preview, epochs: 1, billedEvaluations: 1 })).toBe(
+      "12,345 tokens × 1 epoch (auto) + 1,234 validation tokens × 1 evaluation",
+    );
   });
 });

@@ -1,9 +1,37 @@
+import { counted } from "../counted.js";
+import { formatUsd } from "../money.js";
 import type { BudgetEnforcement } from "../statuses.js";
+import { type HostedProvider, togetherEvaluations } from "./provider.js";
 
 /** Billable tokens × epochs × price per 1M tokens; undefined when the price is unknown. */
 export function trainingCostUsd(trainingTokens: number, epochs: number, pricePerMillion: number | undefined) {
   if (pricePerMillion === undefined) return undefined;
   return (trainingTokens * epochs * pricePerMillion) / 1_000_000;
+}
+
+/**
+ * How many passes over the validation file a run bills: Together bills each evaluation, OpenAI none (it
+ * evaluates for free), and without a validation file there is nothing to evaluate.
+ */
+export function billedEvaluations(provider: HostedProvider, epochs: number, validationTokens: number) {
+  return provider === "together" && validationTokens > 0 ? togetherEvaluations(epochs) : 0;
+}
+
+/**
+ * What a preview bills, in words, as the CLI and the web app say it: "12,345 tokens × 3 epochs (auto) +
+ * 1,234 validation tokens × 3 evaluations".
+ */
+export function billedTokensText(preview: {
+  billableTokens: number;
+  epochs: number;
+  epochsSource: string;
+  validationTokens: number;
+  billedEvaluations: number;
+}): string {
+  const tokens = (n: number) => n.toLocaleString("en-US");
+  const training = `${tokens(preview.billableTokens)} tokens × ${counted(preview.epochs, "epoch")} (${preview.epochsSource})`;
+  if (preview.billedEvaluations === 0) return training;
+  return `${training} + ${tokens(preview.validationTokens)} validation tokens × ${counted(preview.billedEvaluations, "evaluation")}`;
 }
 
 export interface BudgetInput {
@@ -23,11 +51,6 @@ export type BudgetVerdict =
   /** `block` enforcement: the job may not start. */
   | { decision: "blocked"; projectedUsd: number | undefined; reason: string };
 
-/** Dollars to the cent, or to four significant digits below a cent, so a tiny amount never reads $0.00. */
-export function formatUsd(amount: number): string {
-  const abs = Math.abs(amount);
-  return abs === 0 || abs >= 0.01 ? `$${amount.toFixed(2)}` : `$${Number(amount.toPrecision(4))}`;
-}
 const usd = formatUsd;
 
 /**

@@ -4,6 +4,10 @@ import {
   describeProgress,
   explainProviderError,
   isTerminal,
+  newJobsRefusal,
+  providerWarnings,
+  withoutPauseReason,
+  withPauseReason,
 } from "./lifecycle.js";
 import { ProviderError } from "./provider.js";
 
@@ -41,6 +45,10 @@ describe("describeProgress", () => {
     expect(
       describeProgress({ status: "training", latest: { step: 300, totalSteps: 300 } }).progressPercent,
     ).toBe(99);
+    expect(describeProgress({ status: "cancelled", latest: { step: 21, totalSteps: 100 } })).toEqual({
+      progressPercent: 21,
+      currentStep: "Cancelled at step 21/100",
+    });
     expect(describeProgress({ status: "completed", fineTunedModel: "ft:x" })).toEqual({
       progressPercent: 100,
       currentStep: "Completed: ft:x",
@@ -74,5 +82,51 @@ describe("explainProviderError", () => {
     expect(refused).toContain("`training_file`");
     expect(refused).toContain("at least 10 are needed");
     expect(refused).toContain("fineflow validate --dataset d1 --model gpt-4o-mini-2024-07-18");
+  });
+
+  it("blames the dataset for a failed job only when the provider says the data is at fault", () => {
+    const failed = (code: string, message: string) =>
+      explainProviderError(new ProviderError("openai", "job_failed", message, { code }), context);
+    const internal = failed("server_error", "The job failed due to an internal error.");
+    expect(internal).toBe(
+      "The job failed at OpenAI, on its side: The job failed due to an internal error. Start the job again; if it fails again, try another model or provider.",
+    );
+    expect(failed("invalid_training_file", "Line 3 is bad.")).toContain(
+      "Check the dataset with `fineflow validate --dataset d1",
+    );
+    expect(failed("model_not_available", "No such model.")).toContain("Pick a model OpenAI fine-tunes");
+  });
+
+  it("points a refused model to another model, not to the dataset, with one period", () => {
+    const refused = explainProviderError(
+      new ProviderError("openai", "invalid_request", "Model gpt-5-turbo does not exist.", { param: "model" }),
+      context,
+    );
+    expect(refused).toBe(
+      "OpenAI refused the `model` request: Model gpt-5-turbo does not exist. Pick a model OpenAI fine-tunes, or another provider.",
+    );
+  });
+});
+
+describe("OpenAI's cutoff for new jobs", () => {
+  it("warns before 2027-01-06 and refuses from then on; other providers are untouched", () => {
+    const before = new Date("2027-01-05T23:59:59Z");
+    const after = new Date("2027-01-06T00:00:00Z");
+    expect(newJobsRefusal("openai", before)).toBeUndefined();
+    expect(providerWarnings("openai", before)[0]).toContain(
+      "stops accepting new fine-tuning jobs on 2027-01-06",
+    );
+    expect(newJobsRefusal("openai", after)).toContain("no new fine-tuning jobs since 2027-01-06");
+    expect(providerWarnings("openai", after)).toEqual([]);
+    expect(newJobsRefusal("together", after)).toBeUndefined();
+    expect(providerWarnings("together", before)).toEqual([]);
+  });
+});
+
+describe("pause reasons", () => {
+  it("replace each other and go away on resume", () => {
+    const once = withPauseReason("Step 3/9", "key deleted");
+    expect(withPauseReason(once, "after 6 h")).toBe("Step 3/9 — tracking paused: after 6 h");
+    expect(withoutPauseReason(once)).toBe("Step 3/9");
   });
 });

@@ -31,6 +31,34 @@ export const TRAINING_DEFAULTS: TrainingSettings = { pollIntervalSeconds: 30, ma
 
 /** OpenAI takes no new fine-tuning jobs from this day on (SPEC §4.6). */
 export const OPENAI_NO_NEW_JOBS_FROM = new Date("2027-01-06T00:00:00Z");
+const OPENAI_CUTOFF_DAY = OPENAI_NO_NEW_JOBS_FROM.toISOString().slice(0, 10);
+const OTHER_WAYS = "Train with Together AI (`--provider together`) or on your own GPU (`fineflow bundle`).";
+
+/**
+ * Why `provider` takes no new job at `now`, or undefined when it does: the one check both the cost preview
+ * and the start make, so a preview never prices a job that cannot start.
+ */
+export function newJobsRefusal(provider: HostedProvider, now: Date): string | undefined {
+  if (provider !== "openai" || now < OPENAI_NO_NEW_JOBS_FROM) return undefined;
+  return `OpenAI takes no new fine-tuning jobs since ${OPENAI_CUTOFF_DAY}. ${OTHER_WAYS}`;
+}
+
+/** What a user should know before choosing `provider` at `now`: OpenAI's coming cutoff. */
+export function providerWarnings(provider: HostedProvider, now: Date): string[] {
+  if (provider !== "openai" || now >= OPENAI_NO_NEW_JOBS_FROM) return [];
+  return [
+    `OpenAI stops accepting new fine-tuning jobs on ${OPENAI_CUTOFF_DAY}; a job must be started before then. ${OTHER_WAYS}`,
+  ];
+}
+
+/**
+ * Tracking paused shows its reason after the progress line; a later pause replaces the reason, and a
+ * resume removes it, so reasons never pile up ("— tracking paused: … — tracking paused: …").
+ */
+const PAUSED = " — tracking paused: ";
+export const withoutPauseReason = (step: string) => step.split(PAUSED)[0] ?? step;
+export const withPauseReason = (step: string, reason: string) =>
+  `${withoutPauseReason(step)}${PAUSED}${reason}`;
 
 const PROVIDER_NAMES: Record<HostedProvider, string> = { openai: "OpenAI", together: "Together AI" };
 
@@ -49,6 +77,9 @@ const STATUS_TEXT: Record<TrainingJobStatus, string> = {
   failed: "Failed",
   cancelled: "Cancelled",
 };
+
+/** Never 100 before the provider says the job is completed. */
+const stepPercent = (step: number, totalSteps: number) => Math.min(99, Math.floor((step / totalSteps) * 100));
 
 /**
  * What a user sees of a job's progress: from the latest metrics step when there is one ("Step 120/300 —
@@ -73,9 +104,17 @@ export function describeProgress(input: {
   }
   if (status === "failed")
     return { progressPercent: 0, currentStep: `Failed: ${input.errorMessage ?? "unknown error"}` };
+  if (status === "cancelled") {
+    // Where the run stopped, not a progress line that reads as if it were still running.
+    if (!latest?.totalSteps) return { progressPercent: 0, currentStep: "Cancelled" };
+    return {
+      progressPercent: stepPercent(latest.step, latest.totalSteps),
+      currentStep: `Cancelled at step ${latest.step}/${latest.totalSteps}`,
+    };
+  }
   const suffix = input.unmappedProviderStatus ? ` (provider status: ${input.unmappedProviderStatus})` : "";
   if (latest?.totalSteps && latest.totalSteps > 0) {
-    const percent = Math.min(99, Math.floor((latest.step / latest.totalSteps) * 100));
+    const percent = stepPercent(latest.step, latest.totalSteps);
     const loss = latest.trainLoss === undefined ? "" : ` — train loss ${latest.trainLoss.toFixed(4)}`;
     return {
       progressPercent: percent,
@@ -92,26 +131,53 @@ export function describeProgress(input: {
 }
 
 /**
- * A provider's refusal said plainly, with the next step. Never includes the key: adapters build their
- * messages from the provider's answer, which does not echo it.
+ * The provider blames the uploaded data when it names a file parameter or gives an `invalid_…file` /
+ * `invalid_…examples` code (OpenAI's codes; the Together adapter maps its bad-file failures to them).
+ */
+const DATA_PARAMS = new Set(["training_file", "validation_file"]);
+const isDataProblem = (error: ProviderError) =>
+  DATA_PARAMS.has(error.details.param ?? "") || /^invalid_.*(file|example)/.test(error.details.code ?? "");
+const isModelProblem = (error: ProviderError) =>
+  error.details.param === "model" || /model/.test(error.details.code ?? "");
+
+/**
+ * A provider's refusal or failure said plainly, with the next step; the dataset is blamed only when the
+ * provider says the data is at fault. Never includes the key: adapters build their messages from the
+ * provider's answer, which does not echo it.
  */
 export function explainProviderError(error: ProviderError, context: { datasetName: string; model: string }) {
   const name = PROVIDER_NAMES[error.provider];
+  // Providers end their messages with a period; this sentence adds its own.
+  const said = error.message.trim().replace(/\.+$/, "");
   const exportHint = `train on your own GPU with \`fineflow bundle --dataset ${context.datasetName} --base-model <open model> --out ${context.datasetName}-bundle\` (Axolotl and LLaMA-Factory configs included)`;
+  const validateHint = `Check the dataset with \`fineflow validate --dataset ${context.datasetName} --model ${context.model}\`.`;
+  const modelHint = `Pick a model ${name} fine-tunes, or another provider.`;
+  const param = error.details.param ? `\`${error.details.param}\` ` : "";
   switch (error.kind) {
     case "auth":
       return `${name} rejected the API key. Set a valid one with \`fineflow keys set ${error.provider}\` and start the job again.`;
     case "quota":
-      return `${name} refused the job: the account is out of credit or over its quota (${error.message}). Add credit at ${name}, or ${exportHint}.`;
+      return `${name} refused the job: the account is out of credit or over its quota (${said}). Add credit at ${name}, or ${exportHint}.`;
     case "not_allowed":
       return error.provider === "openai"
-        ? `OpenAI did not allow fine-tuning for this account (${error.message}). OpenAI is winding self-serve fine-tuning down: closed to new users since 2026-05-07 and to new jobs for everyone from 2027-01-06. Train with Together AI instead (\`fineflow train --provider together\`), or ${exportHint}.`
-        : `${name} did not allow this job (${error.message}). Try another model or provider, or ${exportHint}.`;
-    case "invalid_request":
-      return `${name} refused the ${error.details.param ? `\`${error.details.param}\` ` : ""}request: ${error.message}. Check the dataset with \`fineflow validate --dataset ${context.datasetName} --model ${context.model}\`.`;
+        ? `OpenAI did not allow fine-tuning for this account (${said}). OpenAI is winding self-serve fine-tuning down: closed to new users since 2026-05-07 and to new jobs for everyone from ${OPENAI_CUTOFF_DAY}. Train with Together AI instead (\`fineflow train --provider together\`), or ${exportHint}.`
+        : `${name} did not allow this job (${said}). Try another model or provider, or ${exportHint}.`;
+    case "invalid_request": {
+      const next = isDataProblem(error)
+        ? validateHint
+        : isModelProblem(error)
+          ? modelHint
+          : `${param ? "Change that setting" : "Change the job's settings"} and start the job again.`;
+      return `${name} refused the ${param}request: ${said}. ${next}`;
+    }
+    case "job_failed":
+      if (isDataProblem(error))
+        return `${name} could not train on the ${param}data: ${said}. ${validateHint}`;
+      if (isModelProblem(error)) return `${name} could not train ${context.model}: ${said}. ${modelHint}`;
+      return `The job failed at ${name}, on its side: ${said}. Start the job again; if it fails again, try another model or provider.`;
     case "not_found":
-      return `${name} no longer knows this job or file (${error.message}).`;
+      return `${name} no longer knows this job or file (${said}).`;
     case "transient":
-      return `${name} is unavailable for now (${error.message}); FineFlow will try again.`;
+      return `${name} is unavailable for now (${said}); FineFlow will try again.`;
   }
 }

@@ -18,6 +18,13 @@ export interface Hyperparameters {
   learningRate?: number;
 }
 
+/**
+ * Together evaluates a validation file only as often as it is asked (`n_evals`), and bills every
+ * evaluation: its total tokens are n_epochs × training tokens + n_evals × validation tokens. FineFlow asks
+ * for one evaluation per epoch; the job, the quote and the estimate all take the count from here.
+ */
+export const togetherEvaluations = (nEpochs: number | undefined) => nEpochs ?? 1;
+
 export interface CreateJobInput {
   model: string;
   trainingFileId: string;
@@ -111,12 +118,12 @@ export interface TrainingProvider {
   readResultMetrics(apiKey: string, job: ProviderJob): Promise<StepMetrics[]>;
   cancelJob(apiKey: string, jobId: string): Promise<ProviderJob>;
   /**
-   * The provider's own price in USD for training on an uploaded file, when it offers one (Together counts
-   * the file's tokens itself), else undefined.
+   * The provider's own price in USD for training on an uploaded file (and evaluating the validation file
+   * as the job will), when it offers one (Together counts the files' tokens itself), else undefined.
    */
   estimatePriceUsd?(
     apiKey: string,
-    input: { model: string; trainingFileId: string; nEpochs?: number },
+    input: { model: string; trainingFileId: string; validationFileId?: string; nEpochs?: number },
   ): Promise<number | undefined>;
 }
 
@@ -130,6 +137,8 @@ export type ProviderErrorKind =
   | "not_allowed"
   /** The provider refused the file or a parameter; `param` names it. */
   | "invalid_request"
+  /** A job the provider accepted ended in failure; `code` (or `param`) says whether the data was at fault. */
+  | "job_failed"
   | "not_found"
   /** 429 / 5xx / network: worth retrying later. */
   | "transient";

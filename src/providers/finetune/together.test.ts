@@ -97,6 +97,8 @@ describe("Together training provider", () => {
     server.advance(5); // queued → running at 3 s, then steps 1 and 2 of 6
     const running = await provider.getJob(KEY, created.id);
     expect(running).toMatchObject({ providerStatus: "running", status: "training" });
+    // Together's token_count is the whole run's from the start: not tokens trained yet.
+    expect(running.trainedTokens).toBeUndefined();
     const live = await provider.listEvents(KEY, created.id);
     expect(live.filter((event) => event.type === "metrics").map((event) => event.metrics?.step)).toEqual([
       1, 2,
@@ -190,7 +192,7 @@ describe("Together training provider", () => {
     expect(await provider.getJob(KEY, job.id)).toMatchObject({
       providerStatus: "error",
       status: "failed",
-      error: { message: "Out of memory at step 2" },
+      error: { code: "error", message: "Out of memory at step 2" },
     });
     const events = await provider.listEvents(KEY, job.id);
     expect(events.find((event) => event.level === "error")?.message).toBe("Out of memory at step 2");
@@ -204,6 +206,8 @@ describe("Together training provider", () => {
     const failed = await provider.getJob(KEY, job.id);
     expect(failed.status).toBe("failed");
     expect(failed.error?.message).toMatch(/^Invalid file file-.*: Line 1: expected "messages"/);
+    // The data is at fault here, and only here: the code says so, as OpenAI's does.
+    expect(failed.error?.code).toBe("invalid_training_file");
     expect(failed.totalPriceUsd).toBe(0);
   });
 
@@ -234,6 +238,20 @@ describe("Together training provider", () => {
       nEpochs: 1,
     });
     expect(price).toBeCloseTo((one ?? 0) * 3, 12);
+    // The job evaluates its validation file once per epoch, and Together bills that: so does the quote.
+    const validationFileId = await uploaded(provider, "fineflow-job-1-validation.jsonl", 5);
+    const withEvals = await provider.estimatePriceUsd?.(KEY, {
+      model: LLAMA,
+      trainingFileId,
+      validationFileId,
+      nEpochs: 3,
+    });
+    const evalOnce = await provider.estimatePriceUsd?.(KEY, {
+      model: LLAMA,
+      trainingFileId: validationFileId,
+      nEpochs: 1,
+    });
+    expect(withEvals).toBeCloseTo((price ?? 0) + 3 * (evalOnce ?? 0), 12);
     const bad = (await provider.uploadFile(KEY, { filename: "bad.jsonl", content: new Blob(["nope"]) })).id;
     expect(
       await provider.estimatePriceUsd?.(KEY, {

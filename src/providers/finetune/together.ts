@@ -17,6 +17,7 @@ import {
   type ProviderJob,
   type StepMetrics,
   type TrainingProvider,
+  togetherEvaluations,
 } from "../../core/training/provider.js";
 
 /**
@@ -164,12 +165,13 @@ export function createTogetherTrainingProvider(options: HostedProviderOptions = 
       return call(apiKey, async (together) => mapJob(await together.fineTuning.cancel(jobId)));
     },
 
-    estimatePriceUsd(apiKey, { model, trainingFileId, nEpochs }) {
+    estimatePriceUsd(apiKey, { model, trainingFileId, validationFileId, nEpochs }) {
       return call(apiKey, async (together) => {
         const estimate = await together.fineTuning.estimatePrice({
           training_file: trainingFileId,
           model,
           n_epochs: nEpochs,
+          ...evaluations(validationFileId, nEpochs),
         });
         return estimate.estimation_available === false ? undefined : estimate.estimated_total_price;
       });
@@ -191,15 +193,17 @@ function createParams(input: CreateJobInput): FineTuningCreateParams {
   return {
     model: input.model,
     training_file: input.trainingFileId,
-    ...(input.validationFileId
-      ? // A validation file is only read when evaluations are asked for: one per epoch.
-        { validation_file: input.validationFileId, n_evals: nEpochs ?? 1 }
-      : {}),
+    ...evaluations(input.validationFileId, nEpochs),
     ...(nEpochs === undefined ? {} : { n_epochs: nEpochs }),
     ...(batchSize === undefined ? {} : { batch_size: batchSize }),
     ...(learningRate === undefined ? {} : { learning_rate: learningRate }),
     ...(input.suffix ? { suffix: input.suffix } : {}),
   };
+}
+
+/** A validation file is only read (and billed) when evaluations are asked for; the quote asks the same. */
+function evaluations(validationFileId: string | undefined, nEpochs: number | undefined) {
+  return validationFileId ? { validation_file: validationFileId, n_evals: togetherEvaluations(nEpochs) } : {};
 }
 
 function mapJob(job: FinetuneResponse | TruncatedJob): ProviderJob {
@@ -214,7 +218,12 @@ function mapJob(job: FinetuneResponse | TruncatedJob): ProviderJob {
     ...(job.validation_file ? { validationFileId: job.validation_file } : {}),
     // Together names the output model when the job is created; it is only usable once completed.
     ...(job.status === "completed" && job.model_output_name ? { fineTunedModel: job.model_output_name } : {}),
-    ...(typeof job.token_count === "number" ? { trainedTokens: job.token_count } : {}),
+    // token_count is the whole run's (n_epochs × training + n_evals × validation tokens), known from the
+    // start, and Together gives no count of the tokens done so far: it is reported as trained only once
+    // the job has completed. A stopped job's cost comes from total_price, which Together settles itself.
+    ...(job.status === "completed" && typeof job.token_count === "number"
+      ? { trainedTokens: job.token_count }
+      : {}),
     ...(typeof job.total_price === "number" ? { totalPriceUsd: job.total_price / NANODOLLARS_PER_USD } : {}),
     hyperparameters: {
       ...(job.n_epochs === undefined ? {} : { nEpochs: job.n_epochs }),
@@ -222,16 +231,22 @@ function mapJob(job: FinetuneResponse | TruncatedJob): ProviderJob {
       ...(job.learning_rate === undefined ? {} : { learningRate: job.learning_rate }),
     },
     resultFileIds: [],
-    ...(failure ? { error: { message: failureMessage(job) } } : {}),
+    ...(failure ? { error: failureOf(job) } : {}),
     createdAt: new Date(job.created_at ?? 0),
     ...(finished && job.updated_at ? { finishedAt: new Date(job.updated_at) } : {}),
   };
 }
 
-/** Together's job has no error field: the reason is in its last job_error event. */
-function failureMessage(job: FinetuneResponse | TruncatedJob): string {
+/**
+ * Together's job has no error field: the reason is in its last job_error event. Its data checks fail with
+ * "Invalid file …"; those get the code of a bad training file, so only they blame the dataset, while
+ * anything else (a CUDA error) reads as Together's own failure.
+ */
+function failureOf(job: FinetuneResponse | TruncatedJob): { code: string; message: string } {
   const reason = job.events?.findLast((event) => event.type === "job_error")?.message;
-  return reason || `Together reported the job as ${job.status}.`;
+  const message = reason || `Together reported the job as ${job.status}.`;
+  const badData = /^invalid file\b/i.test(message);
+  return { code: badData ? "invalid_training_file" : job.status, message };
 }
 
 function mapEvent(event: FinetuneEvent): ProviderEvent {

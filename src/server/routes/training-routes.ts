@@ -65,8 +65,14 @@ const CostPreviewSchema = z
     model: z.string(),
     trainingExamples: z.number(),
     validationExamples: z.number(),
-    billableTokens: z.number(),
+    billableTokens: z.number().openapi({ description: "One epoch's billable tokens of the training file" }),
+    validationTokens: z
+      .number()
+      .openapi({ description: "One pass over the validation file (0 without one)" }),
     epochs: z.number(),
+    billedEvaluations: z.number().openapi({
+      description: "Billed passes over the validation file (Together's evaluations; OpenAI bills none)",
+    }),
     epochsSource: z.enum(["auto", "requested"]),
     pricePerMillionUsd: z.number().nullable(),
     priceSource: z.enum(["price table", "unknown"]),
@@ -77,6 +83,7 @@ const CostPreviewSchema = z
     projectedTotalUsd: z.number().nullable(),
     budget: BudgetVerdictSchema,
     validation: z.object({ valid: z.boolean(), errors: z.array(z.string()) }),
+    warnings: z.array(z.string()).openapi({ description: "What to know before choosing this provider" }),
   })
   .openapi("CostPreview");
 
