@@ -65,7 +65,7 @@ describe("explainProviderError", () => {
       context,
     );
     expect(message).toContain("winding self-serve fine-tuning down");
-    expect(message).toContain("--provider together");
+    expect(message).toContain("`fineflow train --dataset d1 --provider together --model <Together model>`");
     expect(message).toContain("fineflow bundle --dataset d1");
   });
 

@@ -160,7 +160,7 @@ export function explainProviderError(error: ProviderError, context: { datasetNam
       return `${name} refused the job: the account is out of credit or over its quota (${said}). Add credit at ${name}, or ${exportHint}.`;
     case "not_allowed":
       return error.provider === "openai"
-        ? `OpenAI did not allow fine-tuning for this account (${said}). OpenAI is winding self-serve fine-tuning down: closed to new users since 2026-05-07 and to new jobs for everyone from ${OPENAI_CUTOFF_DAY}. Train with Together AI instead (\`fineflow train --provider together\`), or ${exportHint}.`
+        ? `OpenAI did not allow fine-tuning for this account (${said}). OpenAI is winding self-serve fine-tuning down: closed to new users since 2026-05-07 and to new jobs for everyone from ${OPENAI_CUTOFF_DAY}. Train with Together AI instead (\`fineflow train --dataset ${context.datasetName} --provider together --model <Together model>\`), or ${exportHint}.`
         : `${name} did not allow this job (${said}). Try another model or provider, or ${exportHint}.`;
     case "invalid_request": {
       const next = isDataProblem(error)
