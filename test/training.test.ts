@@ -601,6 +601,35 @@ describe("prerequisites and the budget guard", () => {
     const confirmed = await user.call("POST", "/api/training-jobs", { ...request, confirmOverBudget: true });
     expect(confirmed.status).toBe(202);
   });
+
+  it("lets only one of two jobs started at once through a block budget that holds one", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { projectId, datasetId } = await dataset({ enforcement: "block" });
+    const form = new FormData();
+    form.append("file", new Blob([Array.from({ length: 12 }, (_, i) => pairLine(i)).join("\n")]), "d.jsonl");
+    form.append("datasetName", "d2");
+    const second = await t.app.request(`/api/projects/${projectId}/datasets/import`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user.token}` },
+      body: form,
+    });
+    const datasetIds = [datasetId, ((await second.json()) as { id: string }).id];
+    const estimate = (
+      await user.call("POST", "/api/training/estimate", { datasetId, provider: "openai", model: MINI })
+    ).body.estimatedCostUsd;
+    // Room for one job, not for two.
+    await user.call("PATCH", `/api/projects/${projectId}`, { monthlyBudgetUsd: estimate * 1.5 });
+
+    const answers = await Promise.all(
+      datasetIds.map((id) =>
+        user.call("POST", "/api/training-jobs", { datasetId: id, provider: "openai", model: MINI }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    expect(answers.find((a) => a.status === 409)?.body.error.code).toBe("budget_exceeded");
+    const reserved = (await ledger(projectId)).reduce((sum, row) => sum + row.amountUsd, 0);
+    expect(reserved).toBeLessThanOrEqual(estimate * 1.5);
+  });
 });
 
 describe("no second file or job, whatever restarts", () => {

@@ -276,23 +276,7 @@ export class TrainingService {
         { errors: preview.validation.errors },
       );
     }
-    const verdict = preview.budget;
-    const budgetDetails = {
-      estimatedCostUsd: preview.estimatedCostUsd,
-      spentThisMonthUsd: preview.spentThisMonthUsd,
-      monthlyBudgetUsd: preview.monthlyBudgetUsd,
-      projectedTotalUsd: preview.projectedTotalUsd,
-    };
-    if (verdict.decision === "blocked") {
-      throw new BudgetError(
-        "budget_exceeded",
-        `Budget exceeded: ${verdict.reason}. The project's budget is enforced (block).`,
-        budgetDetails,
-      );
-    }
-    if (verdict.decision === "confirm" && !input.confirmOverBudget) {
-      throw new BudgetError("confirmation_required", `Confirm to go on: ${verdict.reason}.`, budgetDetails);
-    }
+    enforceBudget(preview, input.confirmOverBudget);
     const hyperparameters: Hyperparameters = {
       // OpenAI picks `auto` epochs itself; Together would use its own default, so it gets the estimate's.
       nEpochs: input.provider === "together" ? preview.epochs : input.epochs,
@@ -320,6 +304,16 @@ export class TrainingService {
             description: `reserved: ${preview.billableTokens} tokens × ${preview.epochs} epochs${preview.billedEvaluations ? ` + ${preview.validationTokens} validation tokens × ${preview.billedEvaluations} evaluations` : ""} on ${input.model}`,
           }
         : undefined,
+      {
+        since: monthStart(this.now()),
+        // Again with the spend as it stands now, other starts of the project held off: another job may
+        // have reserved its estimate since the preview read it.
+        check: (spentUsd) =>
+          enforceBudget(
+            { ...preview, spentThisMonthUsd: spentUsd, ...budgetOf(preview, spentUsd) },
+            input.confirmOverBudget,
+          ),
+      },
     );
     if (!job) throw new ConflictError(`Dataset "${dataset.name}" was taken by another training job.`);
     await this.scheduleNext(job, 0);
@@ -771,5 +765,37 @@ export class TrainingService {
       byStep.set(event.step, point);
     }
     return [...byStep.values()].sort((a, b) => a.step - b.step);
+  }
+}
+
+/** The preview's budget verdict and projected total again, with the month's spend as `spentUsd`. */
+function budgetOf(preview: CostPreview, spentUsd: number) {
+  const budget = checkBudget({
+    budgetUsd: preview.monthlyBudgetUsd ?? undefined,
+    enforcement: preview.budgetEnforcement,
+    spentUsd,
+    estimateUsd: preview.estimatedCostUsd ?? undefined,
+  });
+  return { budget, projectedTotalUsd: budget.projectedUsd ?? null };
+}
+
+/** Refuses a start the preview's budget verdict does not allow: over a block budget, or a warn one unconfirmed. */
+function enforceBudget(preview: CostPreview, confirmed: boolean | undefined) {
+  const verdict = preview.budget;
+  const details = {
+    estimatedCostUsd: preview.estimatedCostUsd,
+    spentThisMonthUsd: preview.spentThisMonthUsd,
+    monthlyBudgetUsd: preview.monthlyBudgetUsd,
+    projectedTotalUsd: preview.projectedTotalUsd,
+  };
+  if (verdict.decision === "blocked") {
+    throw new BudgetError(
+      "budget_exceeded",
+      `Budget exceeded: ${verdict.reason}. The project's budget is enforced (block).`,
+      details,
+    );
+  }
+  if (verdict.decision === "confirm" && !confirmed) {
+    throw new BudgetError("confirmation_required", `Confirm to go on: ${verdict.reason}.`, details);
   }
 }

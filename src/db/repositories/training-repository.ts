@@ -5,7 +5,7 @@ import type { TrainingJobStatus } from "../../core/statuses.js";
 import { TERMINAL_TRAINING_STATUSES } from "../../core/training/lifecycle.js";
 import type { ProviderEvent, StepMetrics } from "../../core/training/provider.js";
 import type { Db } from "../client.js";
-import { spendLedger, trainingDatasets, trainingJobEvents, trainingJobs } from "../schema.js";
+import { projects, spendLedger, trainingDatasets, trainingJobEvents, trainingJobs } from "../schema.js";
 
 export type TrainingJobRow = typeof trainingJobs.$inferSelect;
 export type TrainingJobEventRow = typeof trainingJobEvents.$inferSelect;
@@ -31,13 +31,18 @@ export class TrainingRepository {
   /**
    * Creates the job, moves its dataset from `ready` to `training` and reserves the estimate in the spend
    * ledger, all or nothing. Undefined when the dataset is not `ready` (another job took it first).
+   * `budget.check` is given the project's spend since `budget.since` as it stands while no other job of the
+   * project can start, and throws to refuse: two starts that each fit the budget alone both passed it.
    */
   async create(
     actor: Actor,
     values: Omit<NewTrainingJob, "userId" | "status">,
     reservation: { amountUsd: number; description: string } | undefined,
+    budget: { since: Date; check: (spentUsd: number) => void },
   ): Promise<TrainingJobRow | undefined> {
     return this.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT 1 FROM ${projects} WHERE ${projects.id} = ${values.projectId} FOR UPDATE`);
+      budget.check(await spendSince(tx, values.projectId, budget.since));
       const [dataset] = await tx
         .update(trainingDatasets)
         .set({ status: "training", updatedAt: new Date() })
@@ -251,11 +256,15 @@ export class TrainingRepository {
   }
 
   /** Spent and reserved by the project since `since` (the start of the month), generation included. */
-  async spendSince(projectId: string, since: Date): Promise<number> {
-    const [row] = await this.db
-      .select({ total: sql<string>`coalesce(sum(${spendLedger.amountUsd}), 0)` })
-      .from(spendLedger)
-      .where(and(eq(spendLedger.projectId, projectId), gte(spendLedger.occurredAt, since)));
-    return Number(row?.total ?? 0);
+  spendSince(projectId: string, since: Date): Promise<number> {
+    return spendSince(this.db, projectId, since);
   }
+}
+
+async function spendSince(db: Pick<Db, "select">, projectId: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${spendLedger.amountUsd}), 0)` })
+    .from(spendLedger)
+    .where(and(eq(spendLedger.projectId, projectId), gte(spendLedger.occurredAt, since)));
+  return Number(row?.total ?? 0);
 }
