@@ -496,13 +496,13 @@ ${[
     const chunks = chunkBlocks(parseMarkdown(SNAPSHOTS), { targetTokens: 64, overlapTokens: 24 });
 
     /** Each chunk's pairs, generated as the service does: with the chunk before it. */
-    function generated(withPrevious: boolean): GeneratedPair[] {
+    function generated(withPrevious: boolean, pairsPerChunk = 10): GeneratedPair[] {
       return chunks.flatMap((chunk, i) => {
         const before = chunks[i - 1];
         const previous =
           withPrevious && before ? { text: before.text, headingPath: before.headingPath } : undefined;
         return extractPairs({
-          ...request(chunk.text, "qa", 10, chunk.headingPath),
+          ...request(chunk.text, "qa", pairsPerChunk, chunk.headingPath),
           chunk: { id: `c${i}`, documentId: "d", text: chunk.text, headingPath: chunk.headingPath, previous },
         }).pairs;
       });
@@ -530,6 +530,15 @@ ${[
       for (const term of ["a snapshot", "a retention policy", "an archive", "a checksum"]) {
         expect(asked).toContain(`What is ${term}?`);
       }
+    });
+
+    it("makes a pair of a fact the chunk before holds but made no pair of", () => {
+      // One pair a chunk: the first chunk's retention policy, in its text but not in its pair, is the second's.
+      expect(generated(true, 1).flatMap(userMessages)).toEqual([
+        "What is a snapshot?",
+        "What is a retention policy?",
+        "What is a checksum?",
+      ]);
     });
   });
 

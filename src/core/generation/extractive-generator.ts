@@ -25,7 +25,7 @@ export const EXTRACTIVE_MODEL = "fineflow-extractive";
 export const EXTRACTIVE_PROMPT_VERSION = "extractive-v1";
 
 export function extractPairs(request: GenerationRequest): GenerationResult {
-  const facts = extractFacts(request.chunk);
+  const facts = factsNotSaid(request);
   const mode = request.mode === "auto" ? chooseMode(facts) : request.mode;
   const limit = Number.isFinite(request.pairsPerChunk) ? Math.max(0, Math.floor(request.pairsPerChunk)) : 0;
   const pairs = mode === "conversation" ? conversationPairs(facts, limit) : singlePairs(facts, mode, limit);
@@ -71,34 +71,44 @@ interface SectionContext {
   topic: Topic | undefined;
   vocabulary: Vocabulary;
   id: number;
+  /** The section began in the chunk before, which asked for its overview: this chunk holds none of it. */
+  continued: boolean;
 }
 
 /**
- * The chunk's facts but those the chunk before it in the document gives too: a pair whose answer is in that
- * chunk (its overlap, mostly) would repeat one made from it, and a question it also asks (a section's
- * overview or code example, when the section began there) would get a second, different answer.
+ * The chunk's facts, knowing the chunk before it in the document. A section that began there gets no
+ * overview here: asked of every chunk of a long section, "What does the section say?" got a different
+ * answer each time, none its opening. And a fact whose question or answer a pair of the chunk before says
+ * (one in their overlap, a section's code example asked there too) would be made twice, or get a second
+ * answer. That chunk is taken as it is generated
+ * (same mode and number of pairs; its own chunk before not looked at): a fact it holds but made no pair of
+ * is this chunk's to make.
  */
-function extractFacts(chunk: SourceChunk): Fact[] {
-  const facts = chunkFacts(chunk);
-  if (!chunk.previous) return facts;
-  const asked = new Set(chunkFacts(chunk.previous).map((fact) => normalize(fact.question)));
-  const before = normalize(chunk.previous.text);
-  return facts.filter(
-    (fact) => !asked.has(normalize(fact.question)) && !before.includes(normalize(fact.answer)),
+function factsNotSaid({ chunk, mode, pairsPerChunk }: GenerationRequest): Fact[] {
+  if (!chunk.previous) return extractFacts(chunk);
+  const previous = { ...chunk, ...chunk.previous, previous: undefined };
+  const facts = extractFacts(chunk, parseSections(previous).at(-1)?.path);
+  const before = extractPairs({ chunk: previous, mode, pairsPerChunk });
+  // A conversation asks its later questions as "And what …?".
+  const said = new Set(
+    before.pairs.flatMap((pair) => pair.messages.map((m) => normalize(m.content).replace(/^and /, ""))),
   );
+  return facts.filter((fact) => !said.has(normalize(fact.question)) && !said.has(normalize(fact.answer)));
 }
 
-function chunkFacts(chunk: Pick<SourceChunk, "text" | "headingPath">): Fact[] {
+/** `openPath`: the heading path of the section the chunk before ends in, which this chunk may go on with. */
+function extractFacts(chunk: Pick<SourceChunk, "text" | "headingPath">, openPath?: string[]): Fact[] {
   const sections = parseSections(chunk);
   const vocabulary = vocabularyOf(sections);
   return sections.flatMap((section, id) => {
     const topic = topicOf(section.path, vocabulary);
-    return sectionFacts({ section, topic, vocabulary, id });
+    const continued = id === 0 && openPath?.join("\n") === section.path.join("\n");
+    return sectionFacts({ section, topic, vocabulary, id, continued });
   });
 }
 
 function sectionFacts(ctx: SectionContext): Fact[] {
-  const overview = overviewFact(ctx);
+  const overview = ctx.continued ? undefined : overviewFact(ctx);
   const facts = ctx.section.blocks.flatMap((block, index) => blockFacts(ctx, block, index));
   return overview ? [overview, ...facts] : facts;
 }

@@ -35,7 +35,7 @@ export interface GenerationTask {
   chunkText: string;
   headingPath: string[];
   documentId: string;
-  /** The chunk before in the document, none for its first. */
+  /** The chunk before in the document, if the dataset is made from it too. */
   previousText: string | null;
   previousHeadingPath: string[] | null;
 }
@@ -261,6 +261,10 @@ export class DatasetsRepository {
       JOIN training_datasets d ON d.id = t.dataset_id
       JOIN chunks c ON c.id = t.chunk_id
       LEFT JOIN chunks p ON p.document_id = c.document_id AND p.chunk_index = c.chunk_index - 1
+        -- Only a chunk the dataset is made from: one it leaves out (flagged, under the quality floor, a
+        -- duplicate) asked nothing that this chunk's pairs could repeat.
+        AND EXISTS (SELECT 1 FROM generation_tasks pt
+          WHERE pt.dataset_id = t.dataset_id AND pt.chunk_id = p.id AND pt.status <> 'skipped')
       WHERE t.dataset_id = ${datasetId} AND t.chunk_id = ${chunkId} AND d.user_id = ${actor.userId}`)) as unknown as Rows<GenerationTask>;
     return result.rows[0];
   }
