@@ -24,8 +24,18 @@ describe("idRange", () => {
     for (const id of [range.low, range.high, ID]) expect(isUuid(id)).toBe(true);
   });
 
-  it("names nothing for fewer than 8 digits, other characters or hyphens out of place", () => {
-    for (const value of ["", "a1b2c3d", "a1b2c3dz", "a1b2-c3d4", "a1b2c3d4e5", `${ID}0`, "ff_token", "d1"]) {
+  it("takes the digits with or without their hyphens, as many as are given", () => {
+    const nine = {
+      low: "a1b2c3d4-e000-0000-0000-000000000000",
+      high: "a1b2c3d4-efff-ffff-ffff-ffffffffffff",
+    };
+    expect(idRange("a1b2c3d4e")).toEqual(nine);
+    expect(idRange("a1b2c3d4-e")).toEqual(nine);
+    expect(idRange(ID.replaceAll("-", ""))).toEqual({ low: ID, high: ID });
+  });
+
+  it("names nothing for fewer than 8 digits, or other characters", () => {
+    for (const value of ["", "a1b2c3d", "a1b2c3dz", "a1b2-c3d", `${ID}0`, "ff_token", "d1"]) {
       expect(idRange(value), value).toBeUndefined();
     }
   });

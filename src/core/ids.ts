@@ -18,19 +18,17 @@ const HEX_DIGITS = /^[0-9a-f]+$/;
 /**
  * The ids a full id or its first digits (at least `SHORT_ID_LENGTH`, as git takes a short hash) stand for:
  * every UUID from the lowest to the highest that begins so, which one indexed range finds. The "…" a
- * shortened id is printed with may be copied along. Undefined when it can begin no id.
+ * shortened id is printed with may be copied along, and hyphens are the reader's aid, not digits: the 9th
+ * digit may follow the 8th directly. Undefined when it can begin no id.
  */
 export function idRange(value: string): { low: string; high: string } | undefined {
-  const given = value
+  const digits = value
     .trim()
     .toLowerCase()
-    .replace(/(?:…|\.\.\.)$/, "");
-  const digits = given.replaceAll("-", "");
+    .replace(/(?:…|\.\.\.)$/, "")
+    .replaceAll("-", "");
   if (digits.length < SHORT_ID_LENGTH || digits.length > 32 || !HEX_DIGITS.test(digits)) return undefined;
-  const low = asUuid(digits.padEnd(32, "0"));
-  // Hyphens, if any, must stand where a UUID has them.
-  if (!low.startsWith(given)) return undefined;
-  return { low, high: asUuid(digits.padEnd(32, "f")) };
+  return { low: asUuid(digits.padEnd(32, "0")), high: asUuid(digits.padEnd(32, "f")) };
 }
 
 /** 32 hex digits in a UUID's 8-4-4-4-12 groups. */

@@ -45,10 +45,13 @@ export class PairService {
     return dataset;
   }
 
-  /** The pair an id names, whole or shortened as validation's messages print it (`a1b2c3d4…`), if any. */
-  private async lookup(actor: Actor, pairId: string) {
+  /**
+   * The pair an id names, whole or shortened as validation's messages print it (`a1b2c3d4…`), if any; in
+   * one dataset when given, where a short id may name one pair though it begins ids in others too.
+   */
+  private async lookup(actor: Actor, pairId: string, datasetId?: string) {
     const range = idRange(pairId);
-    const [found, another] = range ? await this.datasets.findPairs(actor, range) : [];
+    const [found, another] = range ? await this.datasets.findPairs(actor, range, datasetId) : [];
     if (another) {
       throw ValidationError.forField(
         "id",
@@ -115,7 +118,7 @@ export class PairService {
   async delete(actor: Actor, datasetId: string, ids: string[]): Promise<number> {
     const dataset = await this.editable(actor, datasetId);
     const whole = await Promise.all(
-      ids.map(async (id) => (isUuid(id) ? id : ((await this.lookup(actor, id))?.pair.id ?? id))),
+      ids.map(async (id) => (isUuid(id) ? id : ((await this.lookup(actor, id, dataset.id))?.pair.id ?? id))),
     );
     return this.datasets.deletePairs(actor, dataset.id, whole);
   }

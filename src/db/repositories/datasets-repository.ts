@@ -582,14 +582,23 @@ export class DatasetsRepository {
   }
 
   /** A pair with its dataset's status and its source chunk's text, for editing. */
-  /** The user's pairs whose ids fall in `ids` (see `idRange`): at most two, enough to tell one from many. */
-  async findPairs(actor: Actor, ids: { low: string; high: string }) {
+  /**
+   * The user's pairs (of one dataset, if given) whose ids fall in `ids` (see `idRange`): at most two,
+   * enough to tell one from many.
+   */
+  async findPairs(actor: Actor, ids: { low: string; high: string }, datasetId?: string) {
     return this.db
       .select({ pair: trainingPairs, datasetStatus: trainingDatasets.status, sourceText: chunks.text })
       .from(trainingPairs)
       .innerJoin(trainingDatasets, eq(trainingDatasets.id, trainingPairs.datasetId))
       .leftJoin(chunks, eq(chunks.id, trainingPairs.sourceChunkId))
-      .where(and(between(trainingPairs.id, ids.low, ids.high), eq(trainingPairs.userId, actor.userId)))
+      .where(
+        and(
+          between(trainingPairs.id, ids.low, ids.high),
+          eq(trainingPairs.userId, actor.userId),
+          datasetId ? eq(trainingPairs.datasetId, datasetId) : undefined,
+        ),
+      )
       .limit(2);
   }
 
