@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +23,10 @@ describe("loadConfig", () => {
       mkdirSync(join(root, "a", "b", ".fineflow"));
       expect(loadConfig({}, deep).FINEFLOW_DATA_DIR).toBe(join(root, "a", "b", ".fineflow"));
       expect(loadConfig({ FINEFLOW_DATA_DIR: "/x" }, deep).FINEFLOW_DATA_DIR).toBe("/x");
+      // A file of that name is not a database: the search goes on past it.
+      mkdirSync(join(root, "a", "f", "g"), { recursive: true });
+      writeFileSync(join(root, "a", "f", ".fineflow"), "notes");
+      expect(loadConfig({}, join(root, "a", "f", "g")).FINEFLOW_DATA_DIR).toBe(join(root, "a", ".fineflow"));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 // zod's messages in plain words, before anything is parsed.
 import "./core/plain-issues.js";
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { TRAINING_DEFAULTS } from "./core/training/lifecycle.js";
@@ -85,8 +85,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
 function nearestDataDir(cwd: string): string {
   const here = resolve(cwd);
   for (let dir = here; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, DEFAULT_DATA_DIR)))
+    if (isFolder(join(dir, DEFAULT_DATA_DIR)))
       return dir === here ? DEFAULT_DATA_DIR : join(dir, DEFAULT_DATA_DIR);
     if (dirname(dir) === dir) return DEFAULT_DATA_DIR;
   }
 }
+
+/** A file of that name is someone else's, not a database: the search goes on past it. */
+const isFolder = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;

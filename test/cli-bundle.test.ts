@@ -97,8 +97,8 @@ describe("fineflow bundle (the local provider)", { timeout: 120_000 }, () => {
     );
     expect(exported.stdout).toBe(
       `Wrote ${PAIRS} examples to ${out}.\n` +
-        "Left out 1 pair with errors (`fineflow validate --dataset d1 --model Qwen/Qwen2.5-7B-Instruct " +
-        "--max-tokens 256` names them; `--all` writes them too, where the format can hold them).\n",
+        "Left out 1 pair with errors or that the openai format cannot hold (`fineflow validate --dataset d1 " +
+        "--model Qwen/Qwen2.5-7B-Instruct --max-tokens 256` names those with errors, and `--all` writes them too).\n",
     );
   });
 

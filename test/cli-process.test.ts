@@ -48,4 +48,19 @@ describe("output to a reader that stops early", { timeout: 60_000 }, () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
   });
+
+  it("ends quietly too when its messages on stderr have no reader (`fineflow … |& head`)", async () => {
+    // A folder with no database in it or above: the command says on stderr that it starts one.
+    const folder = await mkdtemp(join(tmpdir(), "fineflow-quiet-"));
+    try {
+      const child = spawn(process.execPath, [CLI, "project", "list"], { env: cliEnv({}), cwd: folder });
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(existsSync(join(folder, ".fineflow"))).toBe(true);
+      expect(code).toBe(0);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
 });

@@ -470,6 +470,8 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
         database: "pglite",
       });
       expect(await (await fetch(server.url)).text()).toContain('<div id="root">');
+      // Which database it opened, and where.
+      expect(server.output()).toContain(`(database: embedded, in ${fresh})`);
     } finally {
       process.kill(-(server.child.pid ?? 0), "SIGTERM"); // npm's shell and the server with it
       await new Promise((resolve) => server.child.once("exit", resolve));

@@ -21,11 +21,13 @@ import { fileProblem } from "./file-errors.js";
 
 limitHeapGrowth();
 
-// A reader that stops early (`fineflow chunks --json | head`) closes the pipe: the command ends quietly, as
-// other command-line tools do, instead of with an unhandled EPIPE's stack.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
-});
+// A reader that stops early (`fineflow chunks --json | head`, or `|& head` on the progress) closes the
+// pipe: the command ends quietly, as other command-line tools do, instead of with an unhandled EPIPE's stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+  });
+}
 
 const program = new Command("fineflow")
   .description("Turn documents into fine-tuning datasets and run the fine-tuning jobs.")

@@ -1,6 +1,7 @@
 import type { toDocumentDto } from "../server/routes/document-routes.js";
 import type { ApiClient } from "./api-client.js";
 import { CliError } from "./connect.js";
+import { shellWord } from "./output.js";
 import type { ProjectDto } from "./resolve-project.js";
 
 export type DocumentDto = ReturnType<typeof toDocumentDto>;
@@ -24,7 +25,7 @@ export function findDocument(project: ProjectDto, documents: DocumentDto[], name
   if (byId) return byId;
   // Stored composed (NFC), whichever way the name is typed.
   const named = documents.filter((d) => d.name === nameOrId.normalize("NFC"));
-  const list = `\`fineflow documents list --project ${project.name}\``;
+  const list = `\`fineflow documents list --project ${shellWord(project.name)}\``;
   if (named.length > 1) {
     throw new CliError(
       `${named.length} documents in project "${project.name}" are named "${nameOrId}": ` +

@@ -29,6 +29,8 @@ interface BundleFlags {
 }
 
 const DEFAULT_SEQUENCE_LENGTH = 4096;
+/** The bundle's data files: OpenAI's chat format, which both Axolotl and LLaMA-Factory read. */
+const FORMAT = "openai";
 
 /** The `local` provider: a folder to fine-tune from on one's own GPU, with Axolotl or LLaMA-Factory. */
 export function registerBundle(program: Command) {
@@ -67,7 +69,7 @@ export function registerBundle(program: Command) {
         await mkdir(join(flags.out, "data"), { recursive: true });
         // The base model is unknown to FineFlow's tables, so its limit is the sequence length given.
         const exportFlags = {
-          format: "openai",
+          format: FORMAT,
           systemPrompt: true,
           model: flags.baseModel,
           maxTokens: flags.sequenceLen,
@@ -112,6 +114,7 @@ export function registerBundle(program: Command) {
         `Wrote ${examples} and Axolotl and LLaMA-Factory configs to ${flags.out}.\n` +
           leftOutNote(
             written.leftOut,
+            FORMAT,
             validateCommand(flags.dataset, {
               project: flags.project,
               model: flags.baseModel,

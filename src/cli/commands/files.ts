@@ -148,19 +148,25 @@ export function validateCommand(dataset: string, flags: ModelFlags & { project?:
 }
 
 /**
- * Says what an export left out and which command names them; nothing when it left out nothing. `all`: how
- * the command was given `--all` (which writes pairs with errors too), if it has the flag.
+ * Says what an export left out and which command names the pairs with errors; nothing when it left out
+ * nothing. `all`: how the command was given `--all` (which writes pairs with errors too), if it has the
+ * flag. The count alone cannot tell a pair with errors from one the format cannot hold (Anthropic's turn
+ * markers in its text), which validation passes and `--all` leaves out still: the note says both.
  */
 export function leftOutNote(
   leftOut: number,
+  format: string,
   validate: string,
   all: "given" | "not given" | "no flag",
 ): string {
   if (leftOut === 0) return "";
   const pairs = counted(leftOut, "pair");
-  if (all === "given") return `Left out ${pairs} the format cannot hold (\`${validate}\` names most).\n`;
-  const more = all === "not given" ? "; `--all` writes them too, where the format can hold them" : "";
-  return `Left out ${pairs} with errors (\`${validate}\` names them${more}).\n`;
+  if (all === "given") return `Left out ${pairs} that the ${format} format cannot hold.\n`;
+  if (all === "no flag") return `Left out ${pairs} with errors (\`${validate}\` names them).\n`;
+  return (
+    `Left out ${pairs} with errors or that the ${format} format cannot hold ` +
+    `(\`${validate}\` names those with errors, and \`--all\` writes them too).\n`
+  );
 }
 
 /** `d1.jsonl` → `d1.train.jsonl`: the split's files sit beside the name given. */
@@ -278,6 +284,7 @@ export function registerFiles(program: Command) {
         process.stdout.write(
           leftOutNote(
             written.leftOut,
+            flags.format,
             validateCommand(flags.dataset, flags),
             flags.all ? "given" : "not given",
           ),

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../../config.js";
 import { whenDataDirFree } from "../../db/data-dir-lock.js";
@@ -78,7 +79,10 @@ async function runServer(config: Config, logger: Logger) {
   if (database.kind === "pglite") await ensureCliToken(config.FINEFLOW_DATA_DIR, services.auth);
   runtime.lock?.update({ url });
 
-  process.stdout.write(`FineFlow is running at ${url} (database: ${database.kind})\n`);
+  // Which database, and where: found in a folder above, or new, it may not be the one the user expects.
+  const where =
+    database.kind === "pglite" ? `embedded, in ${resolve(config.FINEFLOW_DATA_DIR)}` : "PostgreSQL";
+  process.stdout.write(`FineFlow is running at ${url} (database: ${where})\n`);
   if (database.kind === "pglite") {
     const owner = await services.auth.ensureLocalOwner();
     const { token } = await services.auth.createLoginLink({ userId: owner.id });
