@@ -50,6 +50,35 @@ describe("reviewing and editing pairs", () => {
     expect((await owner.call("GET", `/api/pairs/${pair.id}`)).body.messages).toEqual(messages.messages);
   });
 
+  it("refuses an edit of a pair changed since the editor loaded it, and keeps the other change", async () => {
+    const { body } = await owner.call("GET", `/api/datasets/${datasetId}/pairs`);
+    const pair = body.pairs[1];
+    const loaded = pair.updatedAt;
+    // A generated pair's time, from PostgreSQL's clock, holds microseconds: the API's holds milliseconds.
+    const first = await owner.call("PATCH", `/api/pairs/${pair.id}`, {
+      ...qa("Who keeps snapshots?", "The backup service."),
+      expectedUpdatedAt: loaded,
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.updatedAt).not.toBe(loaded);
+    // Another tab, still showing the pair as loaded.
+    const stale = await owner.call("PATCH", `/api/pairs/${pair.id}`, {
+      ...qa("Who keeps backups?", "Nobody."),
+      expectedUpdatedAt: loaded,
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.message).toContain("changed elsewhere after you opened it; nothing was saved");
+    expect((await owner.call("GET", `/api/pairs/${pair.id}`)).body.messages[0].content).toBe(
+      "Who keeps snapshots?",
+    );
+    const bad = await owner.call("PATCH", `/api/pairs/${pair.id}`, {
+      ...qa("Q?", "A."),
+      expectedUpdatedAt: "soon",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.issues[0].field).toBe("expectedUpdatedAt");
+  });
+
   it("edits the turns of a conversation and a pair's own system message", async () => {
     const added = await owner.call("POST", `/api/datasets/${datasetId}/pairs`, {
       messages: [

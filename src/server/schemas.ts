@@ -160,6 +160,7 @@ export const DatasetSchema = z
 export const PairSchema = z
   .object({
     id: z.uuid(),
+    updatedAt: z.iso.datetime(),
     messages: z.array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() })),
     mode: z.enum(["qa", "instruction", "conversation"]).nullable(),
     status: z.enum(PAIR_STATUSES),

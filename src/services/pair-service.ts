@@ -27,6 +27,9 @@ const messagesSchema = z.object({
     .max(41, "must hold at most 20 exchanges"),
 });
 
+/** An edit may say when the pair it changes was loaded: one changed since (in another tab) is not overwritten. */
+const editSchema = z.object({ expectedUpdatedAt: z.iso.datetime({ offset: true }).optional() });
+
 const systemPromptSchema = z.object({
   systemPrompt: z.string().trim().max(10_000, "must be at most 10,000 characters").nullable(),
 });
@@ -93,13 +96,20 @@ export class PairService {
   async edit(actor: Actor, pairId: string, body: unknown): Promise<PairRow> {
     const { pair, sourceText } = await this.editablePair(actor, pairId);
     const messages = checkedMessages(body);
+    const { expectedUpdatedAt } = parseInput(editSchema, body);
     const updated = await this.datasets.updatePair(
       actor,
       pair.id,
       computed(messages, sourceText ?? answersOf(messages), pair.qualityBreakdown?.diversity, pair.mode),
+      expectedUpdatedAt === undefined ? undefined : new Date(expectedUpdatedAt),
     );
-    if (!updated) throw new NotFoundError("Pair", pairId);
-    return updated;
+    if (updated) return updated;
+    if (expectedUpdatedAt !== undefined && (await this.lookup(actor, pair.id))) {
+      throw new ConflictError(
+        "This pair was changed elsewhere after you opened it; nothing was saved. Reload it to see the change, then edit again.",
+      );
+    }
+    throw new NotFoundError("Pair", pairId);
   }
 
   /** Takes a pair the safety filter held back into the dataset; the reviewer has vouched for it. */

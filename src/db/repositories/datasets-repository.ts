@@ -611,16 +611,29 @@ export class DatasetsRepository {
     return row;
   }
 
-  /** Changes a pair; its provenance (source, generator, model, prompt version) stays as it was. */
+  /**
+   * Changes a pair; its provenance (source, generator, model, prompt version) stays as it was. Undefined
+   * when no such pair is the user's, or (with `unchangedSince`) it was changed after then.
+   */
   async updatePair(
     actor: Actor,
     pairId: string,
     values: Partial<EditedPair> & { status?: PairStatus; rejectionReason?: null },
+    unchangedSince?: Date,
   ) {
     const [row] = await this.db
       .update(trainingPairs)
       .set({ ...values, updatedAt: new Date() })
-      .where(and(eq(trainingPairs.id, pairId), eq(trainingPairs.userId, actor.userId)))
+      .where(
+        and(
+          eq(trainingPairs.id, pairId),
+          eq(trainingPairs.userId, actor.userId),
+          // PostgreSQL's clock (a generated pair's time) holds microseconds, which the API's time drops.
+          unchangedSince
+            ? sql`date_trunc('milliseconds', ${trainingPairs.updatedAt}) = ${unchangedSince.toISOString()}`
+            : undefined,
+        ),
+      )
       .returning();
     return row;
   }

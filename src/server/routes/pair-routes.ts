@@ -17,6 +17,7 @@ import { toDatasetDto } from "./dataset-routes.js";
 
 export const toPairDto = (p: PairRow) => ({
   id: p.id,
+  updatedAt: p.updatedAt.toISOString(),
   messages: p.messages,
   mode: p.mode,
   status: p.status,
@@ -52,6 +53,13 @@ const Messages = z
     messages: z.array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() })),
   })
   .openapi("PairMessages");
+
+const PairEdit = Messages.extend({
+  expectedUpdatedAt: z.iso.datetime({ offset: true }).optional().openapi({
+    description:
+      "The pair's updatedAt as the editor loaded it: a pair changed since is refused (409), not overwritten",
+  }),
+}).openapi("PairEdit");
 
 const busy = { 409: json(ErrorSchema, "A training job uses the dataset, or it is still generating") };
 
@@ -141,7 +149,7 @@ export function pairRoutes(app: OpenAPIHono<AppEnv>, pairs: PairService) {
       method: "patch",
       path: "/api/pairs/{id}",
       summary: "Edit a pair's messages (system, user, assistant, and a conversation's turns)",
-      request: { params: IdParams, body: jsonBody(Messages) },
+      request: { params: IdParams, body: jsonBody(PairEdit) },
       responses: { 200: json(PairSchema, "The edited pair"), ...errorResponses, ...busy },
     }),
     async (c) =>
