@@ -61,7 +61,7 @@ export function startServer(
     const onData = (d: Buffer) => {
       output += d;
       const url = output.match(/running at (http:\/\/\S+)/)?.[1];
-      const embedded = output.includes("(database: pglite)");
+      const embedded = output.includes("(database: embedded");
       const loginLink = output.match(/Sign in[^:]*: (http:\/\/\S+)/)?.[1];
       if (url && (!embedded || loginLink)) {
         clearTimeout(timer);
