@@ -224,6 +224,33 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  it("refuses to save over a pair changed in another tab since its editing began, keeping what was typed", async () => {
+    const projectId = await createProject("Two tabs");
+    const datasetId = await importDataset(projectId, "tabs", numbered(2));
+    const page = await context.newPage();
+    await openDataset(page, datasetId, "tabs");
+    const card = pairCard(page, "Which port does service 1 listen on?");
+    await card.getByRole("button", { name: /^Edit pair/ }).click();
+    const editor = card.getByRole("form", { name: /^Edit pair/ });
+    await editor.getByLabel("assistant").fill("Port 8001, over TLS.");
+
+    // Meanwhile, the other tab saves the same pair.
+    const [pair] = await pairsOf(datasetId);
+    const other = await context.request.patch(`${server.url}/api/pairs/${pair?.id}`, {
+      data: { messages: [pair?.messages[0], { role: "assistant", content: "Port 8001 only." }] },
+    });
+    expect(other.status()).toBe(200);
+
+    await editor.getByRole("button", { name: "Save" }).click();
+    await editor
+      .getByRole("alert")
+      .getByText(/changed elsewhere after you opened it; nothing was saved/)
+      .waitFor();
+    expect(await editor.getByLabel("assistant").inputValue()).toBe("Port 8001, over TLS.");
+    expect((await pairsOf(datasetId))[0]?.messages[1]?.content).toBe("Port 8001 only.");
+    await page.close();
+  });
+
   it("asks before deleting a pair, and keeps the focus in place after Delete, Save, Cancel and Escape", async () => {
     const projectId = await createProject("Focus");
     const datasetId = await importDataset(projectId, "ports", numbered(3));

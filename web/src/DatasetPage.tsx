@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type Dataset, type Pair } from "./api";
 import { progressText } from "./DatasetItem";
-import { useSubmit } from "./forms";
+import { CancelGeneration, DatasetTools } from "./DatasetTools";
+import { inFormTerms, useSubmit } from "./forms";
 import { PairCard } from "./PairCard";
 import { PAGE_SIZE, pageWithin } from "./paging";
 import { usePolling } from "./usePolling";
@@ -46,10 +47,13 @@ function SystemPromptForm({
   onSaved: () => Promise<unknown>;
 }) {
   const [saved, setSaved] = useState(false);
-  const { error, submit } = useSubmit(() => {
-    setSaved(true);
-    return onSaved();
-  });
+  const { error, submit } = useSubmit(
+    () => {
+      setSaved(true);
+      return onSaved();
+    },
+    (caught) => inFormTerms(caught, { systemPrompt: "System prompt" }),
+  );
   return (
     <form
       aria-label="System prompt"
@@ -92,7 +96,7 @@ function AddPairForm({
   locked?: string;
   onAdded: () => Promise<unknown>;
 }) {
-  const { error, submit } = useSubmit(onAdded);
+  const { error, submit } = useSubmit(onAdded, (caught) => inFormTerms(caught, {}, ["Question", "Answer"]));
   return (
     <form
       aria-label="Add pair"
@@ -140,6 +144,7 @@ export function DatasetPage({ id }: { id: string }) {
   /** A failed load, until one succeeds; an action's refusal is said beside its form or card instead. */
   const [loadError, setLoadError] = useState("");
   const pairsHeading = useRef<HTMLHeadingElement>(null);
+  const searchField = useRef<HTMLInputElement>(null);
   const cards = useRef<HTMLUListElement>(null);
   /** The place in the list of the card just changed, until the reload after the change shows. */
   const changedAt = useRef<number>(undefined);
@@ -200,6 +205,15 @@ export function DatasetPage({ id }: { id: string }) {
     };
   }
 
+  /** A pair named by validation: the list searches for its short id, as if typed in the search field. */
+  const findPair = (shortId: string) => {
+    if (searchField.current) searchField.current.value = shortId;
+    setOffset(0);
+    setFilter({ ...NO_FILTER, search: shortId });
+    // The list is further down: the focus takes the reader there.
+    pairsHeading.current?.focus();
+  };
+
   const alert = loadError && <p role="alert">{loadError}</p>;
   if (!dataset) return <main>{alert || <p className="muted">Loading…</p>}</main>;
   const locked = lockedBecause(dataset.status);
@@ -216,9 +230,17 @@ export function DatasetPage({ id }: { id: string }) {
         default
       </p>
       {locked && <p role="status">{locked}</p>}
+      <CancelGeneration dataset={dataset} onCancelled={reload} />
       {alert}
 
       <SystemPromptForm dataset={dataset} locked={locked !== undefined} onSaved={reload} />
+
+      {(dataset.status === "ready" || dataset.status === "training") && (
+        <section aria-label="Validation and export">
+          <h2>Validation and export</h2>
+          <DatasetTools dataset={dataset} onFindPair={findPair} />
+        </section>
+      )}
 
       <h2 ref={pairsHeading} tabIndex={-1}>
         Pairs
@@ -250,7 +272,7 @@ export function DatasetPage({ id }: { id: string }) {
         </label>
         <label>
           {/* The server matches an id's first digits as well as the text, as validation prints them. */}
-          Search text, or an id <input name="search" type="search" maxLength={200} />
+          Search text, or an id <input name="search" type="search" maxLength={200} ref={searchField} />
         </label>
         <label>
           Sort

@@ -3,6 +3,16 @@ import { shortId } from "../../src/core/ids";
 import { api, type Pair, type PairMessage } from "./api";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { useFocusLater } from "./focus";
+import { inFormTerms, messageOf } from "./forms";
+
+/**
+ * Each message as its field is labelled (its role), and where a role comes more than once (a conversation),
+ * with its place: the API's refusals name messages by their place in the list.
+ */
+const messageLabels = (messages: PairMessage[]) =>
+  messages.map((m, i) =>
+    messages.filter((other) => other.role === m.role).length > 1 ? `${m.role} (message ${i + 1})` : m.role,
+  );
 
 /** One pair: its id, scores, flags and messages; edited in place, every message's text at once. */
 export function PairCard({
@@ -17,17 +27,19 @@ export function PairCard({
   onChanged: () => Promise<unknown>;
 }) {
   const [draft, setDraft] = useState<PairMessage[]>();
+  /** The pair's time when its editing began: a save after it was changed elsewhere is refused, not a silent overwrite. */
+  const [editedFrom, setEditedFrom] = useState<string>();
   /** The last action's refusal, said in the card: the top of the page is far from most cards. */
   const [error, setError] = useState("");
   const [editButton, focusEditButton] = useFocusLater<HTMLButtonElement>();
   const id = shortId(pair.id);
 
   /** Runs an action on the pair: done, `then` runs and the list reloads; refused, the card says why. */
-  async function act(action: () => Promise<unknown>, then = () => {}) {
+  async function act(action: () => Promise<unknown>, then = () => {}, explain = messageOf) {
     try {
       await action();
     } catch (caught) {
-      setError((caught as Error).message);
+      setError(explain(caught));
       return;
     }
     setError("");
@@ -62,7 +74,11 @@ export function PairCard({
           aria-label={`Edit pair ${id}`}
           onSubmit={(event) => {
             event.preventDefault();
-            void act(() => api("PATCH", `/api/pairs/${pair.id}`, { messages: draft }), stopEditing);
+            void act(
+              () => api("PATCH", `/api/pairs/${pair.id}`, { messages: draft, expectedUpdatedAt: editedFrom }),
+              stopEditing,
+              (caught) => inFormTerms(caught, {}, messageLabels(draft)),
+            );
           }}
           onKeyDown={(event) => event.key === "Escape" && cancel()}
         >
@@ -112,7 +128,10 @@ export function PairCard({
                 ref={editButton}
                 aria-label={`Edit pair ${id}`}
                 disabled={locked}
-                onClick={() => setDraft(pair.messages)}
+                onClick={() => {
+                  setDraft(pair.messages);
+                  setEditedFrom(pair.updatedAt);
+                }}
               >
                 Edit
               </button>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { chunkedOtherwise, chunkingText } from "../../src/core/chunking";
 import { counted } from "../../src/core/counted";
 import { DOCUMENT_EXTENSIONS } from "../../src/core/document-types";
+import { RANGES } from "../../src/core/ranges";
 import {
   ApiError,
   api,
@@ -15,11 +16,60 @@ import {
 import { ChunksList } from "./ChunksList";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { DatasetItem } from "./DatasetItem";
-import { useSubmit } from "./forms";
+import { inFormTerms, useSubmit } from "./forms";
 import { ProjectSettings } from "./ProjectSettings";
 import { usePolling } from "./usePolling";
 
 const MODES = ["auto", "qa", "instruction", "conversation"] as const;
+
+/** The New dataset form's labels, in which the API's refusals of its fields are said. */
+const DATASET_TERMS = {
+  datasetName: "Name",
+  mode: "Mode",
+  format: "Format",
+  generator: "Generator",
+  systemPrompt: "System prompt",
+  documentIds: "Only these documents",
+  minQuality: "Minimum chunk quality",
+  pairsPerChunk: "Pairs per chunk",
+  includeFlagged: "Include chunks flagged for injection",
+};
+
+const IMPORT_TERMS = { datasetName: "Name", format: "Format", file: "File" };
+
+/**
+ * The API's advice for a missing LLM endpoint is the CLI's (`fineflow llm set`): the web app has no place to
+ * set one, so a web user is told who can.
+ */
+const NO_LLM_ENDPOINT =
+  "Generator: no LLM endpoint is configured, and the web app has no setting for one. The server's operator " +
+  "sets it with FINEFLOW_LLM_BASE_URL and FINEFLOW_LLM_MODEL (or set your own on the command line with " +
+  "`fineflow llm set`). Meanwhile, the extractive generator works offline.";
+
+function generationError(caught: unknown): string {
+  const noEndpoint =
+    caught instanceof ApiError &&
+    caught.issues.some((issue) => issue.field === "generator" && /no LLM endpoint/i.test(issue.message));
+  return noEndpoint ? NO_LLM_ENDPOINT : inFormTerms(caught, DATASET_TERMS);
+}
+
+/** The New dataset form's fields as the API takes them; a field left blank is not sent, for the API's default. */
+function generationRequest(form: FormData) {
+  const text = (name: string) => String(form.get(name) ?? "").trim() || undefined;
+  const number = (name: string) => (text(name) === undefined ? undefined : Number(text(name)));
+  const documentIds = form.getAll("documentIds");
+  return {
+    datasetName: form.get("name"),
+    mode: form.get("mode"),
+    format: form.get("format"),
+    generator: text("generator"),
+    systemPrompt: text("systemPrompt"),
+    documentIds: documentIds.length > 0 ? documentIds : undefined,
+    minQuality: number("minQuality"),
+    pairsPerChunk: number("pairsPerChunk"),
+    includeFlagged: form.has("includeFlagged"),
+  };
+}
 
 const busy = (documents: ProjectDocument[], datasets: Dataset[]) =>
   documents.some((d) => d.status === "pending" || d.status === "processing") ||
@@ -181,6 +231,7 @@ export function ProjectPage({ id }: { id: string }) {
   const shownDocument = documents.find((d) => d.id === shown);
   const documentNames = new Map(documents.map((d) => [d.id, d.name]));
   const reloadKey = chunksKey(documents);
+  const readyDocuments = documents.filter((d) => d.status === "ready");
 
   /**
    * A request per file, so that a folder of any size goes up (the server takes a few documents' worth per
@@ -227,7 +278,8 @@ export function ProjectPage({ id }: { id: string }) {
   };
 
   const uploadForm = useSubmit(refresh);
-  const datasetForm = useSubmit(refresh);
+  const datasetForm = useSubmit(refresh, generationError);
+  const importForm = useSubmit(refresh, (caught) => inFormTerms(caught, IMPORT_TERMS));
 
   const alert = failure && <p role="alert">{failure.message}</p>;
   const uploadNotes = uploaded.flatMap((u) => uploadNote(u, documents) ?? []);
@@ -340,7 +392,7 @@ export function ProjectPage({ id }: { id: string }) {
         ) : (
           <ul className="projects">
             {datasets.map((d) => (
-              <DatasetItem key={d.id} dataset={d} />
+              <DatasetItem key={d.id} dataset={d} onChanged={refresh} />
             ))}
           </ul>
         )}
@@ -349,12 +401,7 @@ export function ProjectPage({ id }: { id: string }) {
           aria-label="New dataset"
           onSubmit={(event) =>
             datasetForm.submit(event, (form) =>
-              api("POST", `/api/projects/${id}/datasets`, {
-                datasetName: form.get("name"),
-                mode: form.get("mode"),
-                format: form.get("format"),
-                ...(form.get("generator") ? { generator: form.get("generator") } : {}),
-              }),
+              api("POST", `/api/projects/${id}/datasets`, generationRequest(form)),
             )
           }
         >
@@ -385,8 +432,69 @@ export function ProjectPage({ id }: { id: string }) {
               <option value="llm">llm</option>
             </select>
           </label>
+          <label>
+            System prompt, for each pair generated (optional)
+            <textarea name="systemPrompt" rows={2} maxLength={10_000} />
+          </label>
+          {readyDocuments.length > 0 && (
+            <fieldset>
+              <legend>Only these documents (none ticked: every ready document)</legend>
+              {readyDocuments.map((d) => (
+                <label key={d.id} className="name">
+                  <input type="checkbox" name="documentIds" value={d.id} /> {d.name}
+                </label>
+              ))}
+            </fieldset>
+          )}
+          <label>
+            Minimum chunk quality (0 to 1), empty for any
+            <input name="minQuality" type="number" min="0" max="1" step="any" />
+          </label>
+          <label>
+            Pairs per chunk ({RANGES.pairsPerChunk.min} to {RANGES.pairsPerChunk.max}), empty for the default
+            <input
+              name="pairsPerChunk"
+              type="number"
+              min={RANGES.pairsPerChunk.min}
+              max={RANGES.pairsPerChunk.max}
+              step="1"
+            />
+          </label>
+          <label>
+            <input name="includeFlagged" type="checkbox" /> Include chunks flagged for injection
+          </label>
           <button type="submit">Generate dataset</button>
           {datasetForm.error && <p role="alert">{datasetForm.error}</p>}
+        </form>
+
+        <h3>Import a dataset</h3>
+        <form
+          aria-label="Import dataset"
+          onSubmit={(event) =>
+            // The form's fields are named as the API takes them: file, datasetName, format.
+            importForm.submit(event, (form) => upload(`/api/projects/${id}/datasets/import`, form))
+          }
+        >
+          <p className="muted">
+            A JSONL file in any of the export formats; one bad line and nothing is imported.
+          </p>
+          <label>
+            File <input name="file" type="file" required />
+          </label>
+          <label>
+            Name <input name="datasetName" required maxLength={100} />
+          </label>
+          <label>
+            Format
+            <select name="format" defaultValue="auto">
+              <option value="auto">auto (detected)</option>
+              {EXPORT_FORMATS.map((format) => (
+                <option key={format}>{format}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">Import dataset</button>
+          {importForm.error && <p role="alert">{importForm.error}</p>}
         </form>
       </section>
 

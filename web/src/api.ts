@@ -5,6 +5,8 @@ export class ApiError extends Error {
     message: string,
     /** The API's `error.code`, e.g. `budget_exceeded` or `confirmation_required`. */
     readonly code?: string,
+    /** The fields a `validation_error` is about (`details.issues`), so that a form can tell which it was. */
+    readonly issues: { field: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -16,22 +18,36 @@ export function onSignedOut(listener: () => void) {
   signedOut = listener;
 }
 
-/** A request to the API, answered with its JSON; a refusal, or no answer at all, is thrown as an ApiError. */
-async function send<T>(path: string, init: RequestInit): Promise<T> {
-  let response: Response;
+/** A request to the API; no answer at all is thrown as an ApiError. */
+async function request(path: string, init: RequestInit): Promise<Response> {
   try {
-    response = await fetch(path, { ...init, credentials: "same-origin" });
+    return await fetch(path, { ...init, credentials: "same-origin" });
   } catch {
     // fetch rejects only when no answer came at all; its "Failed to fetch" says nothing a user can act on.
     throw new ApiError(0, "Cannot reach the FineFlow server. Is it still running?");
   }
-  // An empty answer (204) has no JSON; neither has a proxy's error page, which the status then describes.
+}
+
+/** A refusal as an ApiError; a 401 also tells App that the session is over. */
+async function refusal(response: Response): Promise<ApiError> {
+  // A proxy's error page has no JSON: the status then describes it.
   const data = await response.json().catch(() => undefined);
   if (response.status === 401) signedOut();
-  if (!response.ok) {
-    throw new ApiError(response.status, data?.error?.message ?? `HTTP ${response.status}`, data?.error?.code);
-  }
-  return data as T;
+  const error = data?.error;
+  return new ApiError(
+    response.status,
+    error?.message ?? `HTTP ${response.status}`,
+    error?.code,
+    error?.details?.issues,
+  );
+}
+
+/** A request to the API, answered with its JSON; a refusal, or no answer at all, is thrown as an ApiError. */
+async function send<T>(path: string, init: RequestInit): Promise<T> {
+  const response = await request(path, init);
+  if (!response.ok) throw await refusal(response);
+  // An empty answer (204) has no JSON.
+  return (await response.json().catch(() => undefined)) as T;
 }
 
 export const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
@@ -44,6 +60,22 @@ export const api = <T>(method: string, path: string, body?: unknown): Promise<T>
 /** A multipart upload (files), answered like `api`. */
 export const upload = <T>(path: string, form: FormData): Promise<T> =>
   send<T>(path, { method: "POST", body: form });
+
+/**
+ * Saves a file the API sends (an export) under the server's name. Fetched rather than linked to: a plain link
+ * saves a refusal (the session over, a bad option) as the file, and the page says nothing.
+ */
+export async function download(path: string): Promise<void> {
+  const response = await request(path, {});
+  if (!response.ok) throw await refusal(response);
+  const disposition = response.headers.get("content-disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "export.jsonl";
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  link.click();
+  // Not at once: the browser may still be reading the blob to save it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 export interface User {
   id: string;
@@ -121,6 +153,7 @@ export interface PairMessage {
 
 export interface Pair {
   id: string;
+  updatedAt: string;
   messages: PairMessage[];
   status: "accepted" | "rejected";
   rejectionReason: string | null;
@@ -134,6 +167,8 @@ export interface ValidationResult {
   valid: boolean;
   errors: string[];
   warnings: string[];
+  /** Each error and warning with the pairs it is about. */
+  issues: { severity: "error" | "warning"; message: string; pairIds: string[] }[];
   stats: {
     totalPairs: number;
     avgTokensPerPair: number;
