@@ -6,6 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeChatServer, startFakeChatServer } from "./fakes/chat-completions-server.js";
 import { launchBrowser } from "./helpers/browser.js";
 import { runCli, startServer } from "./helpers/run-cli.js";
+import {
+  createProject,
+  importPairs,
+  numbered,
+  pairsJsonl,
+  signedInContext,
+  stopServer,
+} from "./helpers/web-session.js";
 
 /**
  * What the web app can do that the CLI and API could before it: import, cancel, the New dataset form's
@@ -45,33 +53,19 @@ beforeAll(async () => {
   env = { FINEFLOW_DATA_DIR: join(dir, "data") };
   server = await startServer(env);
   browser = await launchBrowser();
-  context = await signedInContext(server.loginLink ?? "");
+  context = await signedInContext(browser, server.loginLink ?? "");
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
   // First: the hung requests end with it, so the server's workers do not hold up its exit.
   await llm?.close();
-  server?.child.kill("SIGTERM");
-  if (server) await new Promise((resolve) => server.child.once("exit", resolve));
+  await stopServer(server);
   await rm(dir, { recursive: true, force: true });
 });
 
-async function signedInContext(link: string): Promise<BrowserContext> {
-  const signedIn = await browser.newContext({ acceptDownloads: true });
-  // Longer than the page's 5 s refresh while idle.
-  signedIn.setDefaultTimeout(15_000);
-  const page = await signedIn.newPage();
-  await page.goto(link);
-  await page.getByRole("heading", { name: "Projects" }).waitFor();
-  await page.close();
-  return signedIn;
-}
-
-async function createProject(name: string): Promise<string> {
-  const created = await context.request.post(`${server.url}/api/projects`, { data: { name } });
-  expect(created.status()).toBe(201);
-  return ((await created.json()) as { id: string }).id;
-}
+const newProject = (name: string) => createProject(context, server.url, name);
+const importDataset = (projectId: string, name: string, pairs: [string, string][]) =>
+  importPairs(context, server.url, projectId, name, pairs);
 
 /** Uploads Markdown documents and waits until each is processed. */
 async function addDocuments(projectId: string, files: Record<string, string>) {
@@ -88,37 +82,6 @@ async function addDocuments(projectId: string, files: Record<string, string>) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
-
-const jsonl = (pairs: [string, string][]) =>
-  Buffer.from(
-    pairs
-      .map(([question, answer]) =>
-        JSON.stringify({
-          messages: [
-            { role: "user", content: question },
-            { role: "assistant", content: answer },
-          ],
-        }),
-      )
-      .join("\n"),
-  );
-
-async function importDataset(projectId: string, name: string, pairs: [string, string][]): Promise<string> {
-  const imported = await context.request.post(`${server.url}/api/projects/${projectId}/datasets/import`, {
-    multipart: {
-      file: { name: `${name}.jsonl`, mimeType: "application/jsonl", buffer: jsonl(pairs) },
-      datasetName: name,
-    },
-  });
-  expect(imported.status()).toBe(201);
-  return ((await imported.json()) as { id: string }).id;
-}
-
-const numbered = (count: number): [string, string][] =>
-  Array.from({ length: count }, (_, i) => [
-    `Which port does service ${i + 1} listen on?`,
-    `Service ${i + 1} listens on port ${8000 + i + 1}.`,
-  ]);
 
 async function pairCount(datasetId: string): Promise<number> {
   const listed = await context.request.get(`${server.url}/api/datasets/${datasetId}/pairs?limit=1`);
@@ -143,14 +106,14 @@ const ROLLOUT = ["One", "Two", "Three", "Four", "Five"]
 
 describe("datasets in the web app", { timeout: 90_000 }, () => {
   it("imports a JSONL file from the project's page, says the line refused, and offers it for training", async () => {
-    const projectId = await createProject("Imports");
+    const projectId = await newProject("Imports");
     const page = await context.newPage();
     await openProject(page, projectId);
     const form = page.getByRole("form", { name: "Import dataset" });
 
     // One bad line and nothing is imported: the refusal names it, beside the form.
     const bad = Buffer.from(
-      `${jsonl(numbered(1))}\n${JSON.stringify({
+      `${pairsJsonl(numbered(1))}\n${JSON.stringify({
         messages: [
           { role: "user", content: "Hi?" },
           { role: "assistant", content: "" },
@@ -197,7 +160,7 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
   });
 
   it("generates with the New dataset form's options, and says refusals in the form's words", async () => {
-    const projectId = await createProject("Options");
+    const projectId = await newProject("Options");
     await addDocuments(projectId, { "rollout.md": ROLLOUT, "other.md": "# Other\n\nNothing to see here.\n" });
     const chunks = await context.request.get(`${server.url}/api/projects/${projectId}/documents`);
     const documents = (
@@ -261,7 +224,7 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
   });
 
   it("cancels a generating dataset from the project's page and from its own, keeping the pairs made", async () => {
-    const projectId = await createProject("Cancel");
+    const projectId = await newProject("Cancel");
     await addDocuments(projectId, { "rollout.md": ROLLOUT });
     const endpoint = await context.request.put(`${server.url}/api/llm-endpoint`, {
       data: { baseUrl: `${llm.url}/v1`, model: "gpt-4o-mini" },
@@ -313,7 +276,7 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
   });
 
   it("validates for a chosen model and exports with the API's options on the dataset's page", async () => {
-    const projectId = await createProject("Export");
+    const projectId = await newProject("Export");
     // Pair 12 repeats pair 1: an exact duplicate, an error naming it.
     const pairs = numbered(11);
     const datasetId = await importDataset(projectId, "ports", [...pairs, pairs[0] as [string, string]]);
@@ -384,7 +347,7 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
   });
 
   it("says pair refusals in the editor's words: the message's label, the system prompt's", async () => {
-    const projectId = await createProject("Words");
+    const projectId = await newProject("Words");
     const datasetId = await importDataset(projectId, "answers", numbered(2));
     const page = await context.newPage();
     await page.goto(`${server.url}/#dataset/${datasetId}`);
@@ -415,8 +378,8 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
   it("says a download refused once the session is over, rather than saving the refusal as the file", async () => {
     const link = await runCli(["signin-link"], env);
     expect(link.code).toBe(0);
-    const other = await signedInContext(link.stdout.match(/: (\S+)\n$/)?.[1] ?? "");
-    const projectId = await createProject("Session");
+    const other = await signedInContext(browser, link.stdout.match(/: (\S+)\n$/)?.[1] ?? "");
+    const projectId = await newProject("Session");
     await importDataset(projectId, "late", numbered(2));
     const page = await other.newPage();
     await openProject(page, projectId);

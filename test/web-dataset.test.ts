@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeChatServer, startFakeChatServer } from "./fakes/chat-completions-server.js";
 import { launchBrowser } from "./helpers/browser.js";
 import { startServer } from "./helpers/run-cli.js";
+import { createProject, importPairs, numbered, signedInContext, stopServer } from "./helpers/web-session.js";
 
 interface Pair {
   id: string;
@@ -47,54 +48,18 @@ beforeAll(async () => {
     FINEFLOW_LLM_API_KEY: "test-llm-key",
   });
   browser = await launchBrowser();
-  context = await browser.newContext();
-  // Longer than the page's 5 s refresh while idle.
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
-  await page.goto(server.loginLink ?? "");
-  await page.getByRole("heading", { name: "Projects" }).waitFor();
-  await page.close();
+  context = await signedInContext(browser, server.loginLink ?? "");
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
   await llm?.close();
-  server?.child.kill("SIGTERM");
-  if (server) await new Promise((resolve) => server.child.once("exit", resolve));
+  await stopServer(server);
   await rm(dir, { recursive: true, force: true });
 });
 
-async function createProject(name: string): Promise<string> {
-  const created = await context.request.post(`${server.url}/api/projects`, { data: { name } });
-  expect(created.status()).toBe(201);
-  return ((await created.json()) as { id: string }).id;
-}
-
-/** A dataset of these question/answer pairs, imported as a file: ready at once, its pairs in this order. */
-async function importDataset(projectId: string, name: string, pairs: [string, string][]): Promise<string> {
-  const lines = pairs.map(([question, answer]) =>
-    JSON.stringify({
-      messages: [
-        { role: "user", content: question },
-        { role: "assistant", content: answer },
-      ],
-    }),
-  );
-  const imported = await context.request.post(`${server.url}/api/projects/${projectId}/datasets/import`, {
-    multipart: {
-      file: { name: `${name}.jsonl`, mimeType: "application/jsonl", buffer: Buffer.from(lines.join("\n")) },
-      datasetName: name,
-      format: "openai",
-    },
-  });
-  expect(imported.status()).toBe(201);
-  return ((await imported.json()) as { id: string }).id;
-}
-
-const numbered = (count: number): [string, string][] =>
-  Array.from({ length: count }, (_, i) => [
-    `Which port does service ${i + 1} listen on?`,
-    `Service ${i + 1} listens on port ${8000 + i + 1}.`,
-  ]);
+const newProject = (name: string) => createProject(context, server.url, name);
+const importDataset = (projectId: string, name: string, pairs: [string, string][]) =>
+  importPairs(context, server.url, projectId, name, pairs);
 
 async function pairsOf(datasetId: string): Promise<Pair[]> {
   const listed = await context.request.get(`${server.url}/api/datasets/${datasetId}/pairs?limit=500`);
@@ -120,7 +85,7 @@ const focused = (page: Page) =>
 
 describe("a dataset's page", { timeout: 90_000 }, () => {
   it("follows a dataset as it generates: its pairs locked, saying why, then unlocked once ready", async () => {
-    const projectId = await createProject("Rollout");
+    const projectId = await newProject("Rollout");
     const doc =
       "# Step one\n\nThe first region moves on Monday.\n\n# Step two\n\nThe second region moves on Friday.\n";
     const sent = await context.request.post(`${server.url}/api/projects/${projectId}/documents`, {
@@ -181,7 +146,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("says each refusal beside the form or pair that caused it", async () => {
-    const projectId = await createProject("Refusals");
+    const projectId = await newProject("Refusals");
     const datasetId = await importDataset(projectId, "answers", numbered(3));
     const page = await context.newPage();
 
@@ -225,7 +190,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("refuses to save over a pair changed in another tab since its editing began, keeping what was typed", async () => {
-    const projectId = await createProject("Two tabs");
+    const projectId = await newProject("Two tabs");
     const datasetId = await importDataset(projectId, "tabs", numbered(2));
     const page = await context.newPage();
     await openDataset(page, datasetId, "tabs");
@@ -252,7 +217,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("asks before deleting a pair, and keeps the focus in place after Delete, Save, Cancel and Escape", async () => {
-    const projectId = await createProject("Focus");
+    const projectId = await newProject("Focus");
     const datasetId = await importDataset(projectId, "ports", numbered(3));
     const [first, second] = await pairsOf(datasetId);
     const page = await context.newPage();
@@ -305,7 +270,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("goes back to the last page with pairs once the last page's are deleted", async () => {
-    const projectId = await createProject("Paging");
+    const projectId = await newProject("Paging");
     const datasetId = await importDataset(projectId, "many", numbered(21));
     const page = await context.newPage();
     await openDataset(page, datasetId, "many");
@@ -326,7 +291,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("shows each pair's short id, as validation names pairs, and finds a pair by it", async () => {
-    const projectId = await createProject("Ids");
+    const projectId = await newProject("Ids");
     const datasetId = await importDataset(projectId, "named", numbered(3));
     const [, second] = await pairsOf(datasetId);
     const page = await context.newPage();
@@ -345,7 +310,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("fits a 360 px screen, a long word in a pair wrapping rather than running off it", async () => {
-    const projectId = await createProject("Narrow");
+    const projectId = await newProject("Narrow");
     const word = "Supercalifragilisticexpialidocious_".repeat(6); // no space, no hyphen: no place to break
     const datasetId = await importDataset(projectId, "words", [[`What is ${word}?`, `It is ${word}.`]]);
     const page = await context.newPage();
@@ -365,7 +330,7 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
   });
 
   it("says the system prompt goes to pairs without one of their own, and says when it is saved", async () => {
-    const projectId = await createProject("Prompt");
+    const projectId = await newProject("Prompt");
     const datasetId = await importDataset(projectId, "prompted", numbered(1));
     const page = await context.newPage();
     await openDataset(page, datasetId, "prompted");

@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./helpers/browser.js";
 import { runCli, startServer } from "./helpers/run-cli.js";
+import { signedInContext, stopServer } from "./helpers/web-session.js";
 
 interface Project {
   id: string;
@@ -41,25 +42,13 @@ beforeAll(async () => {
   env = { FINEFLOW_DATA_DIR: join(dir, "data") };
   server = await startServer(env);
   browser = await launchBrowser();
-  context = await signedInContext(server.loginLink ?? "");
+  context = await signedInContext(browser, server.loginLink ?? "");
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
-  server?.child.kill("SIGTERM");
-  if (server) await new Promise((resolve) => server.child.once("exit", resolve));
+  await stopServer(server);
   await rm(dir, { recursive: true, force: true });
 });
-
-async function signedInContext(link: string): Promise<BrowserContext> {
-  const signedIn = await browser.newContext();
-  // Longer than the page's 5 s refresh while idle, which some steps wait for.
-  signedIn.setDefaultTimeout(15_000);
-  const page = await signedIn.newPage();
-  await page.goto(link);
-  await page.getByRole("heading", { name: "Projects" }).waitFor();
-  await page.close();
-  return signedIn;
-}
 
 async function createProject(name: string): Promise<Project> {
   const response = await context.request.post(`${server.url}/api/projects`, { data: { name } });
@@ -451,7 +440,7 @@ describe("a project's documents in the web app", { timeout: 90_000 }, () => {
   it("goes back to the sign-in page once signed out in another tab", async () => {
     const link = await runCli(["signin-link"], env);
     expect(link.code).toBe(0);
-    const other = await signedInContext(link.stdout.match(/: (\S+)\n$/)?.[1] ?? "");
+    const other = await signedInContext(browser, link.stdout.match(/: (\S+)\n$/)?.[1] ?? "");
     const created = await other.request.post(`${server.url}/api/projects`, { data: { name: "Signed out" } });
     const project = (await created.json()) as Project;
     const page = await other.newPage();
