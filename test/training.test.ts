@@ -798,6 +798,8 @@ describe("cancel", () => {
     const cancelled = await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe("cancelled");
+    // It never reached OpenAI: it cost nothing, not an unknown amount.
+    expect(cancelled.body.actualCostUsd).toBe(0);
     expect(openai.stats.cancels).toBe(cancels);
     expect(await datasetStatus(datasetId)).toBe("ready");
     expect(await ledger(projectId)).toEqual([]);
@@ -837,6 +839,11 @@ describe("cancel", () => {
     const cancelled = await user.call("POST", `/api/training-jobs/${started.body.id}/cancel`);
     expect(cancelled.body.providerStatus).toBe("cancel_requested");
     expect(together.counters.cancels).toBe(cancels + 1);
+    // Polled before Together has stopped it, it still says a cancel is under way.
+    expect(await step(started.body.id)).toMatchObject({
+      providerStatus: "cancel_requested",
+      currentStep: "Cancel requested; the cost is settled when the provider has stopped the job",
+    });
     together.advance(1);
     expect(await step(started.body.id)).toMatchObject({ status: "cancelled", providerStatus: "cancelled" });
   });
@@ -1024,6 +1031,27 @@ describe("estimates that match what the provider does", () => {
       })
     ).json()) as { method: { supervised: { hyperparameters: { n_epochs: number } } } };
     expect(remote.method.supervised.hyperparameters.n_epochs).toBe(preview.epochs);
+  });
+
+  it("refuses a split that leaves the training part under the minimum, which the provider would refuse", async () => {
+    await setKey("openai", OPENAI_KEY);
+    const { datasetId } = await dataset({ pairs: 10 });
+    const request = { datasetId, provider: "openai", model: MINI, validationSplit: 0.01 };
+    const preview = (await user.call("POST", "/api/training/estimate", request)).body;
+    expect(preview.trainingExamples).toBe(9);
+    expect(preview.validation).toEqual({
+      valid: false,
+      errors: [
+        "the training part of the split holds 9 examples, and fine-tuning needs at least 10: hold fewer out (a smaller validation split), or add pairs",
+      ],
+    });
+    const started = await user.call("POST", "/api/training-jobs", request);
+    expect(started.status).toBe(409);
+    expect(started.body.error.message).toContain("the training part of the split holds 9 examples");
+    expect(
+      (await user.call("POST", "/api/training/estimate", { ...request, validationSplit: undefined })).body
+        .validation.valid,
+    ).toBe(true);
   });
 });
 

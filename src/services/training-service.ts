@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Actor } from "../core/actor.js";
+import { counted } from "../core/counted.js";
 import {
   BudgetError,
   ConflictError,
@@ -28,6 +29,7 @@ import {
   trainingCostUsd,
 } from "../core/training/budget.js";
 import {
+  CANCEL_REQUESTED,
   CANCELLABLE_TRAINING_STATUSES,
   describeProgress,
   explainProviderError,
@@ -46,6 +48,7 @@ import {
   type StepMetrics,
   type TrainingProvider,
 } from "../core/training/provider.js";
+import { MIN_TRAINING_PAIRS, type ValidationResult } from "../core/validation/validate-dataset.js";
 import type { DatasetsRepository } from "../db/repositories/datasets-repository.js";
 import type {
   TrainingJobPatch,
@@ -187,7 +190,7 @@ export class TrainingService {
       budgetEnforcement: project.budgetEnforcement,
       projectedTotalUsd: budget.projectedUsd ?? null,
       budget,
-      validation: { valid: validation.valid, errors: validation.errors },
+      validation: withSplitChecked(validation, files.train.examples, input.validationSplit),
       warnings: providerWarnings(input.provider, this.now()),
     };
   }
@@ -512,6 +515,7 @@ export class TrainingService {
       ...describeProgress({
         status,
         unmappedProviderStatus: unmapped(remote),
+        cancelling: remote.cancelling,
         latest,
         trainedTokens: remote.trainedTokens,
       }),
@@ -645,7 +649,7 @@ export class TrainingService {
     if (remote) {
       const cancelling = await this.deps.jobs.update(actor, job.id, {
         providerStatus: remote.providerStatus,
-        currentStep: "Cancel requested; the cost is settled when the provider has stopped the job",
+        currentStep: CANCEL_REQUESTED,
         pollToken: randomUUID(),
         trackingPausedAt: null,
       });
@@ -653,11 +657,11 @@ export class TrainingService {
       await this.scheduleNext(cancelling, this.deps.settings.pollIntervalSeconds);
       return toJobView(cancelling);
     }
-    // Nothing reached the provider, or it no longer knows the job: there is no charge to read.
+    // Nothing reached the provider, which charged nothing; or it no longer knows the job: no charge to read.
     const finished = await this.deps.jobs.finish(
       actor,
       job.id,
-      { status: "cancelled", currentStep: "Cancelled", actualCostUsd: null },
+      { status: "cancelled", currentStep: "Cancelled", actualCostUsd: job.providerJobId ? null : 0 },
       undefined,
     );
     return finished ? toJobView(finished) : this.get(actor, jobId);
@@ -798,4 +802,18 @@ function enforceBudget(preview: CostPreview, confirmed: boolean | undefined) {
   if (verdict.decision === "confirm" && !confirmed) {
     throw new BudgetError("confirmation_required", `Confirm to go on: ${verdict.reason}.`, details);
   }
+}
+
+/**
+ * The dataset's validation, and the training part's size when a split holds some pairs out: ten pairs pass
+ * validation, but with one held out the provider refuses the nine left ("must have at least 10 examples").
+ */
+function withSplitChecked(validation: ValidationResult, trainingExamples: number, split: number | undefined) {
+  const errors = [...validation.errors];
+  if (split && trainingExamples < MIN_TRAINING_PAIRS) {
+    errors.push(
+      `the training part of the split holds ${counted(trainingExamples, "example")}, and fine-tuning needs at least ${MIN_TRAINING_PAIRS}: hold fewer out (a smaller validation split), or add pairs`,
+    );
+  }
+  return { valid: errors.length === 0 && validation.valid, errors };
 }

@@ -88,3 +88,18 @@ describe("billedTokensText", () => {
     );
   });
 });
+
+describe("checkBudget's arithmetic", () => {
+  it("lets a job that exactly fills the budget through, whatever a float sum's last bits say", () => {
+    expect(0.1 + 0.2).toBeGreaterThan(0.3);
+    const exact = checkBudget({ budgetUsd: 0.3, enforcement: "block", spentUsd: 0.1, estimateUsd: 0.2 });
+    expect(exact.decision).toBe("allowed");
+    const over = checkBudget({
+      budgetUsd: 0.3,
+      enforcement: "block",
+      spentUsd: 0.1,
+      estimateUsd: 0.2000000001,
+    });
+    expect(over.decision).toBe("blocked");
+  });
+});

@@ -54,6 +54,12 @@ export type BudgetVerdict =
 const usd = formatUsd;
 
 /**
+ * Dollars in the spend ledger's units (10 decimals): a sum of floats is off in its last bits, and a job
+ * that exactly fills a budget ($0.10 spent + $0.20) must not read as over it ($0.30000000000000004).
+ */
+const ledgerUnits = (usd: number) => Math.round(usd * 1e10);
+
+/**
  * The seed's budget guard. A job whose cost cannot be known is treated as one that may exceed the budget:
  * an unknown price must never pass a `block` budget silently.
  */
@@ -63,7 +69,7 @@ export function checkBudget(input: BudgetInput): BudgetVerdict {
   let reason: string | undefined;
   if (projectedUsd === undefined) {
     reason = `the cost of this job is unknown, so it cannot be checked against the monthly budget of ${usd(input.budgetUsd)} (${usd(input.spentUsd)} spent so far)`;
-  } else if (projectedUsd > input.budgetUsd) {
+  } else if (ledgerUnits(projectedUsd) > ledgerUnits(input.budgetUsd)) {
     reason = `this job (${usd(input.estimateUsd ?? 0)}) would bring the month's spend to ${usd(projectedUsd)}, over the budget of ${usd(input.budgetUsd)}`;
   }
   if (!reason) return { decision: "allowed", projectedUsd };

@@ -78,6 +78,9 @@ const STATUS_TEXT: Record<TrainingJobStatus, string> = {
   cancelled: "Cancelled",
 };
 
+/** What a job says between a cancel the provider took as a request and its stopping the job. */
+export const CANCEL_REQUESTED = "Cancel requested; the cost is settled when the provider has stopped the job";
+
 /** Never 100 before the provider says the job is completed. */
 const stepPercent = (step: number, totalSteps: number) => Math.min(99, Math.floor((step / totalSteps) * 100));
 
@@ -90,6 +93,8 @@ export function describeProgress(input: {
   status: TrainingJobStatus;
   /** A provider word with no FineFlow equivalent (`paused`), shown beside the status. */
   unmappedProviderStatus?: string;
+  /** A cancel is under way at the provider (see `ProviderJob.cancelling`). */
+  cancelling?: boolean;
   latest?: StepMetrics;
   trainedTokens?: number | null;
   fineTunedModel?: string | null;
@@ -110,6 +115,12 @@ export function describeProgress(input: {
     return {
       progressPercent: stepPercent(latest.step, latest.totalSteps),
       currentStep: `Cancelled at step ${latest.step}/${latest.totalSteps}`,
+    };
+  }
+  if (input.cancelling) {
+    return {
+      progressPercent: latest?.totalSteps ? stepPercent(latest.step, latest.totalSteps) : 0,
+      currentStep: CANCEL_REQUESTED,
     };
   }
   const suffix = input.unmappedProviderStatus ? ` (provider status: ${input.unmappedProviderStatus})` : "";

@@ -56,6 +56,8 @@ export interface ProviderJob {
   validationFileId?: string;
   fineTunedModel?: string;
   trainedTokens?: number;
+  /** A cancel was asked for, and the provider has not stopped the job yet (Together's `cancel_requested`). */
+  cancelling?: boolean;
   /** The provider's own price for the run, when it reports one (Together's `total_price`). */
   totalPriceUsd?: number;
   /** Epochs and other hyperparameters as the provider resolved them. */

@@ -73,8 +73,11 @@ export interface ValidationPair {
 
 export const DEFAULT_MODEL = "gpt-4o-mini-2024-07-18";
 
+/** The fewest examples a fine-tuning job takes (OpenAI's minimum). */
+export const MIN_TRAINING_PAIRS = 10;
+
 const DEFAULTS = {
-  minPairs: 10,
+  minPairs: MIN_TRAINING_PAIRS,
   recommendedPairs: 50,
   softTokenLimit: 4096,
   lowQuality: 0.3,

@@ -218,6 +218,7 @@ function mapJob(job: FinetuneResponse | TruncatedJob): ProviderJob {
     ...(job.validation_file ? { validationFileId: job.validation_file } : {}),
     // Together names the output model when the job is created; it is only usable once completed.
     ...(job.status === "completed" && job.model_output_name ? { fineTunedModel: job.model_output_name } : {}),
+    ...(job.status === "cancel_requested" ? { cancelling: true } : {}),
     // token_count is the whole run's (n_epochs × training + n_evals × validation tokens), known from the
     // start, and Together gives no count of the tokens done so far: it is reported as trained only once
     // the job has completed. A stopped job's cost comes from total_price, which Together settles itself.
