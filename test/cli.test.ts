@@ -397,7 +397,7 @@ describe("fineflow on the embedded database", { timeout: 120_000 }, () => {
       ["export", "--dataset", "d1", "--format", "openai", "--out", out, "--all", "--split", "1"],
       env,
     );
-    expect(refused.stderr).toBe("error: --split: must be between 0 and 1\n");
+    expect(refused.stderr).toBe("error: --split: must be more than 0 and less than 1, e.g. 0.1\n");
     expect(refused.code).toBe(1);
     expect(existsSync(join(dataDir, "split.train.jsonl"))).toBe(false);
     // 0 holds nothing out: the one file, as without a split (it asked the API for a split of 0, refused).

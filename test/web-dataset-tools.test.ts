@@ -340,7 +340,7 @@ describe("datasets in the web app", { timeout: 90_000 }, () => {
     await tools.getByRole("link", { name: "Download training part of ports" }).click();
     await tools
       .getByRole("alert")
-      .getByText("Validation share: must be between 0 and 1", { exact: true })
+      .getByText("Validation share: must be more than 0 and less than 1, e.g. 0.1", { exact: true })
       .waitFor();
     expect(downloaded).toBe(false);
     await page.close();

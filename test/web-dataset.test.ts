@@ -209,10 +209,16 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
     await editor.getByRole("button", { name: "Save" }).click();
     await editor
       .getByRole("alert")
-      .getByText(/changed elsewhere after you opened it; nothing was saved/)
+      .getByText(
+        /changed elsewhere after you opened it, and nothing was saved\. It now reads .*“Port 8001 only\.”/,
+      )
       .waitFor();
     expect(await editor.getByLabel("assistant").inputValue()).toBe("Port 8001, over TLS.");
     expect((await pairsOf(datasetId))[0]?.messages[1]?.content).toBe("Port 8001 only.");
+    // Told what it now holds, the user saves again: a deliberate overwrite.
+    await editor.getByRole("button", { name: "Save" }).click();
+    await editor.waitFor({ state: "detached" });
+    expect((await pairsOf(datasetId))[0]?.messages[1]?.content).toBe("Port 8001, over TLS.");
     await page.close();
   });
 

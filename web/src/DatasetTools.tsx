@@ -247,11 +247,11 @@ export function DatasetTools({
               Include pairs with errors
             </label>
             <label>
-              Validation share (0 to 1), empty for one file
+              Validation share (e.g. 0.1), empty for one file
               <input
                 type="number"
-                min="0"
-                max="1"
+                min="0.01"
+                max="0.99"
                 step="any"
                 value={split}
                 onChange={(event) => setSplit(event.target.value)}

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { shortId } from "../../src/core/ids";
-import { api, type Pair, type PairMessage } from "./api";
+import { ApiError, api, type Pair, type PairMessage } from "./api";
 import { ConfirmDelete } from "./ConfirmDelete";
 import { useFocusLater } from "./focus";
 import { inFormTerms, messageOf } from "./forms";
@@ -47,6 +47,25 @@ export function PairCard({
     await onChanged();
   }
 
+  /**
+   * Saves the draft over the pair as its editing found it. Changed elsewhere since, it is refused; the card
+   * then says what the pair holds now, and a second Save is a deliberate overwrite of that.
+   */
+  async function save() {
+    try {
+      await api("PATCH", `/api/pairs/${pair.id}`, { messages: draft, expectedUpdatedAt: editedFrom });
+    } catch (caught) {
+      if (!(caught instanceof ApiError && caught.status === 409)) throw caught;
+      const current = await api<Pair>("GET", `/api/pairs/${pair.id}`);
+      if (current.updatedAt === editedFrom) throw caught;
+      setEditedFrom(current.updatedAt);
+      const now = current.messages.map((m) => `${m.role}: “${m.content}”`).join(" ");
+      throw new Error(
+        `This pair was changed elsewhere after you opened it, and nothing was saved. It now reads ${now}. Save again to put yours in its place, or Cancel to keep it.`,
+      );
+    }
+  }
+
   // The form's buttons go with it: the focus goes back to the Edit that opened it, not to the page.
   const stopEditing = () => {
     focusEditButton();
@@ -74,11 +93,7 @@ export function PairCard({
           aria-label={`Edit pair ${id}`}
           onSubmit={(event) => {
             event.preventDefault();
-            void act(
-              () => api("PATCH", `/api/pairs/${pair.id}`, { messages: draft, expectedUpdatedAt: editedFrom }),
-              stopEditing,
-              (caught) => inFormTerms(caught, {}, messageLabels(draft)),
-            );
+            void act(save, stopEditing, (caught) => inFormTerms(caught, {}, messageLabels(draft)));
           }}
           onKeyDown={(event) => event.key === "Escape" && cancel()}
         >

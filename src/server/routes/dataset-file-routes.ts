@@ -27,15 +27,15 @@ const ModelOptions = {
 };
 
 const booleanFlag = z.enum(["true", "false"]).transform((v) => v === "true");
+/** A validation share: both files must hold pairs, so neither 0 nor 1 is one. */
+const SPLIT_RANGE = "must be more than 0 and less than 1, e.g. 0.1";
 
 const ExportQuery = z
   .object({
     format: z.enum(EXPORT_FORMATS),
     includeSystemPrompt: booleanFlag.optional(),
     onlyValid: booleanFlag.optional(),
-    split: queryNumber(
-      z.number().gt(0, "must be between 0 and 1").lt(1, "must be between 0 and 1").optional(),
-    ),
+    split: queryNumber(z.number().gt(0, SPLIT_RANGE).lt(1, SPLIT_RANGE).optional()),
     seed: queryNumber(z.number().int().default(42)),
     part: z.enum(["train", "validation"]).optional(),
     ...ModelOptions,
