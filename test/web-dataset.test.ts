@@ -354,6 +354,8 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
       "Answer from the runbook only.",
     );
     expect(await form.getByRole("textbox").inputValue()).toBe("Answer from the runbook only.");
+    await form.getByRole("textbox").pressSequentially(" Be brief.");
+    expect(await form.getByRole("status").count()).toBe(0);
     await page.close();
   });
 });

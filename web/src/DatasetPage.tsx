@@ -74,6 +74,8 @@ function SystemPromptForm({
           defaultValue={dataset.systemPrompt ?? ""}
           key={dataset.systemPrompt}
           disabled={locked}
+          // Typed into since: what is in the box is no longer what was saved.
+          onChange={() => setSaved(false)}
         />
       </label>
       <button type="submit" disabled={locked}>
