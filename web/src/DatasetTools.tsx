@@ -259,35 +259,17 @@ export function DatasetTools({
             </label>
           </>
         )}
-        {split.trim() === "" ? (
-          <a
-            href={exportPath()}
-            onClick={fetchOnClick(exportPath())}
-            download
-            aria-label={`Download JSONL of ${name}`}
-          >
-            Download JSONL
+        {(split.trim() === ""
+          ? [{ text: "Download JSONL", path: exportPath() }]
+          : [
+              { text: "Download training part", path: exportPath("train") },
+              { text: "Download validation part", path: exportPath("validation") },
+            ]
+        ).map(({ text, path }) => (
+          <a key={text} href={path} onClick={fetchOnClick(path)} download aria-label={`${text} of ${name}`}>
+            {text}
           </a>
-        ) : (
-          <>
-            <a
-              href={exportPath("train")}
-              onClick={fetchOnClick(exportPath("train"))}
-              download
-              aria-label={`Download training part of ${name}`}
-            >
-              Download training part
-            </a>
-            <a
-              href={exportPath("validation")}
-              onClick={fetchOnClick(exportPath("validation"))}
-              download
-              aria-label={`Download validation part of ${name}`}
-            >
-              Download validation part
-            </a>
-          </>
-        )}
+        ))}
       </p>
       <p className="muted" role="status" aria-label={`Pairs with errors in ${name}`}>
         {errorsNote(result, includeErrors ? "included" : compact ? "left out" : "left out unless included")}
