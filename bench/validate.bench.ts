@@ -6,8 +6,9 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { EXPORT_CHUNK_CHARS, toJsonlLine } from "../src/core/export/formats.js";
 import type { PairMessage, PairMode } from "../src/core/generation/types.js";
+import { DEFAULT_MODEL } from "../src/core/models.js";
 import { seededRandom } from "../src/core/random.js";
-import { DatasetValidator, DEFAULT_MODEL } from "../src/core/validation/validate-dataset.js";
+import { DatasetValidator } from "../src/core/validation/validate-dataset.js";
 import { limitHeapGrowth } from "../src/heap.js";
 
 // As the `fineflow` command runs: the figures are the product's.

@@ -5,6 +5,9 @@
  */
 import type { Encoding } from "./tokens.js";
 
+/** The base model validation checks against when none is named, in the API, the CLI and the web app. */
+export const DEFAULT_MODEL = "gpt-4o-mini-2024-07-18";
+
 export interface ModelInfo {
   encoding: Encoding;
   /** Tokens one training example may have; longer examples are truncated and billed up to it. */

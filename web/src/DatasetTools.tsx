@@ -1,12 +1,9 @@
 import { type MouseEvent, useId, useState } from "react";
 import { counted } from "../../src/core/counted";
-import { FINE_TUNABLE_MODELS } from "../../src/core/models";
+import { DEFAULT_MODEL, FINE_TUNABLE_MODELS } from "../../src/core/models";
 import { averageQualityText } from "../../src/core/validation/quality-text";
 import { api, type Dataset, download, EXPORT_FORMATS, type ValidationResult } from "./api";
 import { inFormTerms } from "./forms";
-
-/** What validation checks against when no model is given, as the API and the CLI default it. */
-const DEFAULT_MODEL = "gpt-4o-mini-2024-07-18";
 
 const count = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
 

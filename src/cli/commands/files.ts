@@ -7,6 +7,7 @@ import { type Command, Option } from "commander";
 import { loadConfig } from "../../config.js";
 import { counted } from "../../core/counted.js";
 import { EXPORT_FORMATS } from "../../core/export/formats.js";
+import { DEFAULT_MODEL } from "../../core/models.js";
 import { averageQualityText } from "../../core/validation/quality-text.js";
 import type { ValidationResult } from "../../core/validation/validate-dataset.js";
 import type { ApiClient } from "../api-client.js";
@@ -218,7 +219,7 @@ export function registerFiles(program: Command) {
     .description("Validate a dataset for a base model; exits 1 when it is not valid")
     .requiredOption("--dataset <name>", "the dataset (name or id)")
     .option("--project <name>", "the project, when several have a dataset of that name")
-    .option("--model <model>", "the base model to fine-tune (default gpt-4o-mini-2024-07-18)")
+    .option("--model <model>", `the base model to fine-tune (default ${DEFAULT_MODEL})`)
     .option(
       "--max-tokens <n>",
       "the per-example token limit, for models FineFlow does not know",
@@ -263,7 +264,7 @@ export function registerFiles(program: Command) {
     .option("--seed <n>", "the split's seed (default 42)", parseWholeNumber)
     .option("--no-system-prompt", "leave the dataset's system prompt out")
     .option("--all", "also export pairs that validation finds errors in")
-    .option("--model <model>", "the base model whose rules decide validity (default gpt-4o-mini-2024-07-18)")
+    .option("--model <model>", `the base model whose rules decide validity (default ${DEFAULT_MODEL})`)
     .option(
       "--max-tokens <n>",
       "the per-example token limit, for models FineFlow does not know",

@@ -7,7 +7,7 @@
 
 import type { PairMessage } from "../generation/types.js";
 import { GrowingUint32Array } from "../growing-uint32-array.js";
-import { modelInfo, recommendedEpochs } from "../models.js";
+import { DEFAULT_MODEL, modelInfo, recommendedEpochs } from "../models.js";
 import { normalizeForHash } from "../near-duplicates.js";
 import { countChatTokens, type Encoding } from "../tokens.js";
 import { type ChatMessage, checkChatFormat, FORMAT_ERROR_CODES } from "./chat-format.js";
@@ -70,8 +70,6 @@ export interface ValidationPair {
   messages: unknown;
   qualityScore?: number | null;
 }
-
-export const DEFAULT_MODEL = "gpt-4o-mini-2024-07-18";
 
 /** The fewest examples a fine-tuning job takes (OpenAI's minimum). */
 export const MIN_TRAINING_PAIRS = 10;

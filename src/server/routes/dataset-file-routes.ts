@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { EXPORT_CHUNK_CHARS, EXPORT_FORMATS, suggestedFileName } from "../../core/export/formats.js";
+import { DEFAULT_MODEL } from "../../core/models.js";
 import type { DatasetFileService } from "../../services/dataset-file-service.js";
 import type { GenerationService } from "../../services/generation-service.js";
 import { parseInput } from "../../services/parse-input.js";
@@ -22,7 +23,7 @@ const ModelOptions = {
     .string()
     .min(1)
     .optional()
-    .openapi({ description: "The base model to check against (default gpt-4o-mini-2024-07-18)" }),
+    .openapi({ description: `The base model to check against (default ${DEFAULT_MODEL})` }),
   hardTokenLimit,
 };
 
