@@ -315,6 +315,23 @@ describe("a dataset's page", { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  it("applies a filter's choice at once, as the chunk list does, with no Apply to press", async () => {
+    const projectId = await newProject("Filters");
+    const pairs = numbered(3);
+    // The repeat is a pair with an error once validated.
+    const datasetId = await importDataset(projectId, "repeats", [...pairs, pairs[0] as [string, string]]);
+    expect(
+      (await context.request.post(`${server.url}/api/datasets/${datasetId}/validate`, { data: {} })).ok(),
+    ).toBe(true);
+    const page = await context.newPage();
+    await openDataset(page, datasetId, "repeats");
+    const shown = page.getByRole("status", { name: "Pairs shown" });
+    await shown.getByText("Pairs 1–4 of 4").waitFor();
+    await page.getByRole("form", { name: "Filter pairs" }).getByLabel("Validity").selectOption("false");
+    await shown.getByText("Pairs 1–1 of 1").waitFor();
+    await page.close();
+  });
+
   it("fits a 360 px screen, a long word in a pair wrapping rather than running off it", async () => {
     const projectId = await newProject("Narrow");
     const word = "Supercalifragilisticexpialidocious_".repeat(6); // no space, no hyphen: no place to break

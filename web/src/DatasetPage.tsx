@@ -146,7 +146,7 @@ export function DatasetPage({ id }: { id: string }) {
   /** A failed load, until one succeeds; an action's refusal is said beside its form or card instead. */
   const [loadError, setLoadError] = useState("");
   const pairsHeading = useRef<HTMLHeadingElement>(null);
-  const searchField = useRef<HTMLInputElement>(null);
+  const filterForm = useRef<HTMLFormElement>(null);
   const cards = useRef<HTMLUListElement>(null);
   /** The place in the list of the card just changed, until the reload after the change shows. */
   const changedAt = useRef<number>(undefined);
@@ -209,12 +209,17 @@ export function DatasetPage({ id }: { id: string }) {
 
   /** A pair named by validation: the list searches for its short id, as if typed in the search field. */
   const findPair = (shortId: string) => {
-    if (searchField.current) searchField.current.value = shortId;
-    setOffset(0);
-    setFilter({ ...NO_FILTER, search: shortId });
+    const form = filterForm.current;
+    if (!form) return;
+    // No other filter may hide it.
+    form.reset();
+    form.search.value = shortId;
+    form.requestSubmit();
     // The list is further down: the focus takes the reader there.
     pairsHeading.current?.focus();
   };
+  /** A filter's choice applies at once, as the chunk list's do; typed search text waits for Enter or Apply. */
+  const applyNow = (event: { currentTarget: HTMLSelectElement }) => event.currentTarget.form?.requestSubmit();
 
   const alert = loadError && <p role="alert">{loadError}</p>;
   if (!dataset) return <main>{alert || <p className="muted">Loading…</p>}</main>;
@@ -250,6 +255,7 @@ export function DatasetPage({ id }: { id: string }) {
       <form
         aria-label="Filter pairs"
         className="filters"
+        ref={filterForm}
         onSubmit={(event) => {
           event.preventDefault();
           setOffset(0);
@@ -258,7 +264,7 @@ export function DatasetPage({ id }: { id: string }) {
       >
         <label>
           Status
-          <select name="status" defaultValue="">
+          <select name="status" defaultValue="" onChange={applyNow}>
             <option value="">accepted and rejected</option>
             <option value="accepted">accepted</option>
             <option value="rejected">rejected</option>
@@ -266,7 +272,7 @@ export function DatasetPage({ id }: { id: string }) {
         </label>
         <label>
           Validity
-          <select name="valid" defaultValue="">
+          <select name="valid" defaultValue="" onChange={applyNow}>
             <option value="">any</option>
             <option value="false">with errors</option>
             <option value="true">without errors</option>
@@ -274,11 +280,11 @@ export function DatasetPage({ id }: { id: string }) {
         </label>
         <label>
           {/* The server matches an id's first digits as well as the text, as validation prints them. */}
-          Search text, or an id <input name="search" type="search" maxLength={200} ref={searchField} />
+          Search text, or an id <input name="search" type="search" maxLength={200} />
         </label>
         <label>
           Sort
-          <select name="sort" defaultValue="created">
+          <select name="sort" defaultValue="created" onChange={applyNow}>
             <option value="created">as generated</option>
             <option value="quality">quality, best first</option>
             <option value="tokens">length, longest first</option>
